@@ -1,0 +1,56 @@
+# The two commands a newcomer needs: `make run` and `make test`. Each does all its own setup.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint typecheck check bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Re-install whenever pyproject.toml changes.
+$(VENV)/.installed-app: pyproject.toml | $(PY)
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(PY)
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed-app
+
+$(VENV)/.installed-bench: pyproject.toml | $(PY)
+	$(BIN)/pip install --quiet -e '.[dev,bench]'
+	touch $@ $(VENV)/.installed-dev $(VENV)/.installed-app
+
+## run: serve the app at http://127.0.0.1:8000/admin/ on a local SQLite database
+run: $(VENV)/.installed-app
+	@$(PY) -m keyvault_site.local_env .env
+	@grep -q '^KEYVAULT_PRIMARY_KEY=' .env || $(PY) manage.py init_encryption --write .env
+	$(PY) manage.py migrate --noinput
+	@$(PY) manage.py create_local_admin
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+## test: the whole suite (SQLite by default; set DATABASE_URL=postgres://... for PostgreSQL)
+test: $(VENV)/.installed-dev
+	$(BIN)/pytest
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy .
+
+## check: lint, format and types (what CI runs after the tests)
+check: lint typecheck
+
+## bench: benchmarks against the floor and peer packages; writes docs/benchmarks.md
+bench: $(VENV)/.installed-bench
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

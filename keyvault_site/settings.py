@@ -1,0 +1,119 @@
+"""Django settings for keyvault, read from the environment (and an optional .env file).
+
+Every variable is documented in `.env.example` and the README. Secrets may also be given as
+files: `SECRET_KEY_FILE=/run/secrets/secret_key` works for every variable (FileAwareEnv).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.FileAwareEnv()
+
+# An empty KEYVAULT_ENV_FILE turns the .env file off (the test suite does this).
+ENV_FILE = os.environ.get("KEYVAULT_ENV_FILE", str(BASE_DIR / ".env"))
+if ENV_FILE and Path(ENV_FILE).is_file():
+    environ.Env.read_env(ENV_FILE)
+
+DEBUG = env.bool("DEBUG", default=False)
+
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    # No insecure default: a deployment without a secret key must not start.
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set. Set the SECRET_KEY environment variable (or SECRET_KEY_FILE, or "
+        "a line in .env) to a long random string, e.g. the output of "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
+    )
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "settings_app",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "keyvault_site.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "keyvault_site.wsgi.application"
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+
+# --- Encryption at rest (see settings_app/crypto and the README's operator runbook) ---------
+# Generate these with `python manage.py init_encryption`; they are validated by `manage.py
+# check` (keyvault.E001/E002) and again when the key set is first used.
+KEYVAULT_PRIMARY_KEY = env.str("KEYVAULT_PRIMARY_KEY", default="")
+KEYVAULT_PRIMARY_KEY_FALLBACKS = env.list("KEYVAULT_PRIMARY_KEY_FALLBACKS", default=[])
+KEYVAULT_DETERMINISTIC_KEY = env.str("KEYVAULT_DETERMINISTIC_KEY", default="")
+KEYVAULT_DETERMINISTIC_KEY_FALLBACKS = env.list("KEYVAULT_DETERMINISTIC_KEY_FALLBACKS", default=[])
+KEYVAULT_KEY_DERIVATION_SALT = env.str("KEYVAULT_KEY_DERIVATION_SALT", default="")
+KEYVAULT_SUPPORT_UNENCRYPTED_DATA = env.bool("KEYVAULT_SUPPORT_UNENCRYPTED_DATA", default=False)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+}
+
+# Provider base URL overrides for proxies and tests, e.g. KEYVAULT_OPENAI_BASE_URL. Only
+# configuration can redirect where keys are sent, never a request.
+for _name in list(os.environ):
+    if _name.startswith("KEYVAULT_") and _name.endswith("_BASE_URL"):
+        globals()[_name] = env.str(_name)

@@ -1,0 +1,14 @@
+"""App configuration: wires the system checks and the key-set cache reset."""
+
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class SettingsAppConfig(AppConfig):
+    name = "settings_app"
+    verbose_name = "Provider keys"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import checks, keyring  # noqa: F401  (registers checks and signal receivers)

@@ -1,0 +1,60 @@
+"""System checks: a misconfigured key set is reported by `manage.py check`, before serving."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.apps import AppConfig, apps
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+
+from . import keyring
+from .crypto import KeyConfigurationError
+
+_IDS = {"missing": "keyvault.E001", "invalid": "keyvault.E002", "reused": "keyvault.E003"}
+HINT = (
+    "Run `python manage.py init_encryption` to generate a key set, store it in the environment "
+    "(or *_FILE secrets), and keep a backup: without the keys no value can be read."
+)
+
+
+@register(Tags.security)
+def check_key_set(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> list[CheckMessage]:
+    try:
+        keyring.build_keyset()
+    except KeyConfigurationError as error:
+        return [Error(str(error), hint=HINT, id=_IDS.get(error.code, "keyvault.E002"))]
+    if settings.KEYVAULT_SUPPORT_UNENCRYPTED_DATA:
+        return [
+            Warning(
+                "KEYVAULT_SUPPORT_UNENCRYPTED_DATA is on: values that are not encrypted are read "
+                "as plaintext.",
+                hint="Run `python manage.py reencrypt`, check `python manage.py "
+                "encryption_status`, then set KEYVAULT_SUPPORT_UNENCRYPTED_DATA=false.",
+                id="keyvault.W001",
+            )
+        ]
+    return []
+
+
+@register(Tags.models)
+def check_encrypted_fields(
+    app_configs: Sequence[AppConfig] | None, **kwargs: Any
+) -> list[CheckMessage]:
+    from .fields import EncryptedTextField
+
+    errors: list[CheckMessage] = []
+    for model in apps.get_models():
+        for field in model._meta.get_fields():
+            if isinstance(field, EncryptedTextField) and field.unique and not field.deterministic:
+                errors.append(
+                    Error(
+                        f"{field.context} is unique but randomized: equal values never compare "
+                        "equal as ciphertext, so uniqueness cannot be enforced.",
+                        hint="Pass deterministic=True to the field, or drop unique=True.",
+                        obj=field,
+                        id="keyvault.E004",
+                    )
+                )
+    return errors

@@ -1,0 +1,186 @@
+"""EncryptedTextField: a TextField whose column holds only keyvault envelopes.
+
+Values are encrypted on the way to the database (`get_prep_value`) and decrypted on the way
+back (a database converter), bound to `app_label.Model.field`. Lookups that cannot work on
+ciphertext raise FieldError when the query is built instead of silently matching nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.core.exceptions import EmptyResultSet, FieldError, ValidationError
+from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.lookups import IsNull, Lookup
+
+from . import keyring
+from .crypto import DecryptionError, DeterministicCipher, FieldCipher
+from .crypto import blind_index
+from .crypto.envelope import looks_like_envelope
+
+Converter = Callable[[Any, Any, BaseDatabaseWrapper], Any]
+
+
+class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
+    """Text encrypted at rest: AES-256-GCM, or AES-256-SIV with `deterministic=True`.
+
+    Deterministic fields support `exact`, `in` and `isnull` lookups (matching rows under every
+    configured deterministic key); randomized fields support `isnull` only.
+    """
+
+    description = "Text encrypted at rest"
+
+    def __init__(self, *args: Any, deterministic: bool = False, **kwargs: Any) -> None:
+        self.deterministic = deterministic
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        if self.deterministic:
+            kwargs["deterministic"] = True
+        return name, path, args, kwargs
+
+    @property
+    def context(self) -> str:
+        """Where values live, bound into every ciphertext: `app_label.Model.field`."""
+        return f"{self.model._meta.label}.{self.name}"
+
+    def cipher(self) -> FieldCipher:
+        return keyring.get_cipher(self.context, deterministic=self.deterministic)
+
+    # --- database -> Python ----------------------------------------------------------------
+    def get_db_converters(self, connection: BaseDatabaseWrapper) -> list[Converter]:
+        decrypt = self.cipher().decrypt  # looked up once per query, not once per row
+
+        def decrypt_from_db(value: Any, expression: Any, connection: BaseDatabaseWrapper) -> Any:
+            return None if value is None else decrypt(value)
+
+        return [decrypt_from_db, *super().get_db_converters(connection)]
+
+    # --- Python -> database ----------------------------------------------------------------
+    def get_prep_value(self, value: Any) -> Any:
+        value = self.to_python(models.Field.get_prep_value(self, value))
+        return None if value is None else self.cipher().encrypt(value)
+
+    def to_python(self, value: Any) -> Any:
+        """Plain text stays as it is; an envelope of this field (loaddata) is opened."""
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            value = str(value)
+        if not looks_like_envelope(value):
+            return value
+        try:
+            return self.cipher().decrypt(value)
+        except DecryptionError:
+            raise ValidationError(
+                "This value looks like a keyvault ciphertext that does not belong to this field "
+                "(values starting with '$kv' are reserved). Paste the plain key instead.",
+                code="ciphertext",
+            ) from None
+
+    def value_to_string(self, obj: models.Model) -> Any:
+        """Serializers (dumpdata) write ciphertext, never plaintext."""
+        value = self.value_from_object(obj)
+        return None if value is None else self.cipher().encrypt(value)
+
+    # --- lookups ---------------------------------------------------------------------------
+    def get_lookup(self, lookup_name: str) -> Any:
+        if lookup_name == "isnull":
+            return IsNull
+        if self.deterministic and lookup_name in DETERMINISTIC_LOOKUPS:
+            return DETERMINISTIC_LOOKUPS[lookup_name]
+        raise FieldError(self._unsupported(f"the '{lookup_name}' lookup"))
+
+    def get_transform(self, lookup_name: str) -> Any:
+        raise FieldError(self._unsupported(f"the '{lookup_name}' transform"))
+
+    def _unsupported(self, what: str) -> str:
+        supported = "exact, in and isnull" if self.deterministic else "isnull"
+        return (
+            f"{self.context} is encrypted, so {what} cannot be evaluated by the database. "
+            f"Supported lookups: {supported}."
+            + ("" if self.deterministic else " Use deterministic=True for equality lookups.")
+        )
+
+
+class _DeterministicLookup(Lookup):  # type: ignore[type-arg]
+    """Matches the envelope of the right-hand side under every configured deterministic key."""
+
+    prepare_rhs = False
+
+    def __init__(self, lhs: Any, rhs: Any) -> None:
+        super().__init__(lhs, rhs)
+        if hasattr(self.rhs, "resolve_expression"):
+            raise FieldError(
+                f"{self.lhs.output_field.context} is encrypted: compare it with plain strings, "
+                "not with expressions or subqueries."
+            )
+
+    def plaintexts(self) -> Iterable[Any]:
+        raise NotImplementedError
+
+    def as_sql(self, compiler: Any, connection: BaseDatabaseWrapper) -> tuple[str, list[Any]]:
+        lhs_sql, lhs_params = self.process_lhs(compiler, connection)
+        field = self.lhs.output_field
+        cipher = field.cipher()
+        assert isinstance(cipher, DeterministicCipher)
+        envelopes: list[str] = []
+        for plaintext in self.plaintexts():
+            if plaintext is not None:
+                envelopes += cipher.lookup_values(field.to_python(plaintext))
+        if not envelopes:
+            raise EmptyResultSet
+        placeholders = ", ".join(["%s"] * len(envelopes))
+        return f"{lhs_sql} IN ({placeholders})", [*lhs_params, *envelopes]
+
+
+class DeterministicExact(_DeterministicLookup):
+    lookup_name = "exact"
+
+    def plaintexts(self) -> Iterable[Any]:
+        return [self.rhs]
+
+
+class DeterministicIn(_DeterministicLookup):
+    lookup_name = "in"
+
+    def plaintexts(self) -> Iterable[Any]:
+        if isinstance(self.rhs, str):
+            raise FieldError("The 'in' lookup takes a list of strings, not a single string.")
+        return list(self.rhs)
+
+
+DETERMINISTIC_LOOKUPS = {"exact": DeterministicExact, "in": DeterministicIn}
+
+
+class BlindIndexField(models.CharField):  # type: ignore[type-arg]
+    """Keeps a keyed fingerprint of another field's plaintext, refreshed on every save.
+
+    `bulk_update()` and `QuerySet.update()` bypass it; `manage.py reencrypt` repairs stale
+    fingerprints.
+    """
+
+    def __init__(self, *args: Any, source: str, **kwargs: Any) -> None:
+        self.source = source
+        kwargs.setdefault("max_length", blind_index.LENGTH)
+        kwargs.setdefault("editable", False)
+        kwargs.setdefault("db_index", True)
+        kwargs.setdefault("null", True)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        kwargs["source"] = self.source
+        return name, path, args, kwargs
+
+    def index(self) -> blind_index.BlindIndex:
+        return keyring.get_blind_index(f"{self.model._meta.label}.{self.source}")
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        plaintext = getattr(model_instance, self.source)
+        digest = None if plaintext is None else self.index().digest(plaintext)
+        setattr(model_instance, self.attname, digest)
+        return digest

@@ -1,0 +1,86 @@
+"""`manage.py init_encryption`: generate (or rotate) the key set and say how to keep it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from settings_app import keyring
+from settings_app.crypto import KeyConfigurationError
+from settings_app.key_files import (
+    KeyFileError,
+    format_env,
+    format_json,
+    new_key_set,
+    rotated_key_set,
+    write_env_file,
+)
+
+STORAGE_ADVICE = """\
+Store these values as environment variables, as *_FILE secrets (e.g. KEYVAULT_PRIMARY_KEY_FILE=
+/run/secrets/keyvault_primary_key) or in a secret manager. Back them up now, somewhere other
+than the database: without them no stored value can ever be read again."""
+
+ROTATION_STEPS = """\
+Next steps:
+  1. Deploy the new configuration above (every process: web and workers).
+  2. Run `python manage.py reencrypt` to move every value to the new key.
+  3. Run `python manage.py encryption_status`: it says when a fallback key can be retired.
+  4. Remove the old key from the *_FALLBACKS variable and deploy again."""
+
+
+class Command(BaseCommand):
+    help = "Generate a fresh encryption key set, or rotate the current one (--rotate)."
+    requires_system_checks: list[str] = []  # it must run before any key exists
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--format", choices=["env", "json"], default="env")
+        parser.add_argument(
+            "--write", metavar="PATH", help="Append to this env file (created with mode 0600)."
+        )
+        parser.add_argument(
+            "--rotate",
+            action="store_true",
+            help="Make a new primary key current and keep the present one as a fallback.",
+        )
+        parser.add_argument(
+            "--include-deterministic",
+            action="store_true",
+            help="With --rotate: rotate the deterministic key too.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["include_deterministic"] and not options["rotate"]:
+            raise CommandError("--include-deterministic only makes sense with --rotate.")
+        values = self._rotated(options["include_deterministic"]) if options["rotate"] else new_key_set()
+        if options["write"]:
+            path = Path(options["write"])
+            try:
+                write_env_file(path, values)
+            except (KeyFileError, OSError) as error:
+                raise CommandError(str(error)) from None
+            self.stdout.write(f"Wrote {', '.join(values)} to {path} (mode 0600).")
+        else:
+            render = format_json if options["format"] == "json" else format_env
+            self.stdout.write(render(values), ending="")
+        sys.stderr.write("\n" + STORAGE_ADVICE + "\n")
+        if options["rotate"]:
+            sys.stderr.write("\n" + ROTATION_STEPS + "\n")
+
+    def _rotated(self, include_deterministic: bool) -> dict[str, str]:
+        try:
+            keyring.build_keyset()  # never rotate away from a broken configuration
+        except KeyConfigurationError as error:
+            raise CommandError(f"The current key set is not usable: {error}") from None
+        return rotated_key_set(
+            primary=settings.KEYVAULT_PRIMARY_KEY,
+            primary_fallbacks=list(settings.KEYVAULT_PRIMARY_KEY_FALLBACKS),
+            deterministic=settings.KEYVAULT_DETERMINISTIC_KEY,
+            deterministic_fallbacks=list(settings.KEYVAULT_DETERMINISTIC_KEY_FALLBACKS),
+            salt=settings.KEYVAULT_KEY_DERIVATION_SALT,
+            rotate_deterministic=include_deterministic,
+        )

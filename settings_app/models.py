@@ -1,0 +1,127 @@
+"""The Setting model: one named provider key, encrypted at rest, with its verification state.
+
+Developers read plaintext through the ORM (`Setting.objects.get_value("openai_api_key")`);
+the database column only ever holds ciphertext.
+"""
+
+from __future__ import annotations
+
+import string
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from . import providers
+from .fields import BlindIndexField, EncryptedTextField
+
+KEY_MAX_LENGTH = 128
+_KEY_CHARACTERS = frozenset(string.ascii_letters + string.digits + "_-.")
+
+
+def validate_setting_key(key: str) -> None:
+    """Setting keys are 1-128 ASCII letters, digits, '_', '-' or '.': safe in URLs and shells."""
+    if not 1 <= len(key) <= KEY_MAX_LENGTH:
+        raise ValidationError(
+            f"A setting key has 1 to {KEY_MAX_LENGTH} characters; this one has {len(key)}.",
+            code="key_length",
+        )
+    for position, char in enumerate(key, start=1):
+        if char not in _KEY_CHARACTERS:
+            shown = "a space" if char == " " else repr(char)
+            raise ValidationError(
+                f"Character {position} of the key is {shown}, which is not allowed: use only "
+                "ASCII letters, digits, '_', '-' and '.' (e.g. openai_api_key).",
+                code="key_character",
+            )
+
+
+class VerificationStatus(models.TextChoices):
+    UNVERIFIED = "unverified", "Not verified"
+    VALID = "valid", "Valid"
+    RESTRICTED = "restricted", "Valid (restricted)"
+    INVALID = "invalid", "Invalid"
+    NO_QUOTA = "no_quota", "No quota"
+    UNREACHABLE = "unreachable", "Unreachable"
+
+
+class SettingManager(models.Manager["Setting"]):
+    def get_value(self, key: str, default: str | None = None) -> str | None:
+        """The plaintext of setting `key`, or `default` when there is no such setting."""
+        found = self.filter(key=key).first()
+        return default if found is None else found.value
+
+
+class Setting(models.Model):
+    """A named secret (usually an LLM provider API key), encrypted at rest."""
+
+    key = models.CharField(
+        max_length=KEY_MAX_LENGTH,
+        unique=True,
+        validators=[validate_setting_key],
+        help_text="Name developers read it by, e.g. openai_api_key.",
+    )
+    value = EncryptedTextField(help_text="Stored encrypted; shown masked after saving.")
+    value_fingerprint = BlindIndexField(source="value")
+    provider = models.CharField(max_length=32, choices=providers.CHOICES, default=providers.OTHER)
+    description = models.TextField(blank=True, default="")
+    expires_at = models.DateField(null=True, blank=True, help_text="When the key stops working.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    verification_status = models.CharField(
+        max_length=16,
+        choices=VerificationStatus.choices,
+        default=VerificationStatus.UNVERIFIED,
+        editable=False,
+    )
+    verification_detail = models.CharField(max_length=255, blank=True, default="", editable=False)
+    last_verified_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = SettingManager()
+
+    class Meta:
+        ordering = ["key"]
+        permissions = [("reveal_setting", "Can reveal the plaintext value of a setting")]
+
+    def __str__(self) -> str:
+        return self.key
+
+    def __repr__(self) -> str:
+        # Never the value: repr() ends up in logs, tracebacks and debug pages.
+        return f"<Setting {self.key!r} provider={self.provider!r}>"
+
+    def clean(self) -> None:
+        if isinstance(self.value, str):
+            try:
+                self.value = providers.clean_value(self.provider, self.value)
+            except ValidationError as error:
+                raise ValidationError({"value": error.messages}) from None
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at < timezone.localdate()
+
+    def record_verification(self, status: str, detail: str) -> None:
+        """Store a verification outcome (never the response body or the key)."""
+        self.verification_status = status
+        self.verification_detail = detail[:255]
+        self.last_verified_at = timezone.now()
+        self.save(update_fields=["verification_status", "verification_detail", "last_verified_at"])
+
