@@ -16,8 +16,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.lookups import IsNull, Lookup
 
 from . import keyring
-from .crypto import DecryptionError, DeterministicCipher, FieldCipher
-from .crypto import blind_index
+from .crypto import DecryptionError, DeterministicCipher, FieldCipher, blind_index
 from .crypto.envelope import looks_like_envelope
 
 Converter = Callable[[Any, Any, BaseDatabaseWrapper], Any]

@@ -7,6 +7,7 @@ the database column only ever holds ciphertext.
 from __future__ import annotations
 
 import string
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -125,3 +126,100 @@ class Setting(models.Model):
         self.last_verified_at = timezone.now()
         self.save(update_fields=["verification_status", "verification_detail", "last_verified_at"])
 
+
+# --- Audit trail ----------------------------------------------------------------------------
+# Events are written only by `settings_app.audit.record()`, which chains each one to the
+# previous by an HMAC; see audit.py for the chain format and why it is keyed.
+
+
+class AppendOnlyError(Exception):
+    """Raised on any attempt to change or delete an audit event through the ORM."""
+
+
+class AuditAction(models.TextChoices):
+    CREATED = "created", "Created"
+    UPDATED = "updated", "Updated"
+    DELETED = "deleted", "Deleted"
+    VERIFIED = "verified", "Verified"
+    REVEALED = "revealed", "Revealed"
+    REVEAL_REFUSED = "reveal_refused", "Reveal refused"
+    REENCRYPTED = "reencrypted", "Re-encrypted"
+    KEY_SET_ROTATED = "key_set_rotated", "Key set rotated"
+    DECRYPTION_FAILED = "decryption_failed", "Decryption failed"
+    LOGIN_LOCKED_OUT = "login_locked_out", "Login locked out"
+    EXPORTED = "exported", "Exported"
+    IMPORTED = "imported", "Imported"
+
+
+class AuditSource(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    COMMAND = "command", "Management command"
+    CODE = "code", "Code"
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    """Bulk writes would bypass the hash chain, so they are refused."""
+
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("Audit events are append-only: they cannot be updated.")
+
+    def delete(self) -> NoReturn:
+        raise AppendOnlyError("Audit events are append-only: they cannot be deleted.")
+
+    def bulk_create(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("Create audit events with settings_app.audit.record().")
+
+    def bulk_update(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("Audit events are append-only: they cannot be updated.")
+
+
+class AuditEvent(models.Model):
+    """One entry of the append-only, hash-chained audit trail. Never holds a secret."""
+
+    when = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
+    # The FK is a convenience link and is not hashed: deleting a user nulls it. The hashed
+    # identity is actor_label (a username, or a command such as "manage.py reencrypt").
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    actor_label = models.CharField(max_length=150, blank=True, default="", editable=False)
+    action = models.CharField(max_length=32, choices=AuditAction.choices, editable=False)
+    setting_key = models.CharField(
+        max_length=KEY_MAX_LENGTH, blank=True, default="", db_index=True, editable=False
+    )
+    source = models.CharField(
+        max_length=16, choices=AuditSource.choices, default=AuditSource.CODE, editable=False
+    )
+    # Text, not GenericIPAddressField: the database must return exactly the hashed string.
+    ip = models.CharField("IP address", max_length=45, blank=True, default="", editable=False)
+    user_agent = models.CharField(max_length=255, blank=True, default="", editable=False)
+    details = models.JSONField(default=dict, blank=True, editable=False)
+    # Unique: two writers can never chain to the same predecessor (the chain cannot fork).
+    previous_hash = models.CharField(max_length=64, unique=True, editable=False)
+    hash = models.CharField(max_length=64, unique=True, editable=False)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-id",)
+        get_latest_by = "id"
+        default_permissions = ("view",)  # nobody adds, changes or deletes events by hand
+        verbose_name = "audit event"
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.setting_key or '-'} by {self.actor_label or '-'}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("Audit events are append-only: they cannot be updated.")
+        if not self.hash:
+            raise AppendOnlyError("Create audit events with settings_app.audit.record().")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise AppendOnlyError("Audit events are append-only: they cannot be deleted.")

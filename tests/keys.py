@@ -12,6 +12,9 @@ def test_key(label: str) -> str:
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
+test_key.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test to collect
+fake_key = test_key
+
 TEST_KEYS = {
     "primary": test_key("primary"),
     "primary_old": test_key("primary-old"),

@@ -8,10 +8,9 @@ import os
 os.environ["KEYVAULT_ENV_FILE"] = ""
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
 
-from keyvault_site.settings import *  # noqa: E402,F403
-from keyvault_site.settings import INSTALLED_APPS  # noqa: E402
-
-from tests.keys import TEST_KEYS  # noqa: E402
+from keyvault_site.settings import *  # noqa: F403
+from keyvault_site.settings import INSTALLED_APPS
+from tests.keys import TEST_KEYS
 
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]
 

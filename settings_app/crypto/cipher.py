@@ -154,8 +154,11 @@ class RandomizedCipher(FieldCipher):
         try:
             raw = _a2b(body, strict_mode=True)
             rest = len(raw) % 3
-            if rest and body[rest - 4] not in _CANONICAL_LAST[rest]:
-                raise ValueError  # non-canonical base64: another spelling of the same bytes
+            if rest:
+                if body[rest - 4] not in _CANONICAL_LAST[rest]:
+                    raise ValueError  # non-canonical base64: another spelling of the same bytes
+            elif body[-1] == "=":
+                raise ValueError  # strict mode still accepts padding after a whole quantum
             return entry[0].decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], entry[1]).decode()  # type: ignore[call-arg]
         except (InvalidTag, ValueError, IndexError):
             raise self._tampered() from None

@@ -32,7 +32,7 @@ AAD_PREFIX = b"keyvault/v1\x00"
 _HEADER_SHAPE = f"{MARKER}{VERSION}$?$" + "?" * KEY_ID_LENGTH + "$"
 _MAX_DAMAGE = 3
 _VERSIONED = re.compile(r"\$kv([0-9]+)\$")
-_HEADER_V1 = re.compile(r"\$kv1\$([a-z])\$([0-9a-f]{%d})\$" % KEY_ID_LENGTH)
+_HEADER_V1 = re.compile(rf"\$kv1\$([a-z])\$([0-9a-f]{{{KEY_ID_LENGTH}}})\$")
 # Base64 leaves unused low bits in the last character of a payload whose length is not a
 # multiple of 3; these are the characters whose unused bits are zero (canonical encoding).
 _CANONICAL_LAST = {1: frozenset("AQgw"), 2: frozenset("AEIMQUYcgkosw048")}
@@ -56,7 +56,10 @@ def decode_payload(body: str) -> bytes:
     """Decode a payload, accepting only the one canonical base64 spelling of each byte string."""
     raw = binascii.a2b_base64(body, strict_mode=True)
     rest = len(raw) % 3
-    if rest and body[rest - 4] not in _CANONICAL_LAST[rest]:
+    if rest:
+        if body[rest - 4] not in _CANONICAL_LAST[rest]:
+            raise binascii.Error("non-canonical base64")
+    elif body.endswith("="):  # strict mode still accepts padding after a whole quantum
         raise binascii.Error("non-canonical base64")
     return raw
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -56,7 +55,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["include_deterministic"] and not options["rotate"]:
             raise CommandError("--include-deterministic only makes sense with --rotate.")
-        values = self._rotated(options["include_deterministic"]) if options["rotate"] else new_key_set()
+        values = (
+            self._rotated(options["include_deterministic"]) if options["rotate"] else new_key_set()
+        )
         if options["write"]:
             path = Path(options["write"])
             try:
@@ -67,9 +68,9 @@ class Command(BaseCommand):
         else:
             render = format_json if options["format"] == "json" else format_env
             self.stdout.write(render(values), ending="")
-        sys.stderr.write("\n" + STORAGE_ADVICE + "\n")
+        self.stderr.write("\n" + STORAGE_ADVICE)
         if options["rotate"]:
-            sys.stderr.write("\n" + ROTATION_STEPS + "\n")
+            self.stderr.write("\n" + ROTATION_STEPS)
 
     def _rotated(self, include_deterministic: bool) -> dict[str, str]:
         try:
