@@ -22,7 +22,7 @@ from .crypto.envelope import looks_like_envelope
 Converter = Callable[[Any, Any, BaseDatabaseWrapper], Any]
 
 
-class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
+class EncryptedTextField(models.TextField):
     """Text encrypted at rest: AES-256-GCM, or AES-256-SIV with `deterministic=True`.
 
     Deterministic fields support `exact`, `in` and `isnull` lookups (matching rows under every
@@ -83,7 +83,7 @@ class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
     def value_to_string(self, obj: models.Model) -> Any:
         """Serializers (dumpdata) write ciphertext, never plaintext."""
         value = self.value_from_object(obj)
-        return None if value is None else self.cipher().encrypt(value)
+        return None if value is None else self.cipher().encrypt(str(value))
 
     # --- lookups ---------------------------------------------------------------------------
     def get_lookup(self, lookup_name: str) -> Any:
@@ -91,6 +91,8 @@ class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
             return IsNull
         if self.deterministic and lookup_name in DETERMINISTIC_LOOKUPS:
             return DETERMINISTIC_LOOKUPS[lookup_name]
+        if lookup_name == "exact":
+            return NoneOnlyExact
         raise FieldError(self._unsupported(f"the '{lookup_name}' lookup"))
 
     def get_transform(self, lookup_name: str) -> Any:
@@ -105,7 +107,7 @@ class EncryptedTextField(models.TextField):  # type: ignore[type-arg]
         )
 
 
-class _DeterministicLookup(Lookup):  # type: ignore[type-arg]
+class _DeterministicLookup(Lookup):
     """Matches the envelope of the right-hand side under every configured deterministic key."""
 
     prepare_rhs = False
@@ -121,7 +123,7 @@ class _DeterministicLookup(Lookup):  # type: ignore[type-arg]
     def plaintexts(self) -> Iterable[Any]:
         raise NotImplementedError
 
-    def as_sql(self, compiler: Any, connection: BaseDatabaseWrapper) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: BaseDatabaseWrapper) -> Any:
         lhs_sql, lhs_params = self.process_lhs(compiler, connection)
         field = self.lhs.output_field
         cipher = field.cipher()
@@ -155,7 +157,19 @@ class DeterministicIn(_DeterministicLookup):
 DETERMINISTIC_LOOKUPS = {"exact": DeterministicExact, "in": DeterministicIn}
 
 
-class BlindIndexField(models.CharField):  # type: ignore[type-arg]
+class NoneOnlyExact(Lookup):
+    """`filter(value=None)` on a randomized field: Django turns it into `isnull`."""
+
+    lookup_name = "exact"
+    prepare_rhs = False
+
+    def __init__(self, lhs: Any, rhs: Any) -> None:
+        if rhs is not None:  # a ciphertext never equals another encryption of the same value
+            raise FieldError(lhs.output_field._unsupported("the 'exact' lookup"))
+        super().__init__(lhs, rhs)
+
+
+class BlindIndexField(models.CharField):
     """Keeps a keyed fingerprint of another field's plaintext, refreshed on every save.
 
     `bulk_update()` and `QuerySet.update()` bypass it; `manage.py reencrypt` repairs stale

@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from django.apps import apps
 from django.db import connections, models, transaction
@@ -37,7 +37,7 @@ class FieldSpec:
 
     @property
     def column(self) -> str:
-        return self.field.column
+        return str(self.field.column)
 
 
 @dataclass(frozen=True)
@@ -143,12 +143,12 @@ def iterate_raw(
     """Batches of raw rows (pk, then each column), in pk order, by keyset pagination."""
     connection = connections[using]
     quote = connection.ops.quote_name
-    pk = quote(spec.model._meta.pk.column)  # type: ignore[union-attr]
+    pk = quote(_pk_column(spec))
     selected = ", ".join([pk, *(quote(c) for c in _columns(spec))])
     table = quote(spec.model._meta.db_table)
     first = f"SELECT {selected} FROM {table} ORDER BY {pk} LIMIT %s"  # noqa: S608 (quoted names)
     after = f"SELECT {selected} FROM {table} WHERE {pk} > %s ORDER BY {pk} LIMIT %s"  # noqa: S608
-    last: object = None
+    last: Any = None
     while True:
         with connection.cursor() as cursor:
             if last is None:
@@ -162,6 +162,12 @@ def iterate_raw(
         if len(rows) < batch_size:
             return
         last = rows[-1][0]
+
+
+def _pk_column(spec: ModelSpec) -> str:
+    pk = spec.model._meta.pk
+    assert pk is not None  # every concrete model has one
+    return str(pk.column)
 
 
 def count_rows(spec: ModelSpec, using: str = "default") -> int:
@@ -246,14 +252,14 @@ def _write(spec: ModelSpec, updates: dict[Statement, list[list[object]]], using:
     connection = connections[using]
     quote = connection.ops.quote_name
     table = quote(spec.model._meta.db_table)
-    pk = quote(spec.model._meta.pk.column)  # type: ignore[union-attr]
+    pk = quote(_pk_column(spec))
     written = 0
     with transaction.atomic(using=using), connection.cursor() as cursor:
         for statement, params in updates.items():
             assignments = ", ".join(f"{quote(c)} = %s" for c in statement.sets)
             guards = "".join(f" AND {quote(c)} = %s" for c in statement.guards)
             sql = f"UPDATE {table} SET {assignments} WHERE {pk} = %s{guards}"  # noqa: S608
-            cursor.executemany(sql, params)
+            cursor.executemany(sql, params)  # type: ignore[arg-type]
             written += cursor.rowcount  # rows whose old value still matched
     return written
 

@@ -16,10 +16,19 @@ INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]
 
 # Obvious test fixtures, never used outside the suite.
 KEYVAULT_PRIMARY_KEY = TEST_KEYS["primary"]
-KEYVAULT_PRIMARY_KEY_FALLBACKS: list[str] = []
+KEYVAULT_PRIMARY_KEY_FALLBACKS = []
 KEYVAULT_DETERMINISTIC_KEY = TEST_KEYS["deterministic"]
-KEYVAULT_DETERMINISTIC_KEY_FALLBACKS: list[str] = []
+KEYVAULT_DETERMINISTIC_KEY_FALLBACKS = []
 KEYVAULT_KEY_DERIVATION_SALT = TEST_KEYS["salt"]
 KEYVAULT_SUPPORT_UNENCRYPTED_DATA = False
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast tests only
+
+# Login throttling is switched on by the tests that exercise it (settings.AXES_ENABLED = True);
+# elsewhere Client.login() must work without a request object.
+AXES_ENABLED = False
+# Tests speak plain HTTP to the test client; the HTTPS settings are checked by check --deploy.
+SECURE_SSL_REDIRECT = False
+# Serve static files from the apps, as in development: no collectstatic before the suite.
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True

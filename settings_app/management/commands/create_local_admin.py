@@ -21,7 +21,7 @@ class Command(BaseCommand):
             self.stdout.write("A superuser already exists; no account created.")
             return
         password = secrets.token_urlsafe(16)
-        users.objects.create_superuser(options["username"], "", password)  # type: ignore[attr-defined]
+        users.objects.create_superuser(options["username"], "", password)
         self.stdout.write(
             f"Created superuser {options['username']!r} with password {password}\n"
             "It is shown only this once: note it now (change it in the admin)."

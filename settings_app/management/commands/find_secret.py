@@ -27,7 +27,7 @@ class Command(BaseCommand):
             raise CommandError(
                 "No secret on standard input; pipe it in: `... | manage.py find_secret`."
             )
-        candidates = FINGERPRINT.index().candidates(candidate)  # type: ignore[attr-defined]
+        candidates = FINGERPRINT.index().candidates(candidate)
         keys = list(
             Setting.objects.filter(value_fingerprint__in=candidates).values_list("key", flat=True)
         )

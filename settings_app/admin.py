@@ -1,0 +1,215 @@
+"""The "Provider keys" admin: keys are typed in once and only ever shown masked afterwards.
+
+The plaintext never reaches a page: the list and the change form show `masking.mask()`, the
+value input is write-only, and lookups on the value (or its fingerprint) are refused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import URLPattern, path, reverse
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.timezone import localtime
+from django.views.decorators.http import require_POST
+
+from . import providers, verification
+from .forms import SettingForm
+from .masking import mask
+from .models import Setting, VerificationStatus
+
+TITLE = "Provider keys"
+EMPTY = "—"
+REDACTED = "[key redacted]"
+
+# Verification outcome -> admin message level.
+MESSAGE_LEVELS: dict[str, int] = {
+    VerificationStatus.VALID: messages.SUCCESS,
+    VerificationStatus.INVALID: messages.ERROR,
+}
+
+MAIN_FIELDS = ("key", "provider", "value", "description", "expires_at")
+VERIFICATION_FIELDS = ("verification_status", "verification_detail_shown", "last_verified_at")
+HISTORY_FIELDS = ("created_at", "created_by", "updated_at", "updated_by")
+
+
+@dataclass(frozen=True)
+class ProviderRow:
+    """One line of the overview: a known provider, whether it has a key, and where to go."""
+
+    name: str
+    has_key: bool
+    url: str | None
+
+
+@admin.register(Setting)
+class SettingAdmin(admin.ModelAdmin):
+    form = SettingForm
+    list_display = (
+        "key",
+        "provider",
+        "masked_value",
+        "verification",
+        "expiry",
+        "updated",
+    )
+    list_select_related = ("updated_by",)
+    list_filter = ("provider", "verification_status")
+    # Never "value": it is ciphertext in the database (and the field refuses the lookup).
+    search_fields = ("key", "description")
+    search_help_text = "Search by key name or description."
+    readonly_fields = (
+        "current_value",
+        *VERIFICATION_FIELDS,
+        *HISTORY_FIELDS,
+    )
+    actions = ("verify_selected",)
+
+    # --- list columns ----------------------------------------------------------------------
+    @admin.display(description="Value")
+    def masked_value(self, obj: Setting) -> str:
+        return mask(obj.value or "", obj.provider)
+
+    @admin.display(description="Verification", ordering="verification_status")
+    def verification(self, obj: Setting) -> SafeString:
+        when = _when(obj.last_verified_at)
+        return format_html("{}<br><small>{}</small>", obj.get_verification_status_display(), when)
+
+    @admin.display(description="Expires", ordering="expires_at")
+    def expiry(self, obj: Setting) -> SafeString | str:
+        if obj.expires_at is None:
+            return EMPTY
+        shown = date_format(obj.expires_at, "SHORT_DATE_FORMAT")
+        if obj.is_expired:
+            return format_html('<strong class="expired">{} (expired)</strong>', shown)
+        return shown
+
+    @admin.display(description="Updated", ordering="updated_at")
+    def updated(self, obj: Setting) -> SafeString:
+        by = obj.updated_by.get_username() if obj.updated_by else EMPTY
+        return format_html("{}<br><small>by {}</small>", _when(obj.updated_at), by)
+
+    # --- change form -----------------------------------------------------------------------
+    @admin.display(description="Current value")
+    def current_value(self, obj: Setting) -> str:
+        return mask(obj.value or "", obj.provider)
+
+    @admin.display(description="Verification detail")
+    def verification_detail_shown(self, obj: Setting) -> str:
+        return redact(obj.verification_detail, obj.value) or EMPTY
+
+    def get_fieldsets(self, request: HttpRequest, obj: Setting | None = None) -> Any:
+        if obj is None:
+            return [(None, {"fields": MAIN_FIELDS})]
+        main: tuple[str, ...] = ("key", "provider", "current_value")
+        if self.has_change_permission(request, obj):
+            # Only editors get the input; a view-only page would show "value" as plain text.
+            main += ("value",)
+        main += ("description", "expires_at")
+        return [
+            (None, {"fields": main}),
+            ("Verification", {"fields": VERIFICATION_FIELDS}),
+            ("History", {"fields": HISTORY_FIELDS}),
+        ]
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        initial = super().get_changeform_initial_data(request)
+        initial.pop("value", None)  # a key never travels in a URL
+        if initial.get("key") and not initial.get("provider"):
+            initial["provider"] = providers.provider_for_key(str(initial["key"]))
+        return initial
+
+    def save_model(self, request: HttpRequest, obj: Setting, form: Any, change: bool) -> None:
+        if not change:
+            obj.created_by = request.user  # type: ignore[assignment]
+        obj.updated_by = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)
+        hint = providers.prefix_hint(obj.provider, obj.value)
+        if hint:
+            self.message_user(request, hint, messages.WARNING)
+
+    # --- lookups ---------------------------------------------------------------------------
+    def lookup_allowed(self, lookup: str, value: str, request: HttpRequest) -> bool:
+        # ?value=... or ?value_fingerprint__startswith=... would turn the list into an oracle.
+        if lookup.split("__")[0] in {"value", "value_fingerprint"}:
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+    # --- overview --------------------------------------------------------------------------
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        context = {"title": TITLE, "provider_overview": self.provider_overview(request)}
+        return super().changelist_view(request, {**context, **(extra_context or {})})
+
+    def provider_overview(self, request: HttpRequest) -> list[ProviderRow]:
+        """Every known provider, and a link to its keys or to add the missing one."""
+        present = set(
+            Setting.objects.filter(provider__in=providers.PROVIDERS)
+            .values_list("provider", flat=True)
+            .distinct()
+        )
+        can_add = self.has_add_permission(request)
+        rows = []
+        for provider in providers.PROVIDERS.values():
+            has_key = provider.slug in present
+            rows.append(ProviderRow(provider.name, has_key, self._url(provider, has_key, can_add)))
+        return rows
+
+    def _url(self, provider: providers.Provider, has_key: bool, can_add: bool) -> str | None:
+        """Its keys when it has one; else the add form, pre-filled, for those who may add."""
+        if has_key:
+            changelist = reverse("admin:settings_app_setting_changelist")
+            return f"{changelist}?{urlencode({'provider__exact': provider.slug})}"
+        if not can_add:
+            return None
+        query = urlencode({"key": provider.setting_key, "provider": provider.slug})
+        return f"{reverse('admin:settings_app_setting_add')}?{query}"
+
+    # --- verification ----------------------------------------------------------------------
+    def get_urls(self) -> list[URLPattern]:
+        verify = self.admin_site.admin_view(require_POST(self.verify_view))
+        return [
+            path("<path:object_id>/verify/", verify, name="settings_app_setting_verify"),
+            *super().get_urls(),
+        ]
+
+    def verify_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """POST-only (admin_view adds CSRF protection): verify one key and say how it went."""
+        setting = self.get_object(request, unquote(object_id))
+        if setting is None:
+            raise Http404("No such provider key.")
+        if not self.has_change_permission(request, setting):
+            raise PermissionDenied
+        self.report_verification(request, setting)
+        return HttpResponseRedirect(reverse("admin:settings_app_setting_change", args=[setting.pk]))
+
+    @admin.action(description="Verify selected keys", permissions=["change"])
+    def verify_selected(self, request: HttpRequest, queryset: QuerySet[Setting]) -> None:
+        for setting in queryset:
+            self.report_verification(request, setting)
+
+    def report_verification(self, request: HttpRequest, setting: Setting) -> None:
+        result = verification.verify_setting(setting)
+        label = VerificationStatus(result.status).label
+        detail = redact(result.detail, setting.value)
+        level = MESSAGE_LEVELS.get(result.status, messages.WARNING)
+        self.message_user(request, f"{setting.key}: {label}. {detail}".strip(), level)
+
+
+def redact(text: str, secret: str | None) -> str:
+    """`text` with `secret` cut out: provider answers sometimes echo the key back."""
+    return text.replace(secret, REDACTED) if secret else text
+
+
+def _when(moment: Any) -> str:
+    return date_format(localtime(moment), "SHORT_DATETIME_FORMAT") if moment else EMPTY

@@ -1,0 +1,57 @@
+"""`manage.py verify_settings [KEY ...]`: check stored keys with their providers, print a table."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from settings_app.models import Setting, VerificationStatus
+from settings_app.verification import VerificationResult, verify_setting
+
+HEADINGS = ("KEY", "PROVIDER", "STATUS", "DETAIL")
+
+
+class Command(BaseCommand):
+    help = (
+        "Verify stored keys with their providers (all, or the named ones) and record the "
+        "outcome. Exits with status 1 when any key is invalid."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("keys", nargs="*", metavar="KEY", help="Setting keys (default: all).")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        settings = select_settings(options["keys"])
+        if not settings:
+            self.stdout.write("No settings to verify.")
+            return
+        rows = [(s, verify_setting(s)) for s in settings]
+        self.stdout.write(format_table(rows))
+        invalid = [s.key for s, result in rows if result.status == VerificationStatus.INVALID]
+        if invalid:
+            raise CommandError(f"{len(invalid)} invalid key(s): {', '.join(invalid)}.")
+
+
+def select_settings(keys: Sequence[str]) -> list[Setting]:
+    """The named settings (in the order given), or all; an unknown name is an error naming it."""
+    if not keys:
+        return list(Setting.objects.all())
+    found = {s.key: s for s in Setting.objects.filter(key__in=keys)}
+    missing = [key for key in keys if key not in found]
+    if missing:
+        raise CommandError(f"No setting named {', '.join(map(repr, missing))}.")
+    return [found[key] for key in dict.fromkeys(keys)]
+
+
+def format_table(rows: Sequence[tuple[Setting, VerificationResult]]) -> str:
+    """Aligned columns: key, provider, status, detail (never the value)."""
+    lines = [HEADINGS] + [(s.key, s.provider, str(r.status), r.detail) for s, r in rows]
+    widths = [max(len(line[i]) for line in lines) for i in range(3)]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(line[:3], widths, strict=True))
+        + "  "
+        + line[3]
+        for line in lines
+    )

@@ -1,0 +1,113 @@
+"""The production path: check --deploy is clean, and gunicorn + WhiteNoise serve the admin."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import ROOT, run_manage
+from tests.keys import TEST_KEYS
+
+PRODUCTION_ENV = {
+    "DEBUG": "false",
+    "SECRET_KEY": "kv-" + "Xq9#mP2$vL7!wR4^" * 4,
+    "ALLOWED_HOSTS": "keyvault.example.com,127.0.0.1",
+    "KEYVAULT_PRIMARY_KEY": TEST_KEYS["primary"],
+    "KEYVAULT_DETERMINISTIC_KEY": TEST_KEYS["deterministic"],
+    "KEYVAULT_KEY_DERIVATION_SALT": TEST_KEYS["salt"],
+}
+
+
+def test_check_deploy_reports_nothing() -> None:
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_check_deploy_flags_debug_in_production() -> None:
+    result = run_manage("check", "--deploy", env={**PRODUCTION_ENV, "DEBUG": "true"})
+    assert "security.W018" in result.stderr  # DEBUG on in a deployment
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """A fresh database for a production process: PostgreSQL in the PostgreSQL pass."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        yield f"sqlite:///{tmp_path / 'production.sqlite3'}"
+        return
+    import psycopg
+
+    name = "keyvault_deploy_test"
+    server = url.rsplit("/", 1)[0]
+    maintenance = f"{server}/postgres"
+    with psycopg.connect(maintenance, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name}")
+        admin.execute(f"CREATE DATABASE {name}")
+    yield f"{server}/{name}"
+    with psycopg.connect(maintenance, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_gunicorn_serves_the_admin_and_static_files(tmp_path: Path, database_url: str) -> None:
+    env = {
+        **PRODUCTION_ENV,
+        "DATABASE_URL": database_url,
+        "STATIC_ROOT": str(tmp_path / "static"),
+        "BEHIND_TLS_PROXY": "true",
+    }
+    for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
+        result = run_manage(*command, env=env)
+        assert result.returncode == 0, result.stderr
+    port = free_port()
+    log = (tmp_path / "gunicorn.log").open("w")
+    server = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "gunicorn", "keyvault_site.wsgi", "-b", f"127.0.0.1:{port}"],
+        env={"PATH": os.environ["PATH"], "KEYVAULT_ENV_FILE": "", **env},
+        cwd=ROOT,
+        stdout=log,
+        stderr=log,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        https = {"X-Forwarded-Proto": "https"}
+        login = _wait_for(f"{base}/admin/login/", https)
+        assert login.status_code == 200
+        assert "strict-transport-security" in login.headers
+        assert login.headers["x-frame-options"] == "DENY"
+        css = httpx.get(f"{base}/static/admin/css/base.css", headers=https)
+        assert css.status_code == 200
+        assert "text/css" in css.headers["content-type"]
+        plain = httpx.get(f"{base}/admin/login/")
+        assert plain.status_code == 301
+        assert plain.headers["location"].startswith("https://")
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+        log.close()
+
+
+def _wait_for(url: str, headers: dict[str, str]) -> httpx.Response:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            return httpx.get(url, headers=headers)
+        except httpx.TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)

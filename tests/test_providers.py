@@ -1,0 +1,105 @@
+"""The provider registry: pasted keys are tidied, admin keys refused, odd prefixes flagged."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from settings_app.providers import (
+    MAX_VALUE_LENGTH,
+    PROVIDERS,
+    clean_value,
+    prefix_hint,
+    provider_for_key,
+)
+
+
+@pytest.mark.parametrize(
+    ("pasted", "cleaned"),
+    [
+        ("sk-proj-abc123def456", "sk-proj-abc123def456"),
+        ("  sk-proj-abc123def456\n", "sk-proj-abc123def456"),
+        ("sk-proj-abc123\r\ndef456\t", "sk-proj-abc123def456"),
+    ],
+)
+def test_copy_paste_whitespace_is_stripped(pasted: str, cleaned: str) -> None:
+    assert clean_value("openai", pasted) == cleaned
+
+
+@pytest.mark.parametrize(
+    ("value", "code", "message"),
+    [
+        ("short", "too_short", "The key is too short (5 characters); paste the whole key."),
+        (" \n ", "too_short", "The key is too short (0 characters); paste the whole key."),
+        ("k" * (MAX_VALUE_LENGTH + 1), "too_long", "The key is too long (4097 characters"),
+    ],
+)
+def test_impossible_lengths_are_refused_with_a_reason(value: str, code: str, message: str) -> None:
+    with pytest.raises(ValidationError) as raised:
+        clean_value("other", value)
+
+    assert raised.value.code == code
+    assert raised.value.messages[0].startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("provider", "value", "expected"),
+    [
+        ("openai", "sk-admin-SECRET0123456789", "OpenAI admin key"),
+        ("anthropic", "sk-ant-admin01-SECRET0123456789", "Anthropic Admin API key"),
+    ],
+)
+def test_admin_keys_are_refused_without_quoting_them(
+    provider: str, value: str, expected: str
+) -> None:
+    with pytest.raises(ValidationError) as raised:
+        clean_value(provider, value)
+
+    assert raised.value.code == "admin_key"
+    assert expected in raised.value.messages[0]
+    assert "SECRET" not in raised.value.messages[0]
+
+
+def test_an_admin_prefix_is_only_refused_for_its_own_provider() -> None:
+    assert clean_value("other", "sk-admin-0123456789") == "sk-admin-0123456789"
+
+
+@pytest.mark.parametrize(
+    ("provider", "value"),
+    [
+        ("openai", "sk-proj-abc"),
+        ("openai", "sk-abc"),
+        ("anthropic", "sk-ant-api03-abc"),
+        ("gemini", "AIzaSyabc"),
+        ("groq", "gsk_abc"),
+        ("openrouter", "sk-or-v1-abc"),
+        ("xai", "xai-abc"),
+        ("mistral", "anything"),
+        ("other", "anything"),
+    ],
+)
+def test_usual_prefixes_get_no_hint(provider: str, value: str) -> None:
+    assert prefix_hint(provider, value) is None
+
+
+def test_an_unusual_prefix_gets_a_hint_that_names_the_expected_ones() -> None:
+    hint = prefix_hint("anthropic", "sk-proj-SECRET")
+
+    assert hint is not None
+    assert hint.startswith("Anthropic keys usually start with 'sk-ant-api'; this one does not.")
+    assert "SECRET" not in hint
+
+
+def test_conventional_setting_keys_name_their_provider() -> None:
+    for slug, provider in PROVIDERS.items():
+        assert provider_for_key(provider.setting_key) == slug
+    assert provider_for_key("internal_token") == "other"
+
+
+def test_every_provider_is_verifiable_over_https_without_a_completion() -> None:
+    for provider in PROVIDERS.values():
+        assert provider.base_url.startswith("https://")
+        assert provider.verify_path.startswith("/")
+        assert "completion" not in provider.verify_path
+        assert "messages" not in provider.verify_path
+        assert provider.base_url_setting == f"KEYVAULT_{provider.slug.upper()}_BASE_URL"
