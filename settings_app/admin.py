@@ -6,6 +6,7 @@ value input is write-only, and lookups on the value (or its fingerprint) are ref
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -16,16 +17,21 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
+from django.utils.decorators import method_decorator
 from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.timezone import localtime
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from . import providers, verification
+from . import audit_admin, providers, verification
 from .forms import SettingForm
 from .masking import mask
 from .models import Setting, VerificationStatus
+from .reveal import reveal_setting_view
+
+__all__ = ["SettingAdmin", "audit_admin"]  # audit_admin registers the audit trail page
 
 TITLE = "Provider keys"
 EMPTY = "—"
@@ -176,12 +182,43 @@ class SettingAdmin(admin.ModelAdmin):
         return f"{reverse('admin:settings_app_setting_add')}?{query}"
 
     # --- verification ----------------------------------------------------------------------
+    @method_decorator(sensitive_post_parameters("value"))
+    def changeform_view(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        return super().changeform_view(*args, **kwargs)
+
     def get_urls(self) -> list[URLPattern]:
         verify = self.admin_site.admin_view(require_POST(self.verify_view))
+        reveal = self.admin_site.admin_view(
+            functools.partial(reveal_setting_view, admin_site=self.admin_site)
+        )
         return [
             path("<path:object_id>/verify/", verify, name="settings_app_setting_verify"),
+            path("<path:object_id>/reveal/", reveal, name="settings_app_setting_reveal"),
             *super().get_urls(),
         ]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        setting = self.get_object(request, unquote(object_id))
+        context = {
+            "can_reveal": request.user.has_perm("settings_app.reveal_setting"),
+            "can_view_audit": request.user.has_perm("settings_app.view_auditevent"),
+            "audit_url": (
+                reverse("admin:settings_app_auditevent_changelist")
+                + "?"
+                + urlencode({"setting_key": setting.key})
+                if setting is not None
+                else ""
+            ),
+        }
+        return super().change_view(
+            request, object_id, form_url, {**context, **(extra_context or {})}
+        )
 
     def verify_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """POST-only (admin_view adds CSRF protection): verify one key and say how it went."""

@@ -11,4 +11,4 @@ class SettingsAppConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks, keyring  # noqa: F401  (registers checks and signal receivers)
+        from . import checks, keyring, receivers  # noqa: F401  (checks and signal receivers)

@@ -45,7 +45,8 @@ def check_encrypted_fields(
     from .fields import EncryptedTextField
 
     errors: list[CheckMessage] = []
-    for model in apps.get_models():
+    configs = apps.get_app_configs() if app_configs is None else app_configs
+    for model in (model for config in configs for model in config.get_models()):
         for field in model._meta.get_fields():
             if isinstance(field, EncryptedTextField) and field.unique and not field.deterministic:
                 errors.append(

@@ -73,7 +73,7 @@ def write_env_file(path: Path, values: Mapping[str, str]) -> None:
     clashes = sorted(variables_in(path) & set(values))
     if clashes:
         raise KeyFileError(
-            f"{path} already has {', '.join(clashes)}; refusing to replace keys (a lost key "
+            f"{path} already has {', '.join(clashes)}; refusing to overwrite keys (a lost key "
             "makes its values unreadable). Write to a new file, or move the old keys to a "
             "backup first."
         )

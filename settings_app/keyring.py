@@ -41,7 +41,9 @@ def get_cipher(context: str, *, deterministic: bool = False) -> FieldCipher:
         keyset = get_keyset()
         allow_plaintext = bool(settings.KEYVAULT_SUPPORT_UNENCRYPTED_DATA)
         if deterministic:
-            cipher = DeterministicCipher(keyset.deterministic, context, allow_plaintext=allow_plaintext)
+            cipher = DeterministicCipher(
+                keyset.deterministic, context, allow_plaintext=allow_plaintext
+            )
         else:
             cipher = RandomizedCipher(keyset.randomized, context, allow_plaintext=allow_plaintext)
         _ciphers[(context, deterministic)] = cipher

@@ -98,8 +98,10 @@ class Setting(models.Model):
     objects = SettingManager()
 
     class Meta:
-        ordering = ["key"]
-        permissions = [("reveal_setting", "Can reveal the plaintext value of a setting")]
+        ordering = ("key",)
+        verbose_name = "provider key"
+        verbose_name_plural = "provider keys"
+        permissions = (("reveal_setting", "Can reveal the plaintext value of a setting"),)
 
     def __str__(self) -> str:
         return self.key
@@ -149,6 +151,9 @@ class AuditAction(models.TextChoices):
     LOGIN_LOCKED_OUT = "login_locked_out", "Login locked out"
     EXPORTED = "exported", "Exported"
     IMPORTED = "imported", "Imported"
+    STATUS_CHECKED = "status_checked", "Encryption status checked"
+    SEARCHED = "searched", "Searched for a leaked value"
+    AUDIT_VERIFIED = "audit_verified", "Audit chain verified"
 
 
 class AuditSource(models.TextChoices):
@@ -176,7 +181,7 @@ class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
 class AuditEvent(models.Model):
     """One entry of the append-only, hash-chained audit trail. Never holds a secret."""
 
-    when = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
     # The FK is a convenience link and is not hashed: deleting a user nulls it. The hashed
     # identity is actor_label (a username, or a command such as "manage.py reencrypt").
     actor = models.ForeignKey(

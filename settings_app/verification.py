@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import httpx
 from django.conf import settings
 
-from .models import Setting, VerificationStatus
+from . import audit
+from .models import AuditAction, Setting, VerificationStatus
 from .providers import Provider, get_provider
 
 logger = logging.getLogger(__name__)
@@ -94,6 +95,9 @@ def verify_setting(setting: Setting, *, client: httpx.Client | None = None) -> V
         result = check_key(provider, setting.value, client=client)
     result = _with_previous(result, setting.verification_status)
     setting.record_verification(result.status, result.detail)
+    audit.record_as_current_actor(
+        AuditAction.VERIFIED, setting_key=setting.key, status=result.status
+    )
     logger.info("Verified setting %r (%s): %s", setting.key, setting.provider, result.status)
     return result
 

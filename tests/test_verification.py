@@ -138,6 +138,8 @@ def test_the_key_never_reaches_a_log_record_even_at_debug_level(
 ) -> None:
     provider_server.accept(KEY, status=500)
     caplog.set_level(logging.DEBUG)
+    for name in ("httpx", "httpcore"):  # quiet by default in settings.LOGGING
+        caplog.set_level(logging.DEBUG, logger=name)
 
     check_key(OPENAI, KEY)
     check_key(PROVIDERS["anthropic"], KEY)

@@ -31,6 +31,7 @@ AAD_PREFIX = b"keyvault/v1\x00"
 # HEADER_LENGTH characters differ from the shape below in at most this many places are.
 _HEADER_SHAPE = f"{MARKER}{VERSION}$?$" + "?" * KEY_ID_LENGTH + "$"
 _MAX_DAMAGE = 3
+_SHIFTED_MARKER = f"kv{VERSION}$"
 _VERSIONED = re.compile(r"\$kv([0-9]+)\$")
 _HEADER_V1 = re.compile(rf"\$kv1\$([a-z])\$([0-9a-f]{{{KEY_ID_LENGTH}}})\$")
 # Base64 leaves unused low bits in the last character of a payload whose length is not a
@@ -66,8 +67,8 @@ def decode_payload(body: str) -> bytes:
 
 def looks_like_envelope(text: str) -> bool:
     """True for every envelope, damaged ones included, so they are never read as plaintext."""
-    if text.startswith(MARKER):
-        return True
+    if text.startswith(MARKER) or _SHIFTED_MARKER in text[: HEADER_LENGTH + 8]:
+        return True  # the second test catches characters inserted or deleted before it
     if len(text) <= HEADER_LENGTH:
         return False
     damage = sum(

@@ -79,8 +79,9 @@ class KeySet:
         )
 
     def __repr__(self) -> str:
-        ids = lambda keys: ",".join(k.key_id for k in keys)  # noqa: E731
-        return f"<KeySet randomized=[{ids(self.randomized)}] deterministic=[{ids(self.deterministic)}]>"
+        randomized = ",".join(key.key_id for key in self.randomized)
+        deterministic = ",".join(key.key_id for key in self.deterministic)
+        return f"<KeySet randomized=[{randomized}] deterministic=[{deterministic}]>"
 
 
 def _refuse_reuse(raw: Iterable[tuple[str, bytes]]) -> None:

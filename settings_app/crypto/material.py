@@ -27,11 +27,11 @@ def generate_key() -> str:
 
 def decode_key(variable: str, text: str) -> bytes:
     """Decode and validate one key from `variable`, raising a message that says how to fix it."""
+    text = (text or "").strip()
     if not text:
         raise KeyConfigurationError(
             f"{variable} is not set. {HOW_TO_FIX}", variable=variable, code="missing"
         )
-    text = text.strip()
     if not _URLSAFE_BASE64.fullmatch(text):
         raise KeyConfigurationError(
             f"{variable} is not URL-safe base64 (only A-Z, a-z, 0-9, '-' and '_' are allowed). "

@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 
 from settings_app.crypto import KeySet
 from settings_app.key_files import variables_in
+from settings_app.models import AuditAction, AuditEvent
 from tests.conftest import run_manage
 from tests.keys import TEST_KEYS
 
@@ -53,7 +54,7 @@ def test_write_creates_a_private_file_and_refuses_to_overwrite(tmp_path: Path) -
     run("--write", str(target))
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
     first = target.read_text()
-    with pytest.raises(CommandError, match="refusing to replace keys"):
+    with pytest.raises(CommandError, match="refusing to overwrite keys"):
         run("--write", str(target))
     assert target.read_text() == first
 
@@ -70,6 +71,7 @@ def test_write_appends_to_an_existing_env_file(tmp_path: Path) -> None:
     }
 
 
+@pytest.mark.django_db
 def test_rotate_moves_the_current_key_to_the_fallbacks(settings) -> None:
     settings.KEYVAULT_PRIMARY_KEY_FALLBACKS = [TEST_KEYS["primary_old"]]
     out, err = run("--rotate")
@@ -81,8 +83,22 @@ def test_rotate_moves_the_current_key_to_the_fallbacks(settings) -> None:
     assert values["KEYVAULT_DETERMINISTIC_KEY"] == TEST_KEYS["deterministic"]
     assert values["KEYVAULT_KEY_DERIVATION_SALT"] == TEST_KEYS["salt"]
     assert "reencrypt" in err and "encryption_status" in err
+    (event,) = AuditEvent.objects.filter(action=AuditAction.KEY_SET_ROTATED)
+    assert event.actor_label == "manage.py init_encryption"
+    assert values["KEYVAULT_PRIMARY_KEY"] not in str(event.details)
+    assert (
+        event.details["new_primary_key_id"]
+        == KeySet(
+            primary=values["KEYVAULT_PRIMARY_KEY"],
+            deterministic=values["KEYVAULT_DETERMINISTIC_KEY"],
+            salt=values["KEYVAULT_KEY_DERIVATION_SALT"],
+        )
+        .randomized[0]
+        .key_id
+    )
 
 
+@pytest.mark.django_db
 def test_rotate_deterministic_on_request() -> None:
     values = parse_env(run("--rotate", "--include-deterministic")[0])
     assert values["KEYVAULT_DETERMINISTIC_KEY"] != TEST_KEYS["deterministic"]

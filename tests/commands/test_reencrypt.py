@@ -9,7 +9,7 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from settings_app import reencryption
-from settings_app.models import Setting
+from settings_app.models import AuditAction, AuditEvent, Setting
 from tests.keys import fake_key
 from tests.testapp.models import OtherSecret, Secret, Token
 
@@ -162,3 +162,26 @@ def test_other_fields_in_one_row_each_move(settings) -> None:
     run("reencrypt")
     row = OtherSecret.objects.get()
     assert (row.value, row.other) == ("a-value", "b-value")
+
+
+def test_commands_leave_an_audit_trail(settings) -> None:
+    Secret.objects.create(value="audited-value")
+    rotate_primary(settings)
+    run("reencrypt")
+    run("encryption_status")
+    (event,) = AuditEvent.objects.filter(action=AuditAction.REENCRYPTED)
+    assert (event.source, event.actor_label) == ("command", "manage.py reencrypt")
+    assert (event.details["scanned"], event.details["updated"]) == (1, 1)
+    assert AuditEvent.objects.filter(
+        action=AuditAction.STATUS_CHECKED, actor_label="manage.py encryption_status"
+    ).exists()
+    assert "audited-value" not in str(list(AuditEvent.objects.values()))
+
+
+def test_a_failed_row_is_audited(settings) -> None:
+    insert_raw("testapp_secret", "legacy-plaintext-row")
+    with pytest.raises(CommandError):
+        run("reencrypt")
+    (event,) = AuditEvent.objects.filter(action=AuditAction.DECRYPTION_FAILED)
+    assert event.details["model"] == "testapp.Secret"
+    assert "legacy-plaintext-row" not in str(event.details)

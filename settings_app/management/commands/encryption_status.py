@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from settings_app import keyring, reencryption
 from settings_app.crypto import EncryptionError
 from settings_app.crypto.keyset import DETERMINISTIC_FALLBACKS, PRIMARY_FALLBACKS
+from settings_app.management.base import AuditedCommand
+from settings_app.models import AuditAction
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Count encrypted values by state and key id, and say which fallback keys can be retired. "
         "Exits non-zero while plaintext or undecryptable values remain."
@@ -52,6 +54,7 @@ class Command(BaseCommand):
         if not fallbacks:
             self.stdout.write("  none configured")
         problems = sum(result.problems - _fallback_rows(result) for result in results)
+        self.audit(AuditAction.STATUS_CHECKED, problems=problems)
         if problems:
             raise CommandError(
                 f"{problems} values are plaintext or cannot be decrypted; see above. Plaintext: "

@@ -9,14 +9,15 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from settings_app.models import Setting
+from settings_app.management.base import AuditedCommand
+from settings_app.models import AuditAction, Setting
 
 FINGERPRINT = Setting._meta.get_field("value_fingerprint")
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Read a secret from standard input and list the setting keys that hold exactly it."
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -31,6 +32,7 @@ class Command(BaseCommand):
         keys = list(
             Setting.objects.filter(value_fingerprint__in=candidates).values_list("key", flat=True)
         )
+        self.audit(AuditAction.SEARCHED, matches=keys)
         stale = Setting.objects.filter(value_fingerprint__isnull=True).count()
         if stale:
             self.stderr.write(

@@ -6,10 +6,12 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
+from django.db import DatabaseError
 
 from settings_app import keyring
-from settings_app.crypto import KeyConfigurationError
+from settings_app.crypto import KeyConfigurationError, KeySet
+from settings_app.crypto.keyset import DETERMINISTIC, PRIMARY, SALT
 from settings_app.key_files import (
     KeyFileError,
     format_env,
@@ -18,6 +20,8 @@ from settings_app.key_files import (
     rotated_key_set,
     write_env_file,
 )
+from settings_app.management.base import AuditedCommand
+from settings_app.models import AuditAction
 
 STORAGE_ADVICE = """\
 Store these values as environment variables, as *_FILE secrets (e.g. KEYVAULT_PRIMARY_KEY_FILE=
@@ -32,7 +36,7 @@ Next steps:
   4. Remove the old key from the *_FALLBACKS variable and deploy again."""
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = "Generate a fresh encryption key set, or rotate the current one (--rotate)."
     requires_system_checks: list[str] = []  # it must run before any key exists
 
@@ -70,7 +74,22 @@ class Command(BaseCommand):
             self.stdout.write(render(values), ending="")
         self.stderr.write("\n" + STORAGE_ADVICE)
         if options["rotate"]:
+            self._audit_rotation(values)
             self.stderr.write("\n" + ROTATION_STEPS)
+
+    def _audit_rotation(self, values: dict[str, str]) -> None:
+        """Record the new key ids (never the keys); the database may not be reachable here."""
+        keys = KeySet(
+            primary=values[PRIMARY], deterministic=values[DETERMINISTIC], salt=values[SALT]
+        )
+        try:
+            self.audit(
+                AuditAction.KEY_SET_ROTATED,
+                new_primary_key_id=keys.randomized[0].key_id,
+                new_deterministic_key_id=keys.deterministic[0].key_id,
+            )
+        except DatabaseError:
+            self.stderr.write("Note: the rotation could not be written to the audit trail.")
 
     def _rotated(self, include_deterministic: bool) -> dict[str, str]:
         try:

@@ -6,14 +6,16 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from tqdm import tqdm
 
 from settings_app import reencryption
 from settings_app.crypto import EncryptionError
+from settings_app.management.base import AuditedCommand
+from settings_app.models import AuditAction
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Re-encrypt legacy plaintext and values under fallback keys with the current key. "
         "Safe to interrupt and rerun; concurrent edits are never overwritten."
@@ -47,7 +49,20 @@ class Command(BaseCommand):
                 using=options["database"],
                 progress=progress,
             )
+        self.audit(
+            AuditAction.REENCRYPTED,
+            models=[spec.label for spec in specs],
+            scanned=report.scanned,
+            updated=report.updated,
+            failed=report.failed,
+        )
         for failure in report.failures:
+            self.audit(
+                AuditAction.DECRYPTION_FAILED,
+                model=failure.model,
+                pk=str(failure.pk),
+                field=failure.field,
+            )
             self.stderr.write(
                 f"FAILED {failure.model} pk={failure.pk} field={failure.field}: {failure.reason}"
             )

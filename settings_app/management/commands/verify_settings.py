@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from settings_app.management.base import AuditedCommand
 from settings_app.models import Setting, VerificationStatus
 from settings_app.verification import VerificationResult, verify_setting
 
 HEADINGS = ("KEY", "PROVIDER", "STATUS", "DETAIL")
 
 
-class Command(BaseCommand):
+class Command(AuditedCommand):
     help = (
         "Verify stored keys with their providers (all, or the named ones) and record the "
         "outcome. Exits with status 1 when any key is invalid."

@@ -1,0 +1,52 @@
+"""Signal receivers that keep the audit trail complete whatever path changes a setting.
+
+Admin, commands and plain ORM code all save through the model, so recording here covers every
+entrance; `audit.acting()` tells who is acting. Verification saves record their own event.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from axes.signals import user_locked_out
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from django.http import HttpRequest
+
+from . import audit
+from .models import AuditAction, AuditSource, Setting
+
+VERIFICATION_FIELDS = frozenset({"verification_status", "verification_detail", "last_verified_at"})
+
+
+@receiver(post_save, sender=Setting)
+def record_setting_saved(
+    sender: type[Setting], instance: Setting, created: bool, update_fields: Any, **kwargs: Any
+) -> None:
+    if update_fields and set(update_fields) <= VERIFICATION_FIELDS:
+        return  # verification records a "verified" event of its own
+    action = AuditAction.CREATED if created else AuditAction.UPDATED
+    details: dict[str, Any] = {"provider": instance.provider}
+    if update_fields:
+        details["fields"] = sorted(update_fields)
+    audit.record_as_current_actor(action, setting_key=instance.key, **details)
+
+
+@receiver(post_delete, sender=Setting)
+def record_setting_deleted(sender: type[Setting], instance: Setting, **kwargs: Any) -> None:
+    audit.record_as_current_actor(
+        AuditAction.DELETED, setting_key=instance.key, provider=instance.provider
+    )
+
+
+@receiver(user_locked_out)
+def record_lockout(
+    sender: Any, request: HttpRequest | None = None, username: str = "", **kwargs: Any
+) -> None:
+    audit.record(
+        AuditAction.LOGIN_LOCKED_OUT,
+        actor_label=username or "",
+        source=AuditSource.ADMIN,
+        request=request,
+        attempted_username=username or "",
+    )

@@ -1,0 +1,148 @@
+"""The reveal view: a key admin sees one setting's plaintext, once, after re-entering a password.
+
+Mounted by the Setting admin at `<object_id>/reveal/` inside `admin_site.admin_view` (which
+adds the staff login). Every attempt, shown or refused, is written to the audit trail.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.utils import quote, unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
+
+from . import audit
+from .crypto import DecryptionError
+from .models import AuditAction, AuditSource, Setting
+
+PERMISSION = "settings_app.reveal_setting"
+FORM_TEMPLATE = "admin/settings_app/reveal.html"
+VALUE_TEMPLATE = "admin/settings_app/reveal_done.html"
+
+
+class RevealForm(forms.Form):
+    """Asks again for the user's password (a stolen session is not enough) and a reason."""
+
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )
+    reason = forms.CharField(
+        min_length=10,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Why you need the plaintext (at least 10 characters); kept in the audit trail.",
+    )
+
+    def __init__(self, user: Any, *args: Any, **kwargs: Any) -> None:
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self) -> str:
+        password: str = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise ValidationError("That is not your password.", code="wrong_password")
+        return password
+
+
+@sensitive_post_parameters("password")
+@never_cache  # Cache-Control: no-store, so the plaintext page is never kept by a cache
+@csrf_protect
+def reveal_setting_view(
+    request: HttpRequest, object_id: str, admin_site: admin.AdminSite | None = None
+) -> HttpResponse:
+    """GET: the password-and-reason form. POST: the plaintext, once, if the password is right."""
+    site = admin_site or admin.site
+    if not request.user.has_perm(PERMISSION):
+        _refuse(request, "", "no_permission", object_id=object_id[:64])
+        raise PermissionDenied
+    setting = _get_setting(object_id)
+    if request.method != "POST":
+        return _render_form(request, site, setting, RevealForm(request.user))
+    form = RevealForm(request.user, request.POST)
+    if form.is_valid():
+        return _reveal(request, site, setting, form.cleaned_data["reason"])
+    if form.has_error("password", code="wrong_password"):
+        _refuse(request, setting.key, "wrong_password", reason=form.cleaned_data.get("reason", ""))
+    return _render_form(request, site, setting, form)
+
+
+def _get_setting(object_id: str) -> Setting:
+    """The setting without its value: nothing is decrypted before the password is checked."""
+    try:
+        return Setting.objects.only("pk", "key").get(pk=unquote(object_id))
+    except (Setting.DoesNotExist, ValueError, ValidationError):
+        raise Http404("No such setting.") from None
+
+
+def _refuse(request: HttpRequest, setting_key: str, result: str, **details: Any) -> None:
+    if request.user.is_authenticated:
+        audit.record(
+            AuditAction.REVEAL_REFUSED,
+            setting_key=setting_key,
+            source=AuditSource.ADMIN,
+            request=request,
+            result=result,
+            **details,
+        )
+
+
+@sensitive_variables()  # every local below, and in what it calls, may hold the plaintext
+def _reveal(
+    request: HttpRequest, site: admin.AdminSite, setting: Setting, reason: str
+) -> HttpResponse:
+    try:
+        value = Setting.objects.values_list("value", flat=True).get(pk=setting.pk)
+    except DecryptionError:
+        audit.record(
+            AuditAction.DECRYPTION_FAILED,
+            setting_key=setting.key,
+            source=AuditSource.ADMIN,
+            request=request,
+            during="reveal",
+        )
+        error = "This value cannot be decrypted with the configured keys; nothing was revealed."
+        return _render_form(request, site, setting, RevealForm(request.user), error=error)
+    # Recorded before the value is shown: if the trail cannot be written, nothing is revealed.
+    audit.record(
+        AuditAction.REVEALED,
+        setting_key=setting.key,
+        source=AuditSource.ADMIN,
+        request=request,
+        reason=reason,
+    )
+    context = {**_context(request, site, setting), "value": value}
+    return render(request, VALUE_TEMPLATE, context)
+
+
+def _render_form(
+    request: HttpRequest, site: admin.AdminSite, setting: Setting, form: RevealForm, error: str = ""
+) -> HttpResponse:
+    context = {**_context(request, site, setting), "form": form, "error": error}
+    return render(request, FORM_TEMPLATE, context)
+
+
+def _context(request: HttpRequest, site: admin.AdminSite, setting: Setting) -> dict[str, Any]:
+    return {
+        **site.each_context(request),
+        "title": f"Reveal {setting.key}",
+        "opts": Setting._meta,
+        "original": setting,
+        "change_url": _change_url(site, setting),
+    }
+
+
+def _change_url(site: admin.AdminSite, setting: Setting) -> str:
+    try:
+        return reverse(f"{site.name}:settings_app_setting_change", args=[quote(setting.pk)])
+    except NoReverseMatch:  # the Setting admin is not registered on this site
+        return ""

@@ -1,0 +1,64 @@
+"""The keyvault roles: three groups and their permissions, defined once for migrations and tests.
+
+Superusers need no group: they hold every permission. Give people the smallest role that does
+their job; only key admins can reveal a stored key or read the audit trail.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.management import create_permissions
+
+VIEWERS = "keyvault viewers"
+EDITORS = "keyvault editors"
+KEY_ADMINS = "keyvault key admins"
+
+# Group name -> permissions as "app_label.codename". Editors verify keys: that needs change.
+ROLES: dict[str, tuple[str, ...]] = {
+    VIEWERS: ("settings_app.view_setting",),
+    EDITORS: (
+        "settings_app.view_setting",
+        "settings_app.add_setting",
+        "settings_app.change_setting",
+    ),
+    KEY_ADMINS: (
+        "settings_app.view_setting",
+        "settings_app.add_setting",
+        "settings_app.change_setting",
+        "settings_app.delete_setting",
+        "settings_app.reveal_setting",
+        "settings_app.view_auditevent",
+    ),
+}
+
+
+def sync_roles(apps: Any, schema_editor: Any = None) -> None:
+    """Create the groups and set their permissions to exactly ROLES (a RunPython function).
+
+    `apps` is a migration's historical registry (or django.apps.apps). Permissions are created
+    first, because post_migrate, which normally creates them, runs only after all migrations.
+    """
+    _create_app_permissions(apps, "settings_app")
+    group_model = apps.get_model("auth", "Group")
+    permission_model = apps.get_model("auth", "Permission")
+    for name, perms in ROLES.items():
+        group, _ = group_model.objects.get_or_create(name=name)
+        group.permissions.set([_permission(permission_model, perm) for perm in perms])
+
+
+def _create_app_permissions(apps: Any, app_label: str) -> None:
+    app_config = apps.get_app_config(app_label)
+    # Migration registries hold stub app configs without a models module, which
+    # create_permissions takes to mean "no models" and skips.
+    had_module = getattr(app_config, "models_module", None)
+    app_config.models_module = had_module or True
+    try:
+        create_permissions(app_config, verbosity=0, apps=apps)
+    finally:
+        app_config.models_module = had_module
+
+
+def _permission(permission_model: Any, dotted: str) -> Any:
+    app_label, codename = dotted.split(".", 1)
+    return permission_model.objects.get(content_type__app_label=app_label, codename=codename)

@@ -1,0 +1,151 @@
+"""Revealing a stored key: only key admins, only with their password, once, always audited."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import connection
+from django.test import Client
+
+from settings_app.models import AuditAction, AuditEvent, Setting
+from tests.audit.conftest import PASSWORD, SECRET
+from tests.testapp.models import Secret
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.audit.urls")]
+REASON = "Configuring the new staging worker"
+
+
+def reveal_url(setting: Setting | int | str) -> str:
+    pk = setting.pk if isinstance(setting, Setting) else setting
+    return f"/admin/settings_app/setting/{pk}/reveal/"
+
+
+def logged_in(user: User, **kwargs) -> Client:
+    client = Client(REMOTE_ADDR="192.0.2.10", HTTP_USER_AGENT="pytest-browser", **kwargs)
+    client.force_login(user)
+    return client
+
+
+def post(client: Client, setting: Setting, password: str = PASSWORD, reason: str = REASON):
+    return client.post(reveal_url(setting), {"password": password, "reason": reason})
+
+
+def events(action: str) -> list[AuditEvent]:
+    return list(AuditEvent.objects.filter(action=action).order_by("id"))
+
+
+def test_anonymous_users_are_sent_to_the_login_page(setting: Setting) -> None:
+    for response in (Client().get(reveal_url(setting)), post(Client(), setting)):
+        assert response.status_code == 302
+        assert response["Location"].startswith("/admin/login/")
+        assert SECRET not in response.content.decode()
+
+
+@pytest.mark.parametrize("role", ["viewer", "editor"])
+def test_staff_without_the_reveal_permission_get_403_and_are_audited(
+    request: pytest.FixtureRequest, setting: Setting, role: str
+) -> None:
+    client = logged_in(request.getfixturevalue(role))
+    assert client.get(reveal_url(setting)).status_code == 403
+    response = post(client, setting)
+    assert response.status_code == 403
+    assert SECRET not in response.content.decode()
+    assert [e.details["result"] for e in events(AuditAction.REVEAL_REFUSED)] == [
+        "no_permission",
+        "no_permission",
+    ]
+    assert events(AuditAction.REVEALED) == []
+
+
+def test_get_shows_the_form_and_never_the_value(key_admin: User, setting: Setting) -> None:
+    response = logged_in(key_admin).get(reveal_url(setting))
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert 'name="password"' in content
+    assert 'name="reason"' in content
+    assert SECRET not in content
+    assert "no-store" in response["Cache-Control"]
+    assert not AuditEvent.objects.filter(action__startswith="reveal").exists()
+
+
+def test_a_wrong_password_shows_no_value_and_is_audited(key_admin: User, setting: Setting) -> None:
+    response = post(logged_in(key_admin), setting, password="guess-number-one")
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert "That is not your password." in content
+    assert SECRET not in content
+    assert "guess-number-one" not in content  # the typed password is not echoed back
+    (refused,) = events(AuditAction.REVEAL_REFUSED)
+    assert (refused.setting_key, refused.actor, refused.details) == (
+        "openai_api_key",
+        key_admin,
+        {"result": "wrong_password", "reason": REASON},
+    )
+    assert events(AuditAction.REVEALED) == []
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "because"])
+def test_a_reason_of_at_least_ten_characters_is_required(
+    key_admin: User, setting: Setting, reason: str
+) -> None:
+    response = post(logged_in(key_admin), setting, reason=reason)
+    assert response.status_code == 200
+    assert SECRET not in response.content.decode()
+    assert not AuditEvent.objects.filter(action__startswith="reveal").exists()
+
+
+def test_the_right_password_shows_the_value_once_and_audits_the_reason(
+    key_admin: User, setting: Setting
+) -> None:
+    response = post(logged_in(key_admin), setting)
+    content = response.content.decode()
+    assert response.status_code == 200
+    assert content.count(SECRET) == 1
+    assert PASSWORD not in content
+    assert "no-store" in response["Cache-Control"]
+    (revealed,) = events(AuditAction.REVEALED)
+    assert (revealed.setting_key, revealed.actor, revealed.source) == (
+        "openai_api_key",
+        key_admin,
+        "admin",
+    )
+    assert (revealed.ip, revealed.user_agent) == ("192.0.2.10", "pytest-browser")
+    assert revealed.details == {"reason": REASON}
+    assert SECRET not in str(list(AuditEvent.objects.values()))
+
+
+def test_superusers_can_reveal(superuser: User, setting: Setting) -> None:
+    assert SECRET in post(logged_in(superuser), setting).content.decode()
+
+
+def test_the_password_is_hidden_from_error_reports(key_admin: User, setting: Setting) -> None:
+    response = post(logged_in(key_admin), setting)
+    assert response.wsgi_request.sensitive_post_parameters == ("password",)
+
+
+def test_a_post_without_a_csrf_token_is_refused(key_admin: User, setting: Setting) -> None:
+    response = post(logged_in(key_admin, enforce_csrf_checks=True), setting)
+    assert response.status_code == 403
+    assert SECRET not in response.content.decode()
+    assert not AuditEvent.objects.filter(action=AuditAction.REVEALED).exists()
+
+
+@pytest.mark.parametrize("object_id", ["999999", "not-a-number", "1%20OR%201=1"])
+def test_unknown_settings_are_404(key_admin: User, object_id: str) -> None:
+    assert logged_in(key_admin).get(reveal_url(object_id)).status_code == 404
+
+
+def test_an_undecryptable_value_is_reported_not_revealed(key_admin: User, setting: Setting) -> None:
+    other = Secret.objects.create(value="bound to another field")  # valid, wrong context
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT value FROM {Secret._meta.db_table} WHERE id = %s", [other.pk])
+        (envelope,) = cursor.fetchone()
+        cursor.execute(
+            f"UPDATE {Setting._meta.db_table} SET value = %s WHERE id = %s", [envelope, setting.pk]
+        )
+    response = post(logged_in(key_admin), setting)
+    content = response.content.decode()
+    assert "cannot be decrypted" in content
+    assert "bound to another field" not in content
+    assert [e.details for e in events(AuditAction.DECRYPTION_FAILED)] == [{"during": "reveal"}]
+    assert events(AuditAction.REVEALED) == []
