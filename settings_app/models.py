@@ -38,6 +38,18 @@ def validate_setting_key(key: str) -> None:
             )
 
 
+def _user_reference() -> Any:
+    """Who did something; kept as NULL when that user is deleted (the audit trail keeps names)."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+
+
 class VerificationStatus(models.TextChoices):
     UNVERIFIED = "unverified", "Not verified"
     VALID = "valid", "Valid"
@@ -70,22 +82,8 @@ class Setting(models.Model):
     expires_at = models.DateField(null=True, blank=True, help_text="When the key stops working.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        editable=False,
-    )
-    updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        editable=False,
-    )
+    created_by = _user_reference()
+    updated_by = _user_reference()
     verification_status = models.CharField(
         max_length=16,
         choices=VerificationStatus.choices,
