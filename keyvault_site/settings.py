@@ -166,6 +166,8 @@ LOGGING = {
         # Request lines only, never headers: quiet unless something is wrong.
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        # At DEBUG it logs whole template contexts for missing variables.
+        "django.template": {"level": "INFO"},
     },
 }
 

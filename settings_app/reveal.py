@@ -120,7 +120,7 @@ def _reveal(
         request=request,
         reason=reason,
     )
-    context = {**_context(request, site, setting), "value": value}
+    context = {**_context(request, site, setting), "value": RevealedValue(value)}
     return render(request, VALUE_TEMPLATE, context)
 
 
@@ -131,10 +131,27 @@ def _render_form(
     return render(request, FORM_TEMPLATE, context)
 
 
+class RevealedValue:
+    """The plaintext for the one template that shows it; repr() (debug logs of template
+    contexts, error reports) shows nothing."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def __str__(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "<RevealedValue: hidden>"
+
+
 def _context(request: HttpRequest, site: admin.AdminSite, setting: Setting) -> dict[str, Any]:
     return {
         **site.each_context(request),
         "title": f"Reveal {setting.key}",
+        "subtitle": None,  # base_site.html reads it; a missing variable is logged with the context
         "opts": Setting._meta,
         "original": setting,
         "change_url": _change_url(site, setting),
