@@ -14,6 +14,7 @@ from django.core.exceptions import EmptyResultSet, FieldError, ValidationError
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.lookups import IsNull, Lookup
+from django.utils.functional import cached_property
 
 from . import keyring
 from .crypto import DecryptionError, DeterministicCipher, FieldCipher, blind_index
@@ -41,7 +42,7 @@ class EncryptedTextField(models.TextField):
             kwargs["deterministic"] = True
         return name, path, args, kwargs
 
-    @property
+    @cached_property
     def context(self) -> str:
         """Where values live, bound into every ciphertext: `app_label.Model.field`."""
         return f"{self.model._meta.label}.{self.name}"

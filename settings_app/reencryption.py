@@ -24,6 +24,7 @@ from .crypto.blind_index import BlindIndex
 from .fields import BlindIndexField, EncryptedTextField
 
 MAX_REPORTED_FAILURES = 100
+_MAX_PARAMETERS = 60_000  # PostgreSQL allows 65,535 per statement
 
 
 @dataclass(frozen=True)
@@ -31,13 +32,10 @@ class FieldSpec:
     """One encrypted column, with the blind index column that tracks it, if any."""
 
     field: EncryptedTextField
+    column: str
     cipher: FieldCipher
     index: BlindIndex | None = None
     index_column: str | None = None
-
-    @property
-    def column(self) -> str:
-        return str(self.field.column)
 
 
 @dataclass(frozen=True)
@@ -122,6 +120,7 @@ def _field_specs(model: type[models.Model]) -> Iterator[FieldSpec]:
             index_field = indexes.get(f.name)
             yield FieldSpec(
                 field=f,
+                column=str(f.column),
                 cipher=f.cipher(),
                 index=index_field.index() if index_field else None,
                 index_column=index_field.column if index_field else None,
@@ -218,14 +217,14 @@ def _plan_row(
         position += 2 if f.index_column else 1
         if not isinstance(text, str):
             continue
-        if f.cipher.is_current(text) and f.index is None:
+        stale_text = not f.cipher.is_current(text)
+        if not stale_text and f.index is None:
             continue  # current, and nothing derived from it to check: not even decrypted
         try:
             plaintext = f.cipher.decrypt(text)
         except DecryptionError as error:
             report.fail(Failure(spec.label, pk, f.field.name, str(error)))
             return None
-        stale_text = not f.cipher.is_current(text)
         stale_index = f.index is not None and not f.index.is_current(
             fingerprint if isinstance(fingerprint, str) else None, plaintext
         )
@@ -255,12 +254,49 @@ def _write(spec: ModelSpec, updates: dict[Statement, list[list[object]]], using:
     pk = quote(_pk_column(spec))
     written = 0
     with transaction.atomic(using=using), connection.cursor() as cursor:
-        for statement, params in updates.items():
+        for statement, rows in updates.items():
+            if connection.vendor == "postgresql":
+                written += _update_from_values(cursor, quote, table, pk, statement, rows)
+                continue
             assignments = ", ".join(f"{quote(c)} = %s" for c in statement.sets)
             guards = "".join(f" AND {quote(c)} = %s" for c in statement.guards)
             sql = f"UPDATE {table} SET {assignments} WHERE {pk} = %s{guards}"  # noqa: S608
-            cursor.executemany(sql, params)  # type: ignore[arg-type]
+            cursor.executemany(sql, rows)  # type: ignore[arg-type]
             written += cursor.rowcount  # rows whose old value still matched
+    return written
+
+
+def _update_from_values(
+    cursor: Any,
+    quote: Callable[[str], str],
+    table: str,
+    pk: str,
+    statement: Statement,
+    rows: list[list[object]],
+) -> int:
+    """PostgreSQL: one `UPDATE ... FROM (VALUES ...)` per chunk instead of a statement per row
+    (a round trip each); the guards keep it a compare-and-swap, and rowcount counts writes."""
+    news = [f"n{i}" for i in range(len(statement.sets))]
+    olds = [f"o{i}" for i in range(len(statement.guards))]
+    assignments = ", ".join(
+        f"{quote(c)} = v.{n}" for c, n in zip(statement.sets, news, strict=True)
+    )
+    guards = "".join(
+        f" AND t.{quote(c)} = v.{o}" for c, o in zip(statement.guards, olds, strict=True)
+    )
+    names = ", ".join([*news, "pk", *olds])
+    placeholder = "(" + ", ".join(["%s"] * (len(news) + 1 + len(olds))) + ")"
+    per_chunk = max(1, _MAX_PARAMETERS // (len(news) + 1 + len(olds)))
+    written = 0
+    for start in range(0, len(rows), per_chunk):
+        chunk = rows[start : start + per_chunk]
+        sql = (
+            f"UPDATE {table} AS t SET {assignments} "  # noqa: S608 (quoted names)
+            f"FROM (VALUES {', '.join([placeholder] * len(chunk))}) AS v({names}) "
+            f"WHERE t.{pk} = v.pk{guards}"
+        )
+        cursor.execute(sql, [param for row in chunk for param in row])
+        written += cursor.rowcount
     return written
 
 

@@ -76,7 +76,7 @@ def test_gunicorn_serves_the_admin_and_static_files(tmp_path: Path, database_url
         assert result.returncode == 0, result.stderr
     port = free_port()
     log = (tmp_path / "gunicorn.log").open("w")
-    server = subprocess.Popen(  # noqa: S603
+    server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "keyvault_site.wsgi", "-b", f"127.0.0.1:{port}"],
         env={"PATH": os.environ["PATH"], "KEYVAULT_ENV_FILE": "", **env},
         cwd=ROOT,
