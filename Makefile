@@ -7,7 +7,7 @@ PY := $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck check bench clean
+.PHONY: run test lint typecheck check bench chromium screenshots clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,14 @@ check: lint typecheck
 ## bench: benchmarks against the floor and peer packages; writes docs/benchmarks.md
 bench: $(VENV)/.installed-bench
 	$(PY) -m benchmarks
+
+## chromium: Debian's Chromium for the browser tests in tests/e2e (needs root or sudo)
+chromium:
+	scripts/install-chromium.sh
+
+## screenshots: refresh docs/img/ from the browser tests
+screenshots: $(VENV)/.installed-dev
+	KEYVAULT_UPDATE_SCREENSHOTS=1 $(BIN)/pytest tests/e2e -m e2e
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

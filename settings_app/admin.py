@@ -34,6 +34,9 @@ from .reveal import reveal_setting_view
 __all__ = ["SettingAdmin", "audit_admin"]  # audit_admin registers the audit trail page
 
 TITLE = "Provider keys"
+admin.site.site_header = "keyvault"
+admin.site.site_title = "keyvault"
+admin.site.index_title = "Provider keys and their audit trail"
 EMPTY = "—"
 REDACTED = "[key redacted]"
 
@@ -136,8 +139,8 @@ class SettingAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Setting, form: Any, change: bool) -> None:
         if not change:
-            obj.created_by = request.user  # type: ignore[assignment]
-        obj.updated_by = request.user  # type: ignore[assignment]
+            obj.created_by = request.user
+        obj.updated_by = request.user
         super().save_model(request, obj, form, change)
         hint = providers.prefix_hint(obj.provider, obj.value)
         if hint:
@@ -240,7 +243,7 @@ class SettingAdmin(admin.ModelAdmin):
         label = VerificationStatus(result.status).label
         detail = redact(result.detail, setting.value)
         level = MESSAGE_LEVELS.get(result.status, messages.WARNING)
-        self.message_user(request, f"{setting.key}: {label}. {detail}".strip(), level)
+        self.message_user(request, f"Verified {setting.key}: {label}. {detail}".strip(), level)
 
 
 def redact(text: str, secret: str | None) -> str:

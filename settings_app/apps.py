@@ -7,7 +7,7 @@ from django.apps import AppConfig
 
 class SettingsAppConfig(AppConfig):
     name = "settings_app"
-    verbose_name = "Provider keys"
+    verbose_name = "Key vault"
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

@@ -123,7 +123,7 @@ def record(
         actor_id=None if actor is None else actor.pk,
         actor_label=actor_label or (actor.get_username() if actor is not None else ""),
         source=source,
-        ip=_client_ip(request),
+        ip=client_ip(request),
         user_agent=_user_agent(request),
         details=clean_details(details),
     )
@@ -178,7 +178,7 @@ def _clean_scalar(key: str, value: Any) -> DetailValue:
     )
 
 
-def _client_ip(request: HttpRequest | None) -> str:
+def client_ip(request: HttpRequest | None) -> str:
     """REMOTE_ADDR, normalised; proxies' X-Forwarded-For is not trusted."""
     raw = "" if request is None else request.META.get("REMOTE_ADDR", "")
     try:

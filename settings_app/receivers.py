@@ -9,12 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from axes.signals import user_locked_out
+from django.conf import settings
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.http import HttpRequest
+from django.utils import timezone
 
 from . import audit
-from .models import AuditAction, AuditSource, Setting
+from .models import AuditAction, AuditEvent, AuditSource, Setting
 
 VERIFICATION_FIELDS = frozenset({"verification_status", "verification_detail", "last_verified_at"})
 
@@ -43,6 +45,17 @@ def record_setting_deleted(sender: type[Setting], instance: Setting, **kwargs: A
 def record_lockout(
     sender: Any, request: HttpRequest | None = None, username: str = "", **kwargs: Any
 ) -> None:
+    # axes signals on every refused attempt: one event per username and address per lockout,
+    # so an attacker cannot flood the trail.
+    since = timezone.now() - settings.AXES_COOLOFF_TIME
+    recent = AuditEvent.objects.filter(
+        action=AuditAction.LOGIN_LOCKED_OUT,
+        actor_label=username or "",
+        ip=audit.client_ip(request),
+        created_at__gte=since,
+    )
+    if recent.exists():
+        return
     audit.record(
         AuditAction.LOGIN_LOCKED_OUT,
         actor_label=username or "",

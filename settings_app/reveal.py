@@ -6,6 +6,7 @@ adds the staff login). Every attempt, shown or refused, is written to the audit 
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from django import forms
@@ -68,12 +69,28 @@ def reveal_setting_view(
     setting = _get_setting(object_id)
     if request.method != "POST":
         return _render_form(request, site, setting, RevealForm(request.user))
+    if not _spend_once_token(request, setting):
+        # A reload or replay of an earlier POST: the value is shown once per confirmation.
+        _refuse(request, setting.key, "replayed")
+        error = "This confirmation was already used. Confirm your password again to reveal."
+        return _render_form(request, site, setting, RevealForm(request.user), error=error)
     form = RevealForm(request.user, request.POST)
     if form.is_valid():
         return _reveal(request, site, setting, form.cleaned_data["reason"])
     if form.has_error("password", code="wrong_password"):
         _refuse(request, setting.key, "wrong_password", reason=form.cleaned_data.get("reason", ""))
     return _render_form(request, site, setting, form)
+
+
+def _session_key(setting: Setting) -> str:
+    return f"keyvault-reveal-once-{setting.pk}"
+
+
+def _spend_once_token(request: HttpRequest, setting: Setting) -> bool:
+    """True once for the token of the form last shown; every POST uses it up."""
+    expected = request.session.pop(_session_key(setting), None)
+    given = request.POST.get("once", "")
+    return bool(expected) and secrets.compare_digest(str(expected), given)
 
 
 def _get_setting(object_id: str) -> Setting:
@@ -127,7 +144,8 @@ def _reveal(
 def _render_form(
     request: HttpRequest, site: admin.AdminSite, setting: Setting, form: RevealForm, error: str = ""
 ) -> HttpResponse:
-    context = {**_context(request, site, setting), "form": form, "error": error}
+    once = request.session[_session_key(setting)] = secrets.token_urlsafe(16)
+    context = {**_context(request, site, setting), "form": form, "error": error, "once": once}
     return render(request, FORM_TEMPLATE, context)
 
 

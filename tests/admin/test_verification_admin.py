@@ -30,7 +30,7 @@ def test_verify_reports_a_valid_key_as_success(admin_client, stored, provider_se
     assert response.redirect_chain[-1][0] == change_url(stored)
     [(level, text)] = messages_of(response)
     assert level == "success"
-    assert text.startswith("openai_api_key: Valid.")
+    assert text.startswith("Verified openai_api_key: Valid.")
     stored.refresh_from_db()
     assert stored.verification_status == VerificationStatus.VALID
     assert provider_server.requests[-1].key == canary
@@ -109,8 +109,8 @@ def test_bulk_action_verifies_each_selected_key(
     response = admin_client.post(CHANGELIST, action, follow=True)
 
     assert sorted(messages_of(response)) == [
-        ("error", "groq_api_key: Invalid. HTTP 401: the provider rejected the key."),
-        ("success", "openai_api_key: Valid. HTTP 200: the provider accepted the key."),
+        ("error", "Verified groq_api_key: Invalid. HTTP 401: the provider rejected the key."),
+        ("success", "Verified openai_api_key: Valid. HTTP 200: the provider accepted the key."),
     ]
     statuses = dict(Setting.objects.values_list("key", "verification_status"))
     assert statuses == {"groq_api_key": "invalid", "openai_api_key": "valid"}

@@ -9,6 +9,7 @@ from django.test import Client
 
 from settings_app.models import AuditAction, AuditEvent, Setting
 from tests.audit.conftest import PASSWORD, SECRET
+from tests.reveal_helpers import once_token, post_reveal
 from tests.testapp.models import Secret
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.audit.urls")]
@@ -27,7 +28,7 @@ def logged_in(user: User, **kwargs) -> Client:
 
 
 def post(client: Client, setting: Setting, password: str = PASSWORD, reason: str = REASON):
-    return client.post(reveal_url(setting), {"password": password, "reason": reason})
+    return post_reveal(client, reveal_url(setting), {"password": password, "reason": reason})
 
 
 def events(action: str) -> list[AuditEvent]:
@@ -47,7 +48,7 @@ def test_staff_without_the_reveal_permission_get_403_and_are_audited(
 ) -> None:
     client = logged_in(request.getfixturevalue(role))
     assert client.get(reveal_url(setting)).status_code == 403
-    response = post(client, setting)
+    response = client.post(reveal_url(setting), {"password": PASSWORD, "reason": REASON})
     assert response.status_code == 403
     assert SECRET not in response.content.decode()
     assert [e.details["result"] for e in events(AuditAction.REVEAL_REFUSED)] == [
@@ -148,4 +149,25 @@ def test_an_undecryptable_value_is_reported_not_revealed(key_admin: User, settin
     assert "cannot be decrypted" in content
     assert "bound to another field" not in content
     assert [e.details for e in events(AuditAction.DECRYPTION_FAILED)] == [{"during": "reveal"}]
+    assert events(AuditAction.REVEALED) == []
+
+
+def test_a_replayed_confirmation_reveals_nothing(key_admin: User, setting: Setting) -> None:
+    client = logged_in(key_admin)
+    token = once_token(client, reveal_url(setting))
+    data = {"password": PASSWORD, "reason": REASON, "once": token}
+    assert SECRET in client.post(reveal_url(setting), data).content.decode()
+    replay = client.post(reveal_url(setting), data)  # a reload re-sends the same form
+    assert replay.status_code == 200
+    assert SECRET not in replay.content.decode()
+    assert "already used" in replay.content.decode()
+    assert len(events(AuditAction.REVEALED)) == 1
+    assert [e.details["result"] for e in events(AuditAction.REVEAL_REFUSED)] == ["replayed"]
+
+
+def test_a_post_without_the_form_token_reveals_nothing(key_admin: User, setting: Setting) -> None:
+    response = logged_in(key_admin).post(
+        reveal_url(setting), {"password": PASSWORD, "reason": REASON}
+    )
+    assert SECRET not in response.content.decode()
     assert events(AuditAction.REVEALED) == []

@@ -74,3 +74,16 @@ def test_commands_attribute_orm_saves_to_themselves(settings) -> None:
     call_command("verify_settings", stdout=io.StringIO(), stderr=io.StringIO())
     event = AuditEvent.objects.get(action=AuditAction.VERIFIED)
     assert (event.source, event.actor_label) == ("command", "manage.py verify_settings")
+
+
+def test_a_lockout_is_recorded_once_however_often_axes_signals_it(rf) -> None:
+    from axes.signals import user_locked_out
+
+    request = rf.post("/admin/login/", REMOTE_ADDR="203.0.113.9")
+    for _ in range(3):
+        user_locked_out.send("axes", request=request, username="mallory", ip_address="x")
+    other = rf.post("/admin/login/", REMOTE_ADDR="203.0.113.10")
+    user_locked_out.send("axes", request=other, username="mallory", ip_address="y")
+    events = AuditEvent.objects.filter(action=AuditAction.LOGIN_LOCKED_OUT)
+    assert sorted(e.ip for e in events) == ["203.0.113.10", "203.0.113.9"]
+    assert {e.actor_label for e in events} == {"mallory"}

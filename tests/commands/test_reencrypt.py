@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -16,7 +17,7 @@ from tests.testapp.models import OtherSecret, Secret, Token
 pytestmark = pytest.mark.django_db
 
 
-def raw_values(table: str, column: str = "value") -> list[str | None]:
+def raw_values(table: str, column: str = "value") -> list[Any]:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {column} FROM {table} ORDER BY id")
         return [row[0] for row in cursor.fetchall()]
@@ -57,7 +58,7 @@ def test_rotation_drill(settings) -> None:
     settings.KEYVAULT_DETERMINISTIC_KEY_FALLBACKS = [settings.KEYVAULT_DETERMINISTIC_KEY]
     settings.KEYVAULT_DETERMINISTIC_KEY = fake_key("deterministic-next")
     Secret.objects.create(value="written-after-rotation")
-    assert sorted(Secret.objects.values_list("value", flat=True)) == sorted(
+    assert sorted(map(str, Secret.objects.values_list("value", flat=True))) == sorted(
         [*originals, "written-after-rotation"]
     )
     assert Token.objects.filter(token="tok-before").exists()
@@ -74,7 +75,7 @@ def test_rotation_drill(settings) -> None:
 
     settings.KEYVAULT_PRIMARY_KEY_FALLBACKS = []
     settings.KEYVAULT_DETERMINISTIC_KEY_FALLBACKS = []
-    assert sorted(Secret.objects.values_list("value", flat=True)) == sorted(
+    assert sorted(map(str, Secret.objects.values_list("value", flat=True))) == sorted(
         [*originals, "written-after-rotation"]
     )
     assert Token.objects.get(token="tok-before")

@@ -19,6 +19,7 @@ from django.contrib.admin.models import LogEntry
 from settings_app import verification
 from settings_app.models import AuditAction, AuditEvent, Setting, VerificationStatus
 from tests.hygiene.conftest import AUDIT, LOGIN, PASSWORD, REASON, SETTINGS, client_for
+from tests.reveal_helpers import once_token
 
 pytestmark = pytest.mark.django_db
 
@@ -184,9 +185,11 @@ def test_role_gets_exactly_the_expected_answer(
     endpoint = ENDPOINTS[name]
     event = AuditEvent.objects.latest()
     client = client_for(role)
+    data = {key: fill(value, setting, event) for key, value in endpoint.data.items()}
+    if name == "reveal":  # the form's one-time token, as a browser would send it
+        data["once"] = once_token(client, fill(endpoint.path, setting, event))
     before = snapshot()
 
-    data = {key: fill(value, setting, event) for key, value in endpoint.data.items()}
     response = getattr(client, endpoint.method)(fill(endpoint.path, setting, event), data)
 
     assert response.status_code == status

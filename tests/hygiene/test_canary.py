@@ -38,6 +38,7 @@ from settings_app.providers import PROVIDERS
 from tests.hygiene.conftest import AUDIT, PASSWORD, REASON, SETTINGS, make_user
 from tests.keys import fake_key
 from tests.provider_server import ProviderServer, provider_server_fixture  # noqa: F401
+from tests.reveal_helpers import post_reveal
 
 pytestmark = pytest.mark.django_db
 
@@ -206,7 +207,7 @@ def test_no_admin_page_shows_a_stored_key(watch: Watch, stored: Setting) -> None
         assert client.get(page).status_code == 200, page
     bulk_delete = {"action": "delete_selected", "_selected_action": [stored.pk]}
     assert b"Are you sure" in client.post(SETTINGS, bulk_delete).content
-    wrong_password = client.post(one + "reveal/", {"password": "nope", "reason": REASON})
+    wrong_password = post_reveal(client, one + "reveal/", {"password": "nope", "reason": REASON})
     assert wrong_password.status_code == 200
 
 
@@ -223,7 +224,9 @@ def reveal(watch: Watch, setting: Setting) -> Any:
     client = logged_in(watch, "key_admin")
     watching = watch.secrets.copy()
     watch.secrets[:] = [secret for secret in watching if secret != setting.value]
-    page = client.post(f"{SETTINGS}{setting.pk}/reveal/", {"password": PASSWORD, "reason": REASON})
+    page = post_reveal(
+        client, f"{SETTINGS}{setting.pk}/reveal/", {"password": PASSWORD, "reason": REASON}
+    )
     watch.secrets[:] = watching
     client.get(f"{SETTINGS}{setting.pk}/change/")
     client.get(AUDIT)
@@ -293,7 +296,7 @@ def test_verifying_never_shows_the_key_whatever_the_provider_says(
     assert KEY in table
     for response in (button, bulk):
         [message] = response.context["messages"]
-        assert str(message).startswith(f"{KEY}: ")
+        assert str(message).startswith(f"Verified {KEY}: ")
 
 
 # --- commands -------------------------------------------------------------------------------
