@@ -58,4 +58,21 @@ def check_encrypted_fields(
                         id="keyvault.E004",
                     )
                 )
+        errors += _check_ordering(model, EncryptedTextField)
     return errors
+
+
+def _check_ordering(model: Any, field_class: type) -> list[CheckMessage]:
+    """Meta.ordering on an encrypted field would sort by ciphertext: meaningless."""
+    names = {f.name for f in model._meta.get_fields() if isinstance(f, field_class)}
+    wrong = [o for o in model._meta.ordering if isinstance(o, str) and o.lstrip("-") in names]
+    return [
+        Error(
+            f"{model._meta.label}.Meta.ordering uses the encrypted field {name.lstrip('-')!r}; "
+            "the database can only sort its ciphertext, which gives a meaningless order.",
+            hint="Order by another field, or sort in Python after reading the values.",
+            obj=model,
+            id="keyvault.E005",
+        )
+        for name in wrong
+    ]

@@ -58,3 +58,21 @@ def test_unique_randomized_field_is_an_error() -> None:
     assert message.id == "keyvault.E004"
     assert message.obj is UniqueSecret._meta.get_field("value")
     assert "deterministic=True" in (message.hint or "")
+
+
+def test_ordering_by_an_encrypted_field_is_an_error() -> None:
+    with isolate_apps("tests.testapp") as registry:
+
+        class OrderedSecret(models.Model):
+            value = EncryptedTextField()
+            name = models.CharField(max_length=10)
+
+            class Meta:
+                app_label = "testapp"
+                ordering = ("name", "-value")
+
+        assert registry is not None
+        (message,) = check_encrypted_fields([registry.get_app_config("testapp")])
+    assert message.id == "keyvault.E005"
+    assert message.obj is OrderedSecret
+    assert "'value'" in message.msg
