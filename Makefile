@@ -35,7 +35,8 @@ run: $(VENV)/.installed-app
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 ## test: the whole suite (SQLite by default; set DATABASE_URL=postgres://... for PostgreSQL)
-test: $(VENV)/.installed-dev
+# The bench extra too: the suite runs a quick smoke pass of the benchmarks so they never rot.
+test: $(VENV)/.installed-bench
 	$(BIN)/pytest
 
 lint: $(VENV)/.installed-dev
