@@ -58,13 +58,13 @@ def check_encrypted_fields(
                         id="keyvault.E004",
                     )
                 )
-        errors += _check_ordering(model, EncryptedTextField)
+        encrypted = {f.name for f in model._meta.get_fields() if isinstance(f, EncryptedTextField)}
+        errors += _check_ordering(model, encrypted)
     return errors
 
 
-def _check_ordering(model: Any, field_class: type) -> list[CheckMessage]:
+def _check_ordering(model: Any, names: set[str]) -> list[CheckMessage]:
     """Meta.ordering on an encrypted field would sort by ciphertext: meaningless."""
-    names = {f.name for f in model._meta.get_fields() if isinstance(f, field_class)}
     wrong = [o for o in model._meta.ordering if isinstance(o, str) and o.lstrip("-") in names]
     return [
         Error(

@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.core.exceptions import EmptyResultSet, FieldError, ValidationError
+from django.core.exceptions import EmptyResultSet, FieldDoesNotExist, FieldError, ValidationError
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.constants import LOOKUP_SEP
 from django.db.models.lookups import IsNull, Lookup
 from django.utils.functional import cached_property
 
@@ -198,3 +199,33 @@ class BlindIndexField(models.CharField):
         digest = None if plaintext is None else self.index().digest(plaintext)
         setattr(model_instance, self.attname, digest)
         return digest
+
+
+class EncryptedQuerySet(models.QuerySet):
+    """Refuses `order_by()` on an encrypted field: the database can only sort ciphertext.
+
+    Django offers a field no hook into ordering, so models opt in by using this queryset
+    (`objects = EncryptedQuerySet.as_manager()`); `Meta.ordering` is checked by keyvault.E005.
+    """
+
+    def order_by(self, *field_names: Any) -> Any:
+        for item in field_names:
+            _refuse_ordering_by_ciphertext(self.model, item)
+        return super().order_by(*field_names)
+
+
+def _refuse_ordering_by_ciphertext(model: type[models.Model], item: Any) -> None:
+    name = getattr(getattr(item, "expression", item), "name", item)  # "x", F("x"), OrderBy(F)
+    if not isinstance(name, str):
+        return
+    meta = model._meta
+    for part in name.lstrip("-").split(LOOKUP_SEP):
+        try:
+            field = meta.get_field(part)
+        except FieldDoesNotExist:
+            return  # "?", "pk", annotations: Django validates those itself
+        if isinstance(field, EncryptedTextField):
+            raise FieldError(field._unsupported("ordering"))
+        if field.related_model is None or isinstance(field.related_model, str):
+            return
+        meta = field.related_model._meta

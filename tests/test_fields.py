@@ -308,10 +308,24 @@ def test_empty_in_lookup_matches_nothing() -> None:
     assert Token.objects.exclude(token__in=[]).count() == 1
 
 
-@pytest.mark.xfail(strict=True, reason="order_by on ciphertext is accepted: reported, not fixed")
-def test_order_by_an_encrypted_field_raises() -> None:
-    with pytest.raises(FieldError):
-        list(Secret.objects.order_by("value"))
+@pytest.mark.parametrize("ordering", ["value", "-value", F("value").desc(), F("value")], ids=str)
+def test_order_by_an_encrypted_field_raises(ordering: Any) -> None:
+    with pytest.raises(FieldError, match="ordering cannot be evaluated"):
+        Secret.objects.order_by("note", ordering)
+
+
+def test_order_by_across_a_relation_to_an_encrypted_field_raises() -> None:
+    from settings_app.models import AuditEvent, Setting
+
+    with pytest.raises(FieldError, match="ordering"):
+        Setting.objects.order_by("updated_by__username", "value")
+    assert AuditEvent.objects.order_by("-created_at").query is not None
+
+
+def test_order_by_other_fields_still_works() -> None:
+    Secret.objects.create(value="b", note="2")
+    Secret.objects.create(value="a", note="1")
+    assert [s.value for s in Secret.objects.order_by("-note", "pk", "?")[:2]] == ["b", "a"]
 
 
 # --- field API -----------------------------------------------------------------------------

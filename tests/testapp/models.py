@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from django.db import models
 
-from settings_app.fields import EncryptedTextField
+from settings_app.fields import EncryptedQuerySet, EncryptedTextField
 
 
 class Secret(models.Model):
     value = EncryptedTextField(null=True, blank=True)
     note = models.TextField(blank=True, default="")
+
+    objects = EncryptedQuerySet.as_manager()
 
 
 class OtherSecret(models.Model):
