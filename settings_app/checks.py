@@ -42,7 +42,7 @@ def check_key_set(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> lis
 def check_encrypted_fields(
     app_configs: Sequence[AppConfig] | None, **kwargs: Any
 ) -> list[CheckMessage]:
-    from .fields import EncryptedTextField
+    from .fields import EncryptedQuerySet, EncryptedTextField
 
     errors: list[CheckMessage] = []
     configs = apps.get_app_configs() if app_configs is None else app_configs
@@ -60,6 +60,18 @@ def check_encrypted_fields(
                 )
         encrypted = {f.name for f in model._meta.get_fields() if isinstance(f, EncryptedTextField)}
         errors += _check_ordering(model, encrypted)
+        queryset = type(model._default_manager.get_queryset())
+        if encrypted and not issubclass(queryset, EncryptedQuerySet):
+            errors.append(
+                Warning(
+                    f"{model._meta.label} has encrypted fields but its default manager does not "
+                    "refuse order_by() on them, which would sort ciphertext.",
+                    hint="Give it `objects = EncryptedManager()` (settings_app.fields), or a "
+                    "manager built on EncryptedQuerySet.",
+                    obj=model,
+                    id="keyvault.W002",
+                )
+            )
     return errors
 
 

@@ -204,14 +204,19 @@ class BlindIndexField(models.CharField):
 class EncryptedQuerySet(models.QuerySet):
     """Refuses `order_by()` on an encrypted field: the database can only sort ciphertext.
 
-    Django offers a field no hook into ordering, so models opt in by using this queryset
-    (`objects = EncryptedQuerySet.as_manager()`); `Meta.ordering` is checked by keyvault.E005.
+    Django offers a field no hook into ordering, so models opt in with `objects =
+    EncryptedManager()` (keyvault.W002 reminds those that do not); `Meta.ordering` is
+    checked by keyvault.E005.
     """
 
     def order_by(self, *field_names: Any) -> Any:
         for item in field_names:
             _refuse_ordering_by_ciphertext(self.model, item)
         return super().order_by(*field_names)
+
+
+class EncryptedManager(models.Manager.from_queryset(EncryptedQuerySet)):  # type: ignore[misc]
+    """The manager for models with encrypted fields: `objects = EncryptedManager()`."""
 
 
 def _refuse_ordering_by_ciphertext(model: type[models.Model], item: Any) -> None:

@@ -15,7 +15,7 @@ from django.db import models
 from django.utils import timezone
 
 from . import providers
-from .fields import BlindIndexField, EncryptedQuerySet, EncryptedTextField
+from .fields import BlindIndexField, EncryptedManager, EncryptedTextField
 
 KEY_MAX_LENGTH = 128
 _KEY_CHARACTERS = frozenset(string.ascii_letters + string.digits + "_-.")
@@ -59,7 +59,7 @@ class VerificationStatus(models.TextChoices):
     UNREACHABLE = "unreachable", "Unreachable"
 
 
-class SettingManager(models.Manager.from_queryset(EncryptedQuerySet)):  # type: ignore[misc]
+class SettingManager(EncryptedManager):
     def get_value(self, key: str, default: str | None = None) -> str | None:
         """The plaintext of setting `key`, or `default` when there is no such setting."""
         found = self.filter(key=key).first()

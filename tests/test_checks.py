@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.core.checks import CheckMessage, run_checks
 from django.db import models
@@ -9,7 +11,7 @@ from django.test.utils import isolate_apps
 from pytest_django.fixtures import Settings
 
 from settings_app.checks import check_encrypted_fields
-from settings_app.fields import EncryptedTextField
+from settings_app.fields import EncryptedManager, EncryptedTextField
 from tests.crypto.bad_keys import BAD_CONFIGS, BadConfig
 
 
@@ -54,7 +56,7 @@ def test_unique_randomized_field_is_an_error() -> None:
                 app_label = "testapp"
 
         assert registry is not None
-        (message,) = check_encrypted_fields([registry.get_app_config("testapp")])
+        (message,) = errors_of(check_encrypted_fields([registry.get_app_config("testapp")]))
     assert message.id == "keyvault.E004"
     assert message.obj is UniqueSecret._meta.get_field("value")
     assert "deterministic=True" in (message.hint or "")
@@ -72,7 +74,34 @@ def test_ordering_by_an_encrypted_field_is_an_error() -> None:
                 ordering = ("name", "-value")
 
         assert registry is not None
-        (message,) = check_encrypted_fields([registry.get_app_config("testapp")])
+        (message,) = errors_of(check_encrypted_fields([registry.get_app_config("testapp")]))
     assert message.id == "keyvault.E005"
     assert message.obj is OrderedSecret
     assert "'value'" in message.msg
+
+
+def test_a_model_whose_manager_allows_ordering_by_ciphertext_is_warned() -> None:
+    with isolate_apps("tests.testapp") as registry:
+
+        class UnguardedSecret(models.Model):
+            value = EncryptedTextField()
+
+            class Meta:
+                app_label = "testapp"
+
+        class GuardedSecret(models.Model):
+            value = EncryptedTextField()
+            objects = EncryptedManager()
+
+            class Meta:
+                app_label = "testapp"
+
+        assert registry is not None
+        messages = check_encrypted_fields([registry.get_app_config("testapp")])
+    assert [(m.id, m.obj) for m in messages] == [("keyvault.W002", UnguardedSecret)]
+    assert "EncryptedManager()" in (messages[0].hint or "")
+
+
+def errors_of(messages: list[Any]) -> list[Any]:
+    """The errors among check messages (isolated test models also draw keyvault.W002)."""
+    return [m for m in messages if m.is_serious()]

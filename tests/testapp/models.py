@@ -4,23 +4,27 @@ from __future__ import annotations
 
 from django.db import models
 
-from settings_app.fields import EncryptedQuerySet, EncryptedTextField
+from settings_app.fields import EncryptedManager, EncryptedTextField
 
 
 class Secret(models.Model):
     value = EncryptedTextField(null=True, blank=True)
     note = models.TextField(blank=True, default="")
 
-    objects = EncryptedQuerySet.as_manager()
+    objects = EncryptedManager()
 
 
 class OtherSecret(models.Model):
     value = EncryptedTextField(null=True, blank=True)
     other = EncryptedTextField(null=True, blank=True)
 
+    objects = EncryptedManager()
+
 
 class Token(models.Model):
     token = EncryptedTextField(deterministic=True, null=True, db_index=True)
+
+    objects = EncryptedManager()
 
 
 class PlainSecret(models.Model):
