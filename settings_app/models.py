@@ -182,14 +182,7 @@ class AuditEvent(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
     # The FK is a convenience link and is not hashed: deleting a user nulls it. The hashed
     # identity is actor_label (a username, or a command such as "manage.py reencrypt").
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        editable=False,
-    )
+    actor = _user_reference()
     actor_label = models.CharField(max_length=150, blank=True, default="", editable=False)
     action = models.CharField(max_length=32, choices=AuditAction.choices, editable=False)
     setting_key = models.CharField(

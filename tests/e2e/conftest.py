@@ -20,6 +20,7 @@ from django.contrib.auth.models import Group, User
 from django.db import connections
 
 from settings_app import roles
+from settings_app.models import Setting
 from tests.provider_server import provider_server_fixture  # noqa: F401
 
 if TYPE_CHECKING:
@@ -184,3 +185,15 @@ def assert_not_shown(page: Page, *values: str) -> None:
         for part in (value, value[len("sk-proj-") : -4]):
             assert part not in html, f"a secret is in the HTML of {page.url}"
             assert part not in text, f"a secret is in the text of {page.url}"
+
+
+@pytest.fixture
+def secret() -> str:
+    """A fresh OpenAI-looking key, unique to the test."""
+    return new_openai_key()
+
+
+@pytest.fixture
+def stored(roles_synced: Any, secret: str) -> Setting:
+    """That key, stored as the OpenAI setting."""
+    return Setting.objects.create(key="openai_api_key", value=secret, provider="openai")

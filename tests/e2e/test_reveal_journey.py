@@ -9,7 +9,7 @@ import pytest
 
 from settings_app import roles
 from settings_app.models import AuditEvent, Setting
-from tests.e2e.conftest import PASSWORD, assert_not_shown, follow, log_in, new_openai_key
+from tests.e2e.conftest import PASSWORD, assert_not_shown, follow, log_in
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -19,16 +19,6 @@ pytestmark = pytest.mark.e2e
 CHANGELIST = "/admin/settings_app/setting/"
 AUDIT = "/admin/settings_app/auditevent/"
 REASON = "Rotating the key in the payments deployment (ticket OPS-1234)"
-
-
-@pytest.fixture
-def secret() -> str:
-    return new_openai_key()
-
-
-@pytest.fixture
-def stored(roles_synced, secret) -> Setting:
-    return Setting.objects.create(key="openai_api_key", value=secret, provider="openai")
 
 
 def submit_reveal(page: Page, password: str) -> None:

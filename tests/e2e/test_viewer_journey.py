@@ -12,7 +12,7 @@ import pytest
 
 from settings_app import roles
 from settings_app.models import Setting
-from tests.e2e.conftest import PASSWORD, assert_not_shown, follow, log_in, new_openai_key
+from tests.e2e.conftest import PASSWORD, assert_not_shown, follow, log_in
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -31,16 +31,6 @@ CONTROLS = [
     "#verify-form",
     "a[href$='/reveal/']",
 ]
-
-
-@pytest.fixture
-def secret() -> str:
-    return new_openai_key()
-
-
-@pytest.fixture
-def stored(roles_synced, secret) -> Setting:
-    return Setting.objects.create(key="openai_api_key", value=secret, provider="openai")
 
 
 def object_url(setting: Setting, action: str) -> str:
