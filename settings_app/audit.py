@@ -145,7 +145,8 @@ def _append(event: AuditEvent) -> None:
 def _lock_chain(using: str) -> None:
     """Serialize writers until commit. SELECT ... FOR UPDATE on the newest row is not enough
     (a waiting writer gets the row it first saw, not the one inserted meanwhile), so lock the
-    table; SQLite serializes writers itself. The unique previous_hash is the backstop."""
+    table; on SQLite the settings begin every transaction IMMEDIATE, which takes the write
+    lock up front. The unique previous_hash is the backstop."""
     connection = connections[using]
     if connection.vendor == "postgresql":
         table = connection.ops.quote_name(AuditEvent._meta.db_table)

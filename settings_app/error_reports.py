@@ -13,8 +13,23 @@ from typing import Any
 from django.http import HttpRequest
 from django.views.debug import SafeExceptionReporterFilter
 
-# Frames from these packages may hold plaintext keys, key material or auth headers.
-_SECRET_HANDLING = ("settings_app", "cryptography", "httpx", "httpcore", "h11", "axes")
+# Frames from these modules may hold plaintext keys, key material or auth headers: ours,
+# the libraries we hand keys to, and the Django layers that carry decrypted values (query
+# rows, model instances, forms, templates, serializers).
+_SECRET_HANDLING = (
+    "settings_app",
+    "cryptography",
+    "httpx",
+    "httpcore",
+    "h11",
+    "axes",
+    "django.db.models",
+    "django.forms",
+    "django.contrib.admin",
+    "django.core.serializers",
+    "django.template",
+)
+_SECRET_HANDLING_PREFIXES = tuple(f"{name}." for name in _SECRET_HANDLING)
 SENSITIVE_POST_PARAMETERS = frozenset({"value", "password", "password1", "password2"})
 
 
@@ -23,7 +38,7 @@ class SecretHidingReporterFilter(SafeExceptionReporterFilter):
         self, request: HttpRequest | None, tb_frame: FrameType
     ) -> Any:
         module = tb_frame.f_globals.get("__name__", "")
-        if module.split(".", 1)[0] in _SECRET_HANDLING:
+        if module.startswith(_SECRET_HANDLING_PREFIXES) or module in _SECRET_HANDLING:
             return [(name, self.cleansed_substitute) for name in tb_frame.f_locals]
         return super().get_traceback_frame_variables(request, tb_frame)
 

@@ -12,6 +12,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import quote, unquote
+from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -44,13 +45,19 @@ class RevealForm(forms.Form):
         help_text="Why you need the plaintext (at least 10 characters); kept in the audit trail.",
     )
 
-    def __init__(self, user: Any, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, user: Any, *args: Any, request: HttpRequest | None = None, **kwargs: Any
+    ) -> None:
         self.user = user
+        self.request = request
         super().__init__(*args, **kwargs)
 
     def clean_password(self) -> str:
         password: str = self.cleaned_data["password"]
-        if not self.user.check_password(password):
+        # Through authenticate(), so django-axes counts wrong guesses and locks the account
+        # out just as on the login page: a stolen session cannot guess the password freely.
+        user = authenticate(self.request, username=self.user.get_username(), password=password)
+        if user is None or user.pk != self.user.pk:
             raise ValidationError("That is not your password.", code="wrong_password")
         return password
 
@@ -74,7 +81,7 @@ def reveal_setting_view(
         _refuse(request, setting.key, "replayed")
         error = "This confirmation was already used. Confirm your password again to reveal."
         return _render_form(request, site, setting, RevealForm(request.user), error=error)
-    form = RevealForm(request.user, request.POST)
+    form = RevealForm(request.user, request.POST, request=request)
     if form.is_valid():
         return _reveal(request, site, setting, form.cleaned_data["reason"])
     if form.has_error("password", code="wrong_password"):
