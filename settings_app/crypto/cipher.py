@@ -12,7 +12,6 @@ The decrypt path is the hot path of every ORM read: one slice, one dict lookup b
 
 from __future__ import annotations
 
-import binascii
 import os
 from collections.abc import Sequence
 from typing import Any, ClassVar, Literal
@@ -26,9 +25,8 @@ from .keyset import DerivedKey
 
 NONCE_BYTES = 12
 HEADER_LENGTH = envelope.HEADER_LENGTH
-_CANONICAL_LAST = envelope._CANONICAL_LAST
-_a2b = binascii.a2b_base64
-_b2a = binascii.b2a_base64
+_decode_payload = envelope.decode_payload  # the one canonical-base64 rule, bound locally
+_encode_payload = envelope.encode_payload
 
 ValueState = Literal["current", "fallback", "plaintext", "unknown-key", "damaged"]
 
@@ -155,21 +153,14 @@ class RandomizedCipher(FieldCipher):
         # Private: tests pin the nonce for known-answer vectors. Callers never choose nonces.
         aead, aad = self._table[self._current_header]
         sealed = aead.encrypt(nonce, _to_bytes(plaintext), aad)
-        return self._current_header + _b2a(nonce + sealed, newline=False).decode("ascii")
+        return self._current_header + _encode_payload(nonce + sealed)
 
     def decrypt(self, text: str) -> str:
         entry = self._table.get(text[:HEADER_LENGTH])
         if entry is None:
             return self._decrypt_unusual(text)
-        body = text[HEADER_LENGTH:]
         try:
-            raw = _a2b(body, strict_mode=True)
-            rest = len(raw) % 3
-            if rest:
-                if body[rest - 4] not in _CANONICAL_LAST[rest]:
-                    raise ValueError  # non-canonical base64: another spelling of the same bytes
-            elif body[-1] == "=":
-                raise ValueError  # strict mode still accepts padding after a whole quantum
+            raw = _decode_payload(text[HEADER_LENGTH:])
             return entry[0].decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], entry[1]).decode()
         except (InvalidTag, ValueError, IndexError):
             raise self._tampered() from None
@@ -194,14 +185,14 @@ class DeterministicCipher(FieldCipher):
     def _encrypt_under(self, head: str, plaintext: str) -> str:
         aead, aad = self._table[head]
         sealed = aead.encrypt(_to_bytes(plaintext), [aad])
-        return head + _b2a(sealed, newline=False).decode("ascii")
+        return head + _encode_payload(sealed)
 
     def decrypt(self, text: str) -> str:
         entry = self._table.get(text[:HEADER_LENGTH])
         if entry is None:
             return self._decrypt_unusual(text)
         try:
-            raw = envelope.decode_payload(text[HEADER_LENGTH:])
+            raw = _decode_payload(text[HEADER_LENGTH:])
             return entry[0].decrypt(raw, [entry[1]]).decode()
         except (InvalidTag, ValueError, IndexError):
             raise self._tampered() from None
