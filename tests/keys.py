@@ -22,3 +22,15 @@ TEST_KEYS = {
     "deterministic_old": test_key("deterministic-old"),
     "salt": test_key("salt"),
 }
+
+# The key set as environment variables, for manage.py run in a subprocess.
+KEY_ENV = {
+    "KEYVAULT_PRIMARY_KEY": TEST_KEYS["primary"],
+    "KEYVAULT_DETERMINISTIC_KEY": TEST_KEYS["deterministic"],
+    "KEYVAULT_KEY_DERIVATION_SALT": TEST_KEYS["salt"],
+}
+
+
+def sqlite_env(database: object) -> dict[str, str]:
+    """Environment for a manage.py subprocess on its own SQLite file, with the test keys."""
+    return {"SECRET_KEY": "x" * 50, "DATABASE_URL": f"sqlite:///{database}", **KEY_ENV}

@@ -14,15 +14,13 @@ import httpx
 import pytest
 
 from tests.conftest import ROOT, run_manage
-from tests.keys import TEST_KEYS
+from tests.keys import KEY_ENV
 
 PRODUCTION_ENV = {
     "DEBUG": "false",
     "SECRET_KEY": "kv-" + "Xq9#mP2$vL7!wR4^" * 4,
     "ALLOWED_HOSTS": "keyvault.example.com,127.0.0.1",
-    "KEYVAULT_PRIMARY_KEY": TEST_KEYS["primary"],
-    "KEYVAULT_DETERMINISTIC_KEY": TEST_KEYS["deterministic"],
-    "KEYVAULT_KEY_DERIVATION_SALT": TEST_KEYS["salt"],
+    **KEY_ENV,
 }
 
 

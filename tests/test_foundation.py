@@ -13,13 +13,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from tests.conftest import ROOT, run_manage
-from tests.keys import TEST_KEYS
-
-KEY_ENV = {
-    "KEYVAULT_PRIMARY_KEY": TEST_KEYS["primary"],
-    "KEYVAULT_DETERMINISTIC_KEY": TEST_KEYS["deterministic"],
-    "KEYVAULT_KEY_DERIVATION_SALT": TEST_KEYS["salt"],
-}
+from tests.keys import KEY_ENV
 
 
 def settings_value(expression: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

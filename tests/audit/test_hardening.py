@@ -14,7 +14,7 @@ from settings_app.crypto import DecryptionError
 from settings_app.models import AuditAction, AuditEvent, Setting
 from tests.audit.conftest import PASSWORD, SECRET
 from tests.conftest import run_manage
-from tests.keys import TEST_KEYS
+from tests.keys import sqlite_env
 from tests.reveal_helpers import once_token
 
 CONCURRENT_WRITERS = """
@@ -40,13 +40,7 @@ print(AuditEvent.objects.count(), len(failures), audit.verify_chain().ok)
 
 @pytest.mark.slow
 def test_concurrent_audit_writers_all_land_on_sqlite(tmp_path) -> None:
-    env = {
-        "SECRET_KEY": "x" * 50,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'audit.sqlite3'}",
-        "KEYVAULT_PRIMARY_KEY": TEST_KEYS["primary"],
-        "KEYVAULT_DETERMINISTIC_KEY": TEST_KEYS["deterministic"],
-        "KEYVAULT_KEY_DERIVATION_SALT": TEST_KEYS["salt"],
-    }
+    env = sqlite_env(tmp_path / "audit.sqlite3")
     assert run_manage("migrate", "--noinput", env=env).returncode == 0
     result = run_manage("shell", "-c", CONCURRENT_WRITERS, env=env)
     assert result.stdout.split()[-3:] == ["120", "0", "True"], result.stderr

@@ -18,7 +18,7 @@ from django.db import connection
 
 from settings_app import reencryption
 from tests.conftest import ROOT, run_manage
-from tests.keys import TEST_KEYS, fake_key
+from tests.keys import TEST_KEYS, fake_key, sqlite_env
 from tests.testapp.models import Secret
 
 ROWS = 30_000
@@ -38,13 +38,7 @@ print("OK" if values == expected else "MISMATCH")
 
 
 def key_env(database: Path, *, rotated: bool) -> dict[str, str]:
-    env = {
-        "SECRET_KEY": "x" * 50,
-        "DATABASE_URL": f"sqlite:///{database}",
-        "KEYVAULT_PRIMARY_KEY": TEST_KEYS["primary"],
-        "KEYVAULT_DETERMINISTIC_KEY": TEST_KEYS["deterministic"],
-        "KEYVAULT_KEY_DERIVATION_SALT": TEST_KEYS["salt"],
-    }
+    env = sqlite_env(database)
     if rotated:
         env["KEYVAULT_PRIMARY_KEY_FALLBACKS"] = TEST_KEYS["primary"]
         env["KEYVAULT_PRIMARY_KEY"] = fake_key("primary-after-kill")

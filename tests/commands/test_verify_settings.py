@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 
 from settings_app.models import Setting
 from tests.conftest import run_manage
-from tests.keys import TEST_KEYS
+from tests.keys import sqlite_env
 from tests.provider_server import ProviderServer, provider_server_fixture  # noqa: F401
 
 GOOD = "sk-proj-GOOD-0123456789abcdef"
@@ -96,13 +96,7 @@ def test_plaintext_never_appears_in_output_or_logs(
 
 @pytest.mark.slow
 def test_manage_py_exits_non_zero_with_a_clear_last_line(tmp_path) -> None:
-    env = {
-        "SECRET_KEY": "x" * 50,
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "KEYVAULT_PRIMARY_KEY": TEST_KEYS["primary"],
-        "KEYVAULT_DETERMINISTIC_KEY": TEST_KEYS["deterministic"],
-        "KEYVAULT_KEY_DERIVATION_SALT": TEST_KEYS["salt"],
-    }
+    env = sqlite_env(tmp_path / "db.sqlite3")
     create = (
         "from settings_app.models import Setting; "
         f"Setting.objects.create(key='openai_api_key', value={BAD!r}, provider='openai')"
