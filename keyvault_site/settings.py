@@ -54,7 +54,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "settings_app.middleware.AuditActorMiddleware",
+    "settings_app.audit.middleware.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a lockout into a response
@@ -139,8 +139,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 
 # --- Encryption at rest (see settings_app/crypto and the README's operator runbook) ---------
-# Generate these with `python manage.py init_encryption`; they are validated by `manage.py
-# check` (keyvault.E001/E002) and again when the key set is first used.
+# Generate these with `python manage.py init_encryption`; `manage.py check` reports a missing
+# (keyvault.E001), malformed or weak (E002) or reused (E003) key, and the key set checks them
+# again when first used.
 KEYVAULT_PRIMARY_KEY = env.str("KEYVAULT_PRIMARY_KEY", default="")
 KEYVAULT_PRIMARY_KEY_FALLBACKS = env.list("KEYVAULT_PRIMARY_KEY_FALLBACKS", default=[])
 KEYVAULT_DETERMINISTIC_KEY = env.str("KEYVAULT_DETERMINISTIC_KEY", default="")

@@ -25,10 +25,12 @@ from django.utils.timezone import localtime
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from . import audit_admin, providers, verification
-from .forms import SettingForm
+from . import providers, verification
+from .audit import admin as audit_admin
+from .forms import MAIN_FIELDS, SettingForm
 from .masking import mask
 from .models import Setting, VerificationStatus
+from .redaction import redact
 from .reveal import reveal_setting_view
 
 __all__ = ["SettingAdmin", "audit_admin"]  # audit_admin registers the audit trail page
@@ -38,7 +40,6 @@ admin.site.site_header = "keyvault"
 admin.site.site_title = "keyvault"
 admin.site.index_title = "Provider keys and their audit trail"
 EMPTY = "—"
-REDACTED = "[key redacted]"
 
 # Verification outcome -> admin message level.
 MESSAGE_LEVELS: dict[str, int] = {
@@ -46,8 +47,11 @@ MESSAGE_LEVELS: dict[str, int] = {
     VerificationStatus.INVALID: messages.ERROR,
 }
 
-MAIN_FIELDS = ("key", "provider", "value", "description", "expires_at")
-VERIFICATION_FIELDS = ("verification_status", "verification_detail_shown", "last_verified_at")
+# The model's verification fields, with the detail redacted: providers may echo the key back.
+VERIFICATION_SHOWN = tuple(
+    "verification_detail_shown" if name == "verification_detail" else name
+    for name in Setting.VERIFICATION_FIELDS
+)
 HISTORY_FIELDS = ("created_at", "created_by", "updated_at", "updated_by")
 
 
@@ -78,7 +82,7 @@ class SettingAdmin(admin.ModelAdmin):
     search_help_text = "Search by key name or description."
     readonly_fields = (
         "current_value",
-        *VERIFICATION_FIELDS,
+        *VERIFICATION_SHOWN,
         *HISTORY_FIELDS,
     )
     actions = ("verify_selected",)
@@ -119,14 +123,10 @@ class SettingAdmin(admin.ModelAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: Setting | None = None) -> Any:
         if obj is None:
             return [(None, {"fields": MAIN_FIELDS})]
-        main: tuple[str, ...] = ("key", "provider", "current_value")
-        if self.has_change_permission(request, obj):
-            # Only editors get the input; a view-only page would show "value" as plain text.
-            main += ("value",)
-        main += ("description", "expires_at")
+        main = _change_form_fields(editable=self.has_change_permission(request, obj))
         return [
             (None, {"fields": main}),
-            ("Verification", {"fields": VERIFICATION_FIELDS}),
+            ("Verification", {"fields": VERIFICATION_SHOWN}),
             ("History", {"fields": HISTORY_FIELDS}),
         ]
 
@@ -246,9 +246,11 @@ class SettingAdmin(admin.ModelAdmin):
         self.message_user(request, f"Verified {setting.key}: {label}. {detail}".strip(), level)
 
 
-def redact(text: str, secret: str | None) -> str:
-    """`text` with `secret` cut out: provider answers sometimes echo the key back."""
-    return text.replace(secret, REDACTED) if secret else text
+def _change_form_fields(*, editable: bool) -> list[str]:
+    """The form's fields with the masked current value shown where the value goes, and the
+    write-only input after it for editors only (a view-only page would show it as plain text)."""
+    value = ["current_value", "value"] if editable else ["current_value"]
+    return [shown for name in MAIN_FIELDS for shown in (value if name == "value" else [name])]
 
 
 def _when(moment: Any) -> str:

@@ -1,4 +1,8 @@
-"""App configuration: wires the system checks and the key-set cache reset."""
+"""App configuration: wires the system checks, the key-set cache reset and the audit receivers.
+
+The admin pages (the Setting admin and, through it, the audit trail's) are registered by
+Django's admin autodiscovery, which imports `settings_app/admin.py`.
+"""
 
 from __future__ import annotations
 
@@ -11,4 +15,6 @@ class SettingsAppConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks, keyring, receivers  # noqa: F401  (checks and signal receivers)
+        # Importing them connects the system checks and the signal receivers.
+        from . import checks, keyring  # noqa: F401
+        from .audit import receivers  # noqa: F401

@@ -13,6 +13,8 @@ from typing import Any
 from django.http import HttpRequest
 from django.views.debug import SafeExceptionReporterFilter
 
+from .redaction import REDACTED
+
 # Frames from these modules may hold plaintext keys, key material or auth headers: ours,
 # the libraries we hand keys to, and the Django layers that carry decrypted values (query
 # rows, model instances, forms, templates, serializers).
@@ -34,6 +36,8 @@ SENSITIVE_POST_PARAMETERS = frozenset({"value", "password", "password1", "passwo
 
 
 class SecretHidingReporterFilter(SafeExceptionReporterFilter):
+    cleansed_substitute = REDACTED  # the project's one marker, as in logs and the admin
+
     def get_traceback_frame_variables(
         self, request: HttpRequest | None, tb_frame: FrameType
     ) -> Any:

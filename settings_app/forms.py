@@ -9,6 +9,8 @@ from django import forms
 from . import providers
 from .models import Setting
 
+# The fields an admin fills in, in order; the Setting admin lays its pages out from them too.
+MAIN_FIELDS = ("key", "provider", "value", "description", "expires_at")
 KEEP_VALUE_HELP = "Leave blank to keep the current key; paste a new key to replace it."
 NEW_VALUE_HELP = "Paste the key. It is stored encrypted and shown masked after saving."
 
@@ -30,7 +32,7 @@ class SettingForm(forms.ModelForm):
 
     class Meta:
         model = Setting
-        fields = ("key", "provider", "value", "description", "expires_at")
+        fields = MAIN_FIELDS
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -50,10 +52,8 @@ class SettingForm(forms.ModelForm):
         if not self.is_adding and not cleaned.get("value"):
             cleaned.pop("value", None)  # construct_instance leaves the stored value alone
         if self.is_adding and "provider" not in self.changed_data and cleaned.get("key"):
-            cleaned["provider"] = self._provider_from_key(cleaned)
+            # Left as it was: a conventional key name (openai_api_key) decides.
+            cleaned["provider"] = providers.provider_for_key(
+                cleaned["key"], default=cleaned.get("provider") or providers.OTHER
+            )
         return cleaned
-
-    def _provider_from_key(self, cleaned: dict[str, Any]) -> str:
-        """A left-at-default provider follows a conventional key name (openai_api_key)."""
-        inferred = providers.provider_for_key(cleaned["key"])
-        return inferred if inferred != providers.OTHER else cleaned.get("provider", inferred)

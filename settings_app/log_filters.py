@@ -5,38 +5,14 @@ Wire it into LOGGING on every handler::
     "filters": {"redact_secrets": {"()": "settings_app.log_filters.RedactSecretsFilter"}},
     "handlers": {"console": {..., "filters": ["redact_secrets"]}},
 
-It is a safety net for mistakes elsewhere, not a licence to log secrets: it knows only keys with
-a recognisable prefix (see providers.PROVIDERS), so prefix-less keys (e.g. Mistral, Cohere) pass.
+What counts as a secret, and how it is masked, is `redaction.redact()`'s job.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
-import re
 
-from . import providers
-from .crypto.envelope import MARKER
-
-REDACTED = "[REDACTED]"
-# Characters after a prefix before a string counts as a key: real keys carry 30+.
-_MIN_KEY_BODY = 16
-_ENVELOPE = re.compile(re.escape(MARKER) + r"[0-9A-Za-z$+/=_-]+")
-
-
-@functools.cache
-def _key_pattern() -> re.Pattern[str]:
-    """Every provider key prefix, longest first so `sk-ant-` wins over `sk-`."""
-    prefixes = {prefix for p in providers.PROVIDERS.values() for prefix in p.key_prefixes}
-    prefixes |= {prefix for p in providers.PROVIDERS.values() for prefix, _ in p.refused_prefixes}
-    alternatives = "|".join(re.escape(p) for p in sorted(prefixes, key=len, reverse=True))
-    return re.compile(rf"(?<![0-9A-Za-z])({alternatives})[0-9A-Za-z_-]{{{_MIN_KEY_BODY},}}")
-
-
-def redact(text: str) -> str:
-    """`text` with envelopes and prefixed API keys replaced by their prefix and [REDACTED]."""
-    text = _ENVELOPE.sub(MARKER + REDACTED, text)
-    return _key_pattern().sub(lambda match: match[1] + REDACTED, text)
+from .redaction import redact
 
 
 class RedactSecretsFilter(logging.Filter):

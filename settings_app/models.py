@@ -1,23 +1,38 @@
-"""The Setting model: one named provider key, encrypted at rest, with its verification state.
+"""The app's models: Setting, a named provider key encrypted at rest with its verification
+state, with its key validator, its manager and the VerificationStatus choices.
 
-Developers read plaintext through the ORM (`Setting.objects.get_value("openai_api_key")`);
-the database column only ever holds ciphertext.
+The audit trail's models (AuditEvent, AuditAction, AuditSource, AppendOnlyError) live in
+`settings_app/audit/models.py` and are re-exported here, so `settings_app.models` names every
+model of the app. Developers read plaintext through the ORM
+(`Setting.objects.get_value("openai_api_key")`); the database column only ever holds ciphertext.
 """
 
 from __future__ import annotations
 
 import string
-from typing import Any, NoReturn
+from typing import ClassVar
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
 from . import providers
+from .audit.models import AppendOnlyError, AuditAction, AuditEvent, AuditSource
 from .fields import BlindIndexField, EncryptedManager, EncryptedTextField
+from .model_parts import KEY_MAX_LENGTH, user_reference
 
-KEY_MAX_LENGTH = 128
+__all__ = [
+    "KEY_MAX_LENGTH",
+    "AppendOnlyError",
+    "AuditAction",
+    "AuditEvent",
+    "AuditSource",
+    "Setting",
+    "SettingManager",
+    "VerificationStatus",
+    "validate_setting_key",
+]
+
 _KEY_CHARACTERS = frozenset(string.ascii_letters + string.digits + "_-.")
 
 
@@ -36,18 +51,6 @@ def validate_setting_key(key: str) -> None:
                 "ASCII letters, digits, '_', '-' and '.' (e.g. openai_api_key).",
                 code="key_character",
             )
-
-
-def _user_reference() -> Any:
-    """Who did something; kept as NULL when that user is deleted (the audit trail keeps names)."""
-    return models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        editable=False,
-    )
 
 
 class VerificationStatus(models.TextChoices):
@@ -82,8 +85,8 @@ class Setting(models.Model):
     expires_at = models.DateField(null=True, blank=True, help_text="When the key stops working.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    created_by = _user_reference()
-    updated_by = _user_reference()
+    created_by = user_reference()
+    updated_by = user_reference()
     verification_status = models.CharField(
         max_length=16,
         choices=VerificationStatus.choices,
@@ -92,6 +95,12 @@ class Setting(models.Model):
     )
     verification_detail = models.CharField(max_length=255, blank=True, default="", editable=False)
     last_verified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # What record_verification() writes; a save of only these is not an edit of the key.
+    VERIFICATION_FIELDS: ClassVar[tuple[str, ...]] = (
+        "verification_status",
+        "verification_detail",
+        "last_verified_at",
+    )
 
     objects = SettingManager()
 
@@ -124,98 +133,4 @@ class Setting(models.Model):
         self.verification_status = status
         self.verification_detail = detail[:255]
         self.last_verified_at = timezone.now()
-        self.save(update_fields=["verification_status", "verification_detail", "last_verified_at"])
-
-
-# --- Audit trail ----------------------------------------------------------------------------
-# Events are written only by `settings_app.audit.record()`, which chains each one to the
-# previous by an HMAC; see audit.py for the chain format and why it is keyed.
-
-
-class AppendOnlyError(Exception):
-    """Raised on any attempt to change or delete an audit event through the ORM."""
-
-
-class AuditAction(models.TextChoices):
-    CREATED = "created", "Created"
-    UPDATED = "updated", "Updated"
-    DELETED = "deleted", "Deleted"
-    VERIFIED = "verified", "Verified"
-    REVEALED = "revealed", "Revealed"
-    REVEAL_REFUSED = "reveal_refused", "Reveal refused"
-    REENCRYPTED = "reencrypted", "Re-encrypted"
-    KEY_SET_ROTATED = "key_set_rotated", "Key set rotated"
-    DECRYPTION_FAILED = "decryption_failed", "Decryption failed"
-    LOGIN_LOCKED_OUT = "login_locked_out", "Login locked out"
-    EXPORTED = "exported", "Exported"
-    IMPORTED = "imported", "Imported"
-    STATUS_CHECKED = "status_checked", "Encryption status checked"
-    SEARCHED = "searched", "Searched for a leaked value"
-    AUDIT_VERIFIED = "audit_verified", "Audit chain verified"
-
-
-class AuditSource(models.TextChoices):
-    ADMIN = "admin", "Admin"
-    COMMAND = "command", "Management command"
-    CODE = "code", "Code"
-
-
-class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
-    """Bulk writes would bypass the hash chain, so they are refused."""
-
-    def update(self, **kwargs: Any) -> NoReturn:
-        raise AppendOnlyError("Audit events are append-only: they cannot be updated.")
-
-    def delete(self) -> NoReturn:
-        raise AppendOnlyError("Audit events are append-only: they cannot be deleted.")
-
-    def bulk_create(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise AppendOnlyError("Create audit events with settings_app.audit.record().")
-
-    def bulk_update(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise AppendOnlyError("Audit events are append-only: they cannot be updated.")
-
-
-class AuditEvent(models.Model):
-    """One entry of the append-only, hash-chained audit trail. Never holds a secret."""
-
-    created_at = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
-    # The FK is a convenience link and is not hashed: deleting a user nulls it. The hashed
-    # identity is actor_label (a username, or a command such as "manage.py reencrypt").
-    actor = _user_reference()
-    actor_label = models.CharField(max_length=150, blank=True, default="", editable=False)
-    action = models.CharField(max_length=32, choices=AuditAction.choices, editable=False)
-    setting_key = models.CharField(
-        max_length=KEY_MAX_LENGTH, blank=True, default="", db_index=True, editable=False
-    )
-    source = models.CharField(
-        max_length=16, choices=AuditSource.choices, default=AuditSource.CODE, editable=False
-    )
-    # Text, not GenericIPAddressField: the database must return exactly the hashed string.
-    ip = models.CharField("IP address", max_length=45, blank=True, default="", editable=False)
-    user_agent = models.CharField(max_length=255, blank=True, default="", editable=False)
-    details = models.JSONField(default=dict, blank=True, editable=False)
-    # Unique: two writers can never chain to the same predecessor (the chain cannot fork).
-    previous_hash = models.CharField(max_length=64, unique=True, editable=False)
-    hash = models.CharField(max_length=64, unique=True, editable=False)
-
-    objects = AuditEventQuerySet.as_manager()
-
-    class Meta:
-        ordering = ("-id",)
-        get_latest_by = "id"
-        default_permissions = ("view",)  # nobody adds, changes or deletes events by hand
-        verbose_name = "audit event"
-
-    def __str__(self) -> str:
-        return f"{self.get_action_display()} {self.setting_key or '-'} by {self.actor_label or '-'}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if not self._state.adding:
-            raise AppendOnlyError("Audit events are append-only: they cannot be updated.")
-        if not self.hash:
-            raise AppendOnlyError("Create audit events with settings_app.audit.record().")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise AppendOnlyError("Audit events are append-only: they cannot be deleted.")
+        self.save(update_fields=self.VERIFICATION_FIELDS)

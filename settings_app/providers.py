@@ -150,12 +150,16 @@ def get_provider(slug: str) -> Provider | None:
     return PROVIDERS.get(slug)
 
 
-def provider_for_key(setting_key: str) -> str:
-    """The provider whose conventional setting key is `setting_key`, else "other"."""
+def provider_for_key(setting_key: str, default: str = OTHER) -> str:
+    """The provider whose conventional setting key is `setting_key`, else `default`.
+
+    The one rule for a provider nobody chose: `openai_api_key` is OpenAI's, and an unknown
+    name leaves the provider as it was (`default`), "other" when there was none.
+    """
     for provider in PROVIDERS.values():
         if provider.setting_key == setting_key:
             return provider.slug
-    return OTHER
+    return default
 
 
 def clean_value(provider_slug: str, value: str) -> str:

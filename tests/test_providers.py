@@ -96,6 +96,11 @@ def test_conventional_setting_keys_name_their_provider() -> None:
     assert provider_for_key("internal_token") == "other"
 
 
+def test_an_unknown_key_name_leaves_the_provider_as_it_was() -> None:
+    assert provider_for_key("internal_token", default="mistral") == "mistral"
+    assert provider_for_key("groq_api_key", default="mistral") == "groq"
+
+
 def test_every_provider_is_verifiable_over_https_without_a_completion() -> None:
     for provider in PROVIDERS.values():
         assert provider.base_url.startswith("https://")

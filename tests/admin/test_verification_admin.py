@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from settings_app.models import Setting, VerificationStatus
+from settings_app.redaction import REDACTED
 from tests.admin.conftest import CHANGELIST, LeakCheckingClient, change_url, messages_of
 
 
@@ -74,7 +75,15 @@ def test_an_echoed_key_is_redacted_from_the_message(admin_client, stored, canary
 
     response = admin_client.post(verify_url(stored), follow=True)
 
-    assert "[key redacted]" in messages_of(response)[0][1]
+    assert messages_of(response)[0][1].endswith(f"bad key {REDACTED}")
+
+
+def test_a_stored_detail_that_echoes_the_key_is_shown_redacted(admin_client, stored):
+    stored.record_verification(VerificationStatus.INVALID, f"provider said {stored.value} is bad")
+
+    page = admin_client.get(change_url(stored)).content.decode()
+
+    assert f"provider said {REDACTED} is bad" in page
 
 
 def test_verify_accepts_only_post(admin_client, stored):

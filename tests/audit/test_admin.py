@@ -9,7 +9,7 @@ from django.test import Client
 from settings_app import audit
 from settings_app.models import AuditAction, AuditEvent
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.audit.urls")]
+pytestmark = pytest.mark.django_db
 CHANGELIST = "/admin/settings_app/auditevent/"
 
 

@@ -13,6 +13,8 @@ from django.db import connection
 
 from settings_app import audit
 from settings_app.models import AuditAction, AuditEvent
+from tests.conftest import run_manage
+from tests.keys import sqlite_env
 
 pytestmark = pytest.mark.django_db
 TABLE = AuditEvent._meta.db_table
@@ -166,3 +168,32 @@ def test_concurrent_writers_never_fork_the_chain() -> None:
     assert errors == []
     report = audit.verify_chain()
     assert (report.ok, report.checked) == (True, 40)
+
+
+CONCURRENT_WRITERS = """
+import threading
+from django.db import connection
+from settings_app import audit
+from settings_app.models import AuditEvent
+failures = []
+def write(n):
+    try:
+        for i in range(20):
+            audit.record("verified", setting_key=f"k{n}-{i}")
+    except Exception as error:
+        failures.append(type(error).__name__)
+    finally:
+        connection.close()
+threads = [threading.Thread(target=write, args=(n,)) for n in range(6)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+print(AuditEvent.objects.count(), len(failures), audit.verify_chain().ok)
+"""
+
+
+@pytest.mark.slow
+def test_concurrent_audit_writers_all_land_on_sqlite(tmp_path) -> None:
+    env = sqlite_env(tmp_path / "audit.sqlite3")
+    assert run_manage("migrate", "--noinput", env=env).returncode == 0
+    result = run_manage("shell", "-c", CONCURRENT_WRITERS, env=env)
+    assert result.stdout.split()[-3:] == ["120", "0", "True"], result.stderr

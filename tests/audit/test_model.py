@@ -68,3 +68,13 @@ def test_deleting_a_user_keeps_their_events_and_the_chain_intact() -> None:
 
 def test_str_names_the_event_without_its_details(event: AuditEvent) -> None:
     assert str(event) == "Created openai_api_key by -"
+
+
+def test_the_model_keeps_its_import_path_app_label_and_table() -> None:
+    from settings_app import models
+    from settings_app.audit import models as audit_models
+
+    assert models.AuditEvent is audit_models.AuditEvent
+    assert models.AppendOnlyError is audit_models.AppendOnlyError
+    assert AuditEvent._meta.label == "settings_app.AuditEvent"
+    assert AuditEvent._meta.db_table == "settings_app_auditevent"

@@ -2,6 +2,8 @@
 
 Admin, commands and plain ORM code all save through the model, so recording here covers every
 entrance; `audit.acting()` tells who is acting. Verification saves record their own event.
+Login lockouts (django-axes) are recorded here too. `SettingsAppConfig.ready()` imports this
+module, which connects the receivers.
 """
 
 from __future__ import annotations
@@ -15,28 +17,28 @@ from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
 
-from . import audit
-from .models import AuditAction, AuditEvent, AuditSource, Setting
-
-VERIFICATION_FIELDS = frozenset({"verification_status", "verification_detail", "last_verified_at"})
+from ..models import Setting
+from .actor import record_as_current_actor
+from .models import AuditAction, AuditEvent, AuditSource
+from .recording import client_ip, record
 
 
 @receiver(post_save, sender=Setting)
 def record_setting_saved(
     sender: type[Setting], instance: Setting, created: bool, update_fields: Any, **kwargs: Any
 ) -> None:
-    if update_fields and set(update_fields) <= VERIFICATION_FIELDS:
+    if update_fields and set(update_fields) <= set(Setting.VERIFICATION_FIELDS):
         return  # verification records a "verified" event of its own
     action = AuditAction.CREATED if created else AuditAction.UPDATED
     details: dict[str, Any] = {"provider": instance.provider}
     if update_fields:
         details["fields"] = sorted(update_fields)
-    audit.record_as_current_actor(action, setting_key=instance.key, **details)
+    record_as_current_actor(action, setting_key=instance.key, **details)
 
 
 @receiver(post_delete, sender=Setting)
 def record_setting_deleted(sender: type[Setting], instance: Setting, **kwargs: Any) -> None:
-    audit.record_as_current_actor(
+    record_as_current_actor(
         AuditAction.DELETED, setting_key=instance.key, provider=instance.provider
     )
 
@@ -51,12 +53,12 @@ def record_lockout(
     recent = AuditEvent.objects.filter(
         action=AuditAction.LOGIN_LOCKED_OUT,
         actor_label=username or "",
-        ip=audit.client_ip(request),
+        ip=client_ip(request),
         created_at__gte=since,
     )
     if recent.exists():
         return
-    audit.record(
+    record(
         AuditAction.LOGIN_LOCKED_OUT,
         actor_label=username or "",
         source=AuditSource.ADMIN,

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from . import audit
+from .actor import acting
 from .models import AuditSource
 
 
@@ -17,5 +17,5 @@ class AuditActorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        with audit.acting(AuditSource.ADMIN, request=request):
+        with acting(AuditSource.ADMIN, request=request):
             return self.get_response(request)

@@ -1,7 +1,8 @@
 """The audit trail in the admin: browsable and filterable, never writable, by anyone.
 
-Importing this module registers AuditEvent with `admin.site`; settings_app/admin.py imports it.
-Events are written only by `settings_app.audit.record()`; `manage.py verify_audit` checks them.
+Importing this module registers AuditEvent with `admin.site`; `settings_app/admin.py`, which
+Django's admin autodiscovery imports, imports it. Events are written only by
+`settings_app.audit.record()`; `manage.py verify_audit` checks them.
 """
 
 from __future__ import annotations

@@ -8,11 +8,11 @@ from django.db import connection
 from django.test import Client
 
 from settings_app.models import AuditAction, AuditEvent, Setting
-from tests.audit.conftest import PASSWORD, SECRET
 from tests.reveal_helpers import once_token, post_reveal
+from tests.role_users import PASSWORD, SECRET
 from tests.testapp.models import Secret
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.audit.urls")]
+pytestmark = pytest.mark.django_db
 REASON = "Configuring the new staging worker"
 
 
@@ -171,3 +171,25 @@ def test_a_post_without_the_form_token_reveals_nothing(key_admin: User, setting:
     )
     assert SECRET not in response.content.decode()
     assert events(AuditAction.REVEALED) == []
+
+
+def test_guessing_the_password_on_the_reveal_page_locks_the_account(
+    settings, key_admin: User, setting: Setting
+) -> None:
+    settings.AXES_ENABLED = True
+    client = Client()
+    client.force_login(key_admin)
+    url = f"/admin/settings_app/setting/{setting.pk}/reveal/"
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        data = {"password": "guess", "reason": "guessing the password", "once": ""}
+        data["once"] = once_token(client, url)
+        client.post(url, data)
+    data = {
+        "password": PASSWORD,
+        "reason": "now with the right one",
+        "once": once_token(client, url),
+    }
+    response = client.post(url, data)
+    assert SECRET not in response.content.decode()
+    assert not AuditEvent.objects.filter(action=AuditAction.REVEALED).exists()
+    assert AuditEvent.objects.filter(action=AuditAction.LOGIN_LOCKED_OUT).exists()

@@ -1,4 +1,4 @@
-"""The audit trail service: record events into an HMAC chain, and verify the chain.
+"""The audit trail's HMAC chain: link each new event to the newest one, and verify the links.
 
 Each event's `hash` is an HMAC-SHA256, under a key derived from SECRET_KEY, of a canonical JSON
 of its fields and of the previous event's hash. A plain SHA-256 chain detects an edited row only
@@ -13,125 +13,26 @@ What a chain cannot show is the loss of its newest events; note the head hash th
 
 from __future__ import annotations
 
-import ipaddress
 import json
-import math
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from contextvars import ContextVar
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Iterator
+from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import connections, router, transaction
-from django.http import HttpRequest
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from .log_filters import redact
-from .models import AuditAction, AuditEvent, AuditSource
+from .models import AuditEvent
 
 FORMAT_VERSION = 1
+# Part of every stored hash: it keeps the name of the module that first defined the chain.
 _HMAC_SALT = "settings_app.audit.AuditEvent.hash"
 GENESIS = ""  # previous_hash of the first event
-MAX_DETAIL_LENGTH = 500
-USER_AGENT_LENGTH = 255
-# Details describe an event; these keys would invite storing the secret itself.
-FORBIDDEN_DETAIL_KEYS = frozenset(
-    {"value", "plaintext", "ciphertext", "secret", "password", "api_key", "token"}
-)
-
-DetailValue = str | int | float | bool | None
 
 
-# --- who is acting ---------------------------------------------------------------------------
+# --- appending ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Actor:
-    """Who causes the events recorded while `acting()` is in force, and through what."""
-
-    source: str = AuditSource.CODE
-    user: AbstractBaseUser | None = None
-    label: str = ""
-    request: HttpRequest | None = None
-    details: Mapping[str, Any] = field(default_factory=dict)
-
-
-_NOBODY = Actor()  # plain code: no user, source "code"
-_current_actor: ContextVar[Actor | None] = ContextVar("keyvault_audit_actor", default=None)
-
-
-@contextmanager
-def acting(
-    source: str,
-    *,
-    user: AbstractBaseUser | None = None,
-    label: str = "",
-    request: HttpRequest | None = None,
-    **details: Any,
-) -> Iterator[Actor]:
-    """Attribute the events recorded inside (ORM saves included) to this actor and source."""
-    actor = Actor(source, user, label, request, details)
-    token = _current_actor.set(actor)
-    try:
-        yield actor
-    finally:
-        _current_actor.reset(token)
-
-
-def record_as_current_actor(action: str, *, setting_key: str = "", **details: Any) -> AuditEvent:
-    """Record an event for whoever `acting()` says is acting (code, when nobody says)."""
-    actor = _current_actor.get() or _NOBODY
-    return record(
-        action,
-        setting_key=setting_key,
-        actor=actor.user,
-        actor_label=actor.label,
-        source=actor.source,
-        request=actor.request,
-        **{**actor.details, **details},
-    )
-
-
-# --- recording ------------------------------------------------------------------------------
-
-
-def record(
-    action: str,
-    *,
-    setting_key: str = "",
-    actor: AbstractBaseUser | None = None,
-    actor_label: str = "",
-    source: str = AuditSource.CODE,
-    request: HttpRequest | None = None,
-    **details: DetailValue | list[DetailValue],
-) -> AuditEvent:
-    """Append one event to the trail and return it.
-
-    `details` are short strings and numbers (or lists of them) that explain the event; a
-    'value' key is refused and anything that looks like a secret is masked.
-    """
-    if action not in AuditAction.values:
-        raise ValueError(f"Unknown audit action {action!r}; use an AuditAction.")
-    user = getattr(request, "user", None)  # absent when no AuthenticationMiddleware ran
-    if actor is None and user is not None and user.is_authenticated:
-        actor = user
-    event = AuditEvent(
-        action=action,
-        setting_key=setting_key,
-        actor_id=None if actor is None else actor.pk,
-        actor_label=actor_label or (actor.get_username() if actor is not None else ""),
-        source=source,
-        ip=client_ip(request),
-        user_agent=_user_agent(request),
-        details=clean_details(details),
-    )
-    _append(event)
-    return event
-
-
-def _append(event: AuditEvent) -> None:
+def append(event: AuditEvent) -> None:
     """Chain `event` to the newest event and insert it, one writer at a time."""
     using = router.db_for_write(AuditEvent)
     with transaction.atomic(using=using):
@@ -152,45 +53,6 @@ def _lock_chain(using: str) -> None:
         table = connection.ops.quote_name(AuditEvent._meta.db_table)
         with connection.cursor() as cursor:
             cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
-
-
-def clean_details(details: Mapping[str, Any]) -> dict[str, Any]:
-    """Details fit for the trail: short scalars (or lists of them), secrets masked."""
-    cleaned: dict[str, Any] = {}
-    for key, value in details.items():
-        if key.lower() in FORBIDDEN_DETAIL_KEYS:
-            raise ValueError(f"Audit details must never hold a {key!r}: describe, don't copy.")
-        if isinstance(value, list | tuple):
-            cleaned[key] = [_clean_scalar(key, item) for item in value]
-        else:
-            cleaned[key] = _clean_scalar(key, value)
-    return cleaned
-
-
-def _clean_scalar(key: str, value: Any) -> DetailValue:
-    if value is None or isinstance(value, bool | int):
-        return value
-    if isinstance(value, float) and math.isfinite(value):
-        return value
-    if isinstance(value, str):
-        return redact(value)[:MAX_DETAIL_LENGTH]
-    raise TypeError(
-        f"Audit detail {key!r} must be a string or a number, not {type(value).__name__}."
-    )
-
-
-def client_ip(request: HttpRequest | None) -> str:
-    """REMOTE_ADDR, normalised; proxies' X-Forwarded-For is not trusted."""
-    raw = "" if request is None else request.META.get("REMOTE_ADDR", "")
-    try:
-        return str(ipaddress.ip_address(raw))
-    except ValueError:
-        return ""
-
-
-def _user_agent(request: HttpRequest | None) -> str:
-    raw = "" if request is None else str(request.META.get("HTTP_USER_AGENT", ""))
-    return redact(raw)[:USER_AGENT_LENGTH]
 
 
 # --- hashing --------------------------------------------------------------------------------

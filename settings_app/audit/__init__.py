@@ -1,0 +1,39 @@
+"""The audit trail: every change, verification, reveal and operator command, in an HMAC chain.
+
+The public service API is here, so callers write `from settings_app import audit` and then
+`audit.record(...)`, `with audit.acting(...)`, `audit.verify_chain()`. Inside the package:
+`models.py` (AuditEvent and its choices, re-exported by `settings_app.models`), `recording.py`
+(what an event holds), `actor.py` (who is acting), `chain.py` (the HMAC chain), `admin.py`
+(the read-only admin page), `receivers.py` (setting saves and deletes, login lockouts) and
+`middleware.py` (a web request acts as its user).
+"""
+
+from __future__ import annotations
+
+from .actor import Actor, acting, record_as_current_actor
+from .chain import GENESIS, ChainReport, canonical_payload, compute_hash, verify_chain
+from .recording import (
+    FORBIDDEN_DETAIL_KEYS,
+    MAX_DETAIL_LENGTH,
+    USER_AGENT_LENGTH,
+    clean_details,
+    client_ip,
+    record,
+)
+
+__all__ = [
+    "FORBIDDEN_DETAIL_KEYS",
+    "GENESIS",
+    "MAX_DETAIL_LENGTH",
+    "USER_AGENT_LENGTH",
+    "Actor",
+    "ChainReport",
+    "acting",
+    "canonical_payload",
+    "clean_details",
+    "client_ip",
+    "compute_hash",
+    "record",
+    "record_as_current_actor",
+    "verify_chain",
+]

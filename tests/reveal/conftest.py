@@ -1,0 +1,5 @@
+"""The reveal tests act as users in the keyvault roles, on a stored setting."""
+
+from __future__ import annotations
+
+from tests.role_users import editor, key_admin, setting, superuser, viewer  # noqa: F401
