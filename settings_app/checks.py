@@ -1,4 +1,7 @@
-"""System checks: a misconfigured key set is reported by `manage.py check`, before serving."""
+"""System checks: a misconfigured key set is reported by `manage.py check`, before serving.
+
+Each message says what is wrong and its hint what to do; neither repeats the other.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +12,14 @@ from django.apps import AppConfig, apps
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
-from . import keyring
-from .crypto import KeyConfigurationError
+from . import key_advice, keyring
+from .crypto import KeyConfigurationError, KeyProblem
 
-_IDS = {"missing": "keyvault.E001", "invalid": "keyvault.E002", "reused": "keyvault.E003"}
-HINT = (
-    "Run `python manage.py init_encryption` to generate a key set, store it in the environment "
-    "(or *_FILE secrets), and keep a backup: without the keys no value can be read."
-)
+_IDS = {
+    KeyProblem.MISSING: "keyvault.E001",
+    KeyProblem.INVALID: "keyvault.E002",
+    KeyProblem.REUSED: "keyvault.E003",
+}
 
 
 @register(Tags.security)
@@ -24,14 +27,14 @@ def check_key_set(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> lis
     try:
         keyring.build_keyset()
     except KeyConfigurationError as error:
-        return [Error(str(error), hint=HINT, id=_IDS.get(error.code, "keyvault.E002"))]
+        return [Error(error.problem, hint=key_advice.advice_for(error), id=_IDS[error.code])]
     if settings.KEYVAULT_SUPPORT_UNENCRYPTED_DATA:
         return [
             Warning(
-                "KEYVAULT_SUPPORT_UNENCRYPTED_DATA is on: values that are not encrypted are read "
-                "as plaintext.",
+                f"{key_advice.SUPPORT_UNENCRYPTED_DATA} is on: values that are not encrypted are "
+                "read as plaintext.",
                 hint="Run `python manage.py reencrypt`, check `python manage.py "
-                "encryption_status`, then set KEYVAULT_SUPPORT_UNENCRYPTED_DATA=false.",
+                f"encryption_status`, then set {key_advice.SUPPORT_UNENCRYPTED_DATA}=false.",
                 id="keyvault.W001",
             )
         ]

@@ -13,13 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from .crypto import generate_key
-from .crypto.keyset import (
-    DETERMINISTIC,
-    DETERMINISTIC_FALLBACKS,
-    PRIMARY,
-    PRIMARY_FALLBACKS,
-    SALT,
-)
+from .key_advice import DETERMINISTIC, DETERMINISTIC_FALLBACKS, PRIMARY, PRIMARY_FALLBACKS, SALT
 
 _ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?(KEYVAULT_[A-Z0-9_]+)\s*=", re.MULTILINE)
 KEY_VARIABLES = (PRIMARY, PRIMARY_FALLBACKS, DETERMINISTIC, DETERMINISTIC_FALLBACKS, SALT)

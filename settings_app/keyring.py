@@ -2,6 +2,7 @@
 
 Deriving keys is cheap but not free, so it happens once per process; a `setting_changed`
 signal (e.g. `override_settings` in tests) drops the cache, as Django does for its hashers.
+Errors from what is built here name the `KEYVAULT_*` settings and say what to do (key_advice).
 """
 
 from __future__ import annotations
@@ -13,7 +14,14 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-from .crypto import DeterministicCipher, FieldCipher, KeySet, RandomizedCipher
+from . import key_advice
+from .crypto import (
+    DeterministicCipher,
+    FieldCipher,
+    KeyConfigurationError,
+    KeySet,
+    RandomizedCipher,
+)
 from .crypto.blind_index import BlindIndex
 
 _ciphers: dict[tuple[str, bool], FieldCipher] = {}
@@ -21,14 +29,18 @@ _blind_indexes: dict[str, BlindIndex] = {}
 
 
 def build_keyset() -> KeySet:
-    """A key set from the current settings; raises KeyConfigurationError naming the fault."""
-    return KeySet(
-        primary=settings.KEYVAULT_PRIMARY_KEY,
-        primary_fallbacks=settings.KEYVAULT_PRIMARY_KEY_FALLBACKS,
-        deterministic=settings.KEYVAULT_DETERMINISTIC_KEY,
-        deterministic_fallbacks=settings.KEYVAULT_DETERMINISTIC_KEY_FALLBACKS,
-        salt=settings.KEYVAULT_KEY_DERIVATION_SALT,
-    )
+    """A key set from the current settings; KeyConfigurationError names the setting and fix."""
+    try:
+        return KeySet(
+            primary=settings.KEYVAULT_PRIMARY_KEY,
+            primary_fallbacks=settings.KEYVAULT_PRIMARY_KEY_FALLBACKS,
+            deterministic=settings.KEYVAULT_DETERMINISTIC_KEY,
+            deterministic_fallbacks=settings.KEYVAULT_DETERMINISTIC_KEY_FALLBACKS,
+            salt=settings.KEYVAULT_KEY_DERIVATION_SALT,
+            names=key_advice.VARIABLES,
+        )
+    except KeyConfigurationError as error:
+        raise key_advice.with_advice(error) from None
 
 
 get_keyset = functools.cache(build_keyset)
@@ -40,12 +52,15 @@ def get_cipher(context: str, *, deterministic: bool = False) -> FieldCipher:
     if cipher is None:
         keyset = get_keyset()
         allow_plaintext = bool(settings.KEYVAULT_SUPPORT_UNENCRYPTED_DATA)
+        advice = key_advice.DECRYPTION_ADVICE
         if deterministic:
             cipher = DeterministicCipher(
-                keyset.deterministic, context, allow_plaintext=allow_plaintext
+                keyset.deterministic, context, allow_plaintext=allow_plaintext, advice=advice
             )
         else:
-            cipher = RandomizedCipher(keyset.randomized, context, allow_plaintext=allow_plaintext)
+            cipher = RandomizedCipher(
+                keyset.randomized, context, allow_plaintext=allow_plaintext, advice=advice
+            )
         _ciphers[(context, deterministic)] = cipher
     return cipher
 

@@ -12,10 +12,11 @@ import hashlib
 import hmac
 from collections.abc import Sequence
 
+from .envelope import KEY_ID_LENGTH
 from .keyset import DerivedKey
 
 DIGEST_HEX_CHARS = 32
-LENGTH = 8 + 1 + DIGEST_HEX_CHARS  # key id, ":", digest
+LENGTH = KEY_ID_LENGTH + 1 + DIGEST_HEX_CHARS  # key id, ":", digest
 
 
 class BlindIndex:

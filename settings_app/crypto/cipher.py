@@ -13,22 +13,30 @@ The decrypt path is the hot path of every ORM read: one slice, one dict lookup b
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
-from typing import Any, ClassVar, Literal
+from collections.abc import Callable, Mapping, Sequence
+from typing import ClassVar, Generic, Literal, TypeVar
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESSIV
 
 from . import envelope
-from .errors import DecryptionError
+from .envelope import HEADER_LENGTH, NONCE_BYTES
+from .errors import DecryptionError, DecryptionReason
 from .keyset import DerivedKey
 
-NONCE_BYTES = 12
-HEADER_LENGTH = envelope.HEADER_LENGTH
 _decode_payload = envelope.decode_payload  # the one canonical-base64 rule, bound locally
 _encode_payload = envelope.encode_payload
 
 ValueState = Literal["current", "fallback", "plaintext", "unknown-key", "damaged"]
+Opener = Callable[[bytes], bytes]  # a payload's bytes to the plaintext's; InvalidTag if forged
+_Aead = TypeVar("_Aead", AESGCM, AESSIV)
+
+# The state `classify` reports for each reason a value is refused; any other one is "damaged".
+_STATES: Mapping[DecryptionReason, ValueState] = {
+    DecryptionReason.NOT_ENCRYPTED: "plaintext",
+    DecryptionReason.UNKNOWN_KEY: "unknown-key",
+    DecryptionReason.WRONG_MODE: "unknown-key",  # under the other mode's key: not this field's
+}
 
 
 def _to_bytes(plaintext: str) -> bytes:
@@ -39,13 +47,22 @@ def _to_bytes(plaintext: str) -> bytes:
         raise ValueError("The value is not valid Unicode text (it contains a surrogate).") from None
 
 
-class FieldCipher:
-    """Shared table and diagnostics; subclasses implement the AEAD calls."""
+class FieldCipher(Generic[_Aead]):
+    """The shared decrypt path and diagnostics; subclasses build and call their AEAD.
+
+    `advice` is what the caller wants said about each reason a value is refused (e.g. which
+    setting to change); it ends the message of every DecryptionError this cipher raises.
+    """
 
     mode: ClassVar[str]
 
     def __init__(
-        self, keys: Sequence[DerivedKey], context: str, *, allow_plaintext: bool = False
+        self,
+        keys: Sequence[DerivedKey],
+        context: str,
+        *,
+        allow_plaintext: bool = False,
+        advice: Mapping[DecryptionReason, str] | None = None,
     ) -> None:
         if not keys:
             raise ValueError("A field cipher needs at least one key.")
@@ -53,20 +70,26 @@ class FieldCipher:
         self.allow_plaintext = allow_plaintext
         self.key_ids = tuple(key.key_id for key in keys)
         self.current_key_id = self.key_ids[0]
-        self._table: dict[str, tuple[Any, bytes]] = {}  # (AESGCM or AESSIV, associated data)
+        self._advice = dict(advice or {})
+        self._aeads: dict[str, tuple[_Aead, bytes]] = {}  # header -> (AEAD, associated data)
+        self._openers: dict[str, Opener] = {}
         for key in keys:
             head = envelope.header(self.mode, key.key_id)
-            self._table[head] = (
-                self._new_aead(key.secret),
-                envelope.associated_data(head, context),
-            )
+            aead, aad = self._new_aead(key.secret), envelope.associated_data(head, context)
+            self._aeads[head] = (aead, aad)
+            self._openers[head] = self._opener(aead, aad)
         self._current_header = envelope.header(self.mode, self.current_key_id)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.context} keys={list(self.key_ids)}>"
 
     @staticmethod
-    def _new_aead(secret: bytes) -> AESGCM | AESSIV:
+    def _new_aead(secret: bytes) -> _Aead:
+        raise NotImplementedError
+
+    @staticmethod
+    def _opener(aead: _Aead, aad: bytes) -> Opener:
+        """A function that opens this key's payloads: bound once here, not looked up per read."""
         raise NotImplementedError
 
     def encrypt(self, plaintext: str) -> str:
@@ -75,7 +98,13 @@ class FieldCipher:
 
     def decrypt(self, text: str) -> str:
         """The plaintext of an envelope; DecryptionError for anything that does not verify."""
-        raise NotImplementedError
+        open_payload = self._openers.get(text[:HEADER_LENGTH])
+        if open_payload is None:
+            return self._decrypt_unusual(text)
+        try:
+            return open_payload(_decode_payload(text[HEADER_LENGTH:])).decode()
+        except (InvalidTag, ValueError, IndexError):
+            raise self._failed_authentication(text) from None
 
     def is_current(self, text: str) -> bool:
         """True if `text` is an envelope of this field under the current key (no decryption)."""
@@ -83,61 +112,78 @@ class FieldCipher:
 
     def key_id_of(self, text: str) -> str | None:
         """The key id named in an envelope's header, or None for anything else."""
-        try:
-            return envelope.parse_header(text)[2] or None
-        except DecryptionError:
-            return None
+        head = envelope.parse_header(text)
+        return (head.key_id or None) if head is not None else None
 
     def classify(self, text: str) -> ValueState:
-        """Where a stored value stands, verifying it: what reencrypt and status report."""
-        if not envelope.looks_like_envelope(text):
-            return "plaintext"
+        """Where a stored value stands, verified: what re-encryption and status reports count."""
         try:
+            if text[:HEADER_LENGTH] not in self._openers:
+                raise self._refusal(text)  # legacy plaintext too, whatever allow_plaintext says
             self.decrypt(text)
-        except DecryptionError:
-            head = text[:HEADER_LENGTH]
-            known = head in self._table or self.key_id_of(text) is None
-            return "damaged" if known else "unknown-key"
-        return "current" if text.startswith(self._current_header) else "fallback"
+        except DecryptionError as error:
+            return _STATES.get(error.reason, "damaged")
+        return "current" if self.is_current(text) else "fallback"
 
     def _decrypt_unusual(self, text: str) -> str:
         """Everything that is not an envelope under a configured key: the slow path."""
+        if self.allow_plaintext and not envelope.looks_like_envelope(text):
+            return text  # legacy plaintext, encrypted on its next save
+        raise self._refusal(text)
+
+    def _refusal(self, text: str) -> DecryptionError:
+        """Why `text`, whose header is none of this field's, cannot be decrypted."""
         if not envelope.looks_like_envelope(text):
-            if self.allow_plaintext:
-                return text  # legacy plaintext, encrypted on its next save
-            raise DecryptionError(
-                f"{self.context} holds a value that is not encrypted. To migrate legacy "
-                "plaintext: set KEYVAULT_SUPPORT_UNENCRYPTED_DATA=true, run `python manage.py "
-                "reencrypt`, then turn the setting off again."
+            return self._error(
+                DecryptionReason.NOT_ENCRYPTED, "holds a value that is not encrypted."
             )
-        try:
-            version, mode, key_id = envelope.parse_header(text)
-        except DecryptionError as error:
-            raise DecryptionError(f"{self.context}: {error}") from None
-        if version != envelope.VERSION:
-            raise DecryptionError(
-                f"{self.context} holds a ciphertext of format version {version!r}, which this "
-                "version of keyvault does not read."
+        head = envelope.parse_header(text)
+        if head is None:
+            return self._error(
+                DecryptionReason.DAMAGED_HEADER,
+                "holds a damaged ciphertext (its header is unreadable).",
             )
-        if mode != self.mode:
-            raise DecryptionError(
-                f"{self.context} holds a ciphertext of mode {mode!r} where mode {self.mode!r} "
-                "is expected (was the field's deterministic option changed?)."
+        if head.version != envelope.VERSION:
+            return self._error(
+                DecryptionReason.UNSUPPORTED_VERSION,
+                f"holds a ciphertext of format version {head.version!r}; only version "
+                f"{envelope.VERSION!r} can be read.",
             )
-        raise DecryptionError(
-            f"{self.context} holds a ciphertext under key id {key_id}, which is not configured. "
-            "If it was a fallback key, it was removed too early: put it back in the fallbacks, "
-            "run `python manage.py reencrypt`, and retire it once `encryption_status` says so."
+        if head.mode != self.mode:
+            return self._error(
+                DecryptionReason.WRONG_MODE,
+                f"holds a ciphertext of mode {head.mode!r} (key id {head.key_id}) where mode "
+                f"{self.mode!r} is expected.",
+                head.key_id,
+            )
+        return self._error(
+            DecryptionReason.UNKNOWN_KEY,
+            f"holds a ciphertext under key id {head.key_id}, which is not configured.",
+            head.key_id,
         )
 
-    def _tampered(self) -> DecryptionError:
+    def _failed_authentication(self, text: str) -> DecryptionError:
+        key_id = self.key_id_of(text)  # the header is one of this field's: it names a key
+        return self._error(
+            DecryptionReason.FAILED_AUTHENTICATION,
+            f"holds a ciphertext under key id {key_id} that failed authentication: it was "
+            "altered, copied from another field, or written under a different key.",
+            key_id,
+        )
+
+    def _error(
+        self, reason: DecryptionReason, problem: str, key_id: str | None = None
+    ) -> DecryptionError:
         return DecryptionError(
-            f"{self.context} holds a ciphertext that failed authentication: it was altered, "
-            "copied from another field, or written under a different key."
+            f"{self.context} {problem}",
+            reason=reason,
+            context=self.context,
+            key_id=key_id,
+            advice=self._advice.get(reason, ""),
         )
 
 
-class RandomizedCipher(FieldCipher):
+class RandomizedCipher(FieldCipher[AESGCM]):
     """AES-256-GCM with a fresh random nonce per value; the current key encrypts."""
 
     mode = envelope.RANDOMIZED
@@ -146,27 +192,26 @@ class RandomizedCipher(FieldCipher):
     def _new_aead(secret: bytes) -> AESGCM:
         return AESGCM(secret)
 
+    @staticmethod
+    def _opener(aead: AESGCM, aad: bytes) -> Opener:
+        decrypt = aead.decrypt
+
+        def open_payload(raw: bytes) -> bytes:
+            return decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], aad)
+
+        return open_payload
+
     def encrypt(self, plaintext: str) -> str:
         return self._encrypt_with_nonce(plaintext, os.urandom(NONCE_BYTES))
 
     def _encrypt_with_nonce(self, plaintext: str, nonce: bytes) -> str:
         # Private: tests pin the nonce for known-answer vectors. Callers never choose nonces.
-        aead, aad = self._table[self._current_header]
+        aead, aad = self._aeads[self._current_header]
         sealed = aead.encrypt(nonce, _to_bytes(plaintext), aad)
         return self._current_header + _encode_payload(nonce + sealed)
 
-    def decrypt(self, text: str) -> str:
-        entry = self._table.get(text[:HEADER_LENGTH])
-        if entry is None:
-            return self._decrypt_unusual(text)
-        try:
-            raw = _decode_payload(text[HEADER_LENGTH:])
-            return entry[0].decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], entry[1]).decode()
-        except (InvalidTag, ValueError, IndexError):
-            raise self._tampered() from None
 
-
-class DeterministicCipher(FieldCipher):
+class DeterministicCipher(FieldCipher[AESSIV]):
     """AES-256-SIV: equal plaintexts in one field give equal envelopes under one key."""
 
     mode = envelope.DETERMINISTIC
@@ -175,24 +220,23 @@ class DeterministicCipher(FieldCipher):
     def _new_aead(secret: bytes) -> AESSIV:
         return AESSIV(secret)
 
+    @staticmethod
+    def _opener(aead: AESSIV, aad: bytes) -> Opener:
+        decrypt, associated = aead.decrypt, [aad]
+
+        def open_payload(raw: bytes) -> bytes:
+            return decrypt(raw, associated)  # the synthetic IV leads the payload
+
+        return open_payload
+
     def encrypt(self, plaintext: str) -> str:
         return self._encrypt_under(self._current_header, plaintext)
 
     def lookup_values(self, plaintext: str) -> list[str]:
         """The envelopes `plaintext` has under every configured key: what a lookup matches."""
-        return [self._encrypt_under(head, plaintext) for head in self._table]
+        return [self._encrypt_under(head, plaintext) for head in self._aeads]
 
     def _encrypt_under(self, head: str, plaintext: str) -> str:
-        aead, aad = self._table[head]
+        aead, aad = self._aeads[head]
         sealed = aead.encrypt(_to_bytes(plaintext), [aad])
         return head + _encode_payload(sealed)
-
-    def decrypt(self, text: str) -> str:
-        entry = self._table.get(text[:HEADER_LENGTH])
-        if entry is None:
-            return self._decrypt_unusual(text)
-        try:
-            raw = _decode_payload(text[HEADER_LENGTH:])
-            return entry[0].decrypt(raw, [entry[1]]).decode()
-        except (InvalidTag, ValueError, IndexError):
-            raise self._tampered() from None

@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import binascii
 import re
-
-from .errors import DecryptionError
+from typing import NamedTuple
 
 MARKER = "$kv"  # any value starting with this is a ciphertext, never legacy plaintext
 VERSION = "1"
 RANDOMIZED = "r"
 DETERMINISTIC = "d"
-KEY_ID_LENGTH = 8
+KEY_ID_LENGTH = 8  # hex characters of the key's fingerprint
+NONCE_BYTES = 12  # mode r: the payload is nonce | ciphertext | tag, split after this many bytes
 HEADER_LENGTH = len(f"{MARKER}{VERSION}$r$") + KEY_ID_LENGTH + 1  # 16
 AAD_PREFIX = b"keyvault/v1\x00"
 # A damaged header must still be recognised as a ciphertext: values whose first
@@ -37,6 +37,14 @@ _HEADER_V1 = re.compile(rf"\$kv1\$([a-z])\$([0-9a-f]{{{KEY_ID_LENGTH}}})\$")
 # Base64 leaves unused low bits in the last character of a payload whose length is not a
 # multiple of 3; these are the characters whose unused bits are zero (canonical encoding).
 _CANONICAL_LAST = {1: frozenset("AQgw"), 2: frozenset("AEIMQUYcgkosw048")}
+
+
+class Header(NamedTuple):
+    """What an envelope's header says; `mode` and `key_id` are empty for other versions."""
+
+    version: str
+    mode: str
+    key_id: str
 
 
 def header(mode: str, key_id: str) -> str:
@@ -80,14 +88,12 @@ def looks_like_envelope(text: str) -> bool:
     return damage <= _MAX_DAMAGE
 
 
-def parse_header(text: str) -> tuple[str, str, str]:
-    """(version, mode, key id) of an envelope; DecryptionError if its header is damaged."""
+def parse_header(text: str) -> Header | None:
+    """The header of an envelope, or None if it is unreadable (damaged)."""
     versioned = _VERSIONED.match(text)
     if versioned is None:
-        raise DecryptionError("The value is a damaged ciphertext (its header is unreadable).")
+        return None
     if versioned[1] != VERSION:
-        return versioned[1], "", ""
+        return Header(versioned[1], "", "")
     parts = _HEADER_V1.match(text)
-    if parts is None:
-        raise DecryptionError("The value is a damaged ciphertext (its header is unreadable).")
-    return VERSION, parts[1], parts[2]
+    return None if parts is None else Header(VERSION, parts[1], parts[2])

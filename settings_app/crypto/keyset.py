@@ -8,26 +8,29 @@ Each purpose gets its own HKDF-SHA256 output, so no derived key ever serves two 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from .errors import KeyConfigurationError
-from .material import HOW_TO_FIX, decode_key
+from .envelope import KEY_ID_LENGTH
+from .errors import KeyConfigurationError, KeyProblem, KeyRole
+from .material import decode_key
 
 # HKDF `info` labels: one per purpose, versioned so a future scheme can never reuse a key.
 INFO_RANDOMIZED = b"keyvault/v1/randomized/aes-256-gcm"
 INFO_DETERMINISTIC = b"keyvault/v1/deterministic/aes-256-siv"
 INFO_BLIND_INDEX = b"keyvault/v1/blind-index/hmac-sha256"
-KEY_ID_LENGTH = 8  # hex characters of the fingerprint stored in every envelope
 
-PRIMARY = "KEYVAULT_PRIMARY_KEY"
-PRIMARY_FALLBACKS = "KEYVAULT_PRIMARY_KEY_FALLBACKS"
-DETERMINISTIC = "KEYVAULT_DETERMINISTIC_KEY"
-DETERMINISTIC_FALLBACKS = "KEYVAULT_DETERMINISTIC_KEY_FALLBACKS"
-SALT = "KEYVAULT_KEY_DERIVATION_SALT"
+# What errors call each role unless the caller names them (e.g. by the settings that hold them).
+ROLE_NAMES: Mapping[KeyRole, str] = {
+    KeyRole.PRIMARY: "Primary key",
+    KeyRole.PRIMARY_FALLBACKS: "Primary fallback list",
+    KeyRole.DETERMINISTIC: "Deterministic key",
+    KeyRole.DETERMINISTIC_FALLBACKS: "Deterministic fallback list",
+    KeyRole.SALT: "Key-derivation salt",
+}
 
 
 @dataclass(frozen=True)
@@ -49,7 +52,10 @@ def derive(master: bytes, salt: bytes, info: bytes, length: int) -> bytes:
 
 
 class KeySet:
-    """Validated key material and the keys derived from it, current key first in each tuple."""
+    """Validated key material and the keys derived from it, current key first in each tuple.
+
+    `names` says what to call each role in error messages (default: `ROLE_NAMES`).
+    """
 
     def __init__(
         self,
@@ -59,18 +65,23 @@ class KeySet:
         salt: str,
         primary_fallbacks: Sequence[str] = (),
         deterministic_fallbacks: Sequence[str] = (),
+        names: Mapping[KeyRole, str] = ROLE_NAMES,
     ) -> None:
-        named = [(PRIMARY, primary), (DETERMINISTIC, deterministic), (SALT, salt)]
-        named += [(PRIMARY_FALLBACKS, key) for key in primary_fallbacks]
-        named += [(DETERMINISTIC_FALLBACKS, key) for key in deterministic_fallbacks]
-        raw = [(variable, decode_key(variable, text)) for variable, text in named]
-        _refuse_reuse(raw)
+        named = [(KeyRole.PRIMARY, primary), (KeyRole.DETERMINISTIC, deterministic)]
+        named += [(KeyRole.SALT, salt)]
+        named += [(KeyRole.PRIMARY_FALLBACKS, key) for key in primary_fallbacks]
+        named += [(KeyRole.DETERMINISTIC_FALLBACKS, key) for key in deterministic_fallbacks]
+        raw = [(role, decode_key(text, role, names[role])) for role, text in named]
+        _refuse_reuse(raw, names)
         salt_bytes = raw[2][1]
-        primaries = [raw[0][1]] + [k for v, k in raw[3:] if v == PRIMARY_FALLBACKS]
-        deterministics = [raw[1][1]] + [k for v, k in raw[3:] if v == DETERMINISTIC_FALLBACKS]
-        self.randomized = _derive_all(primaries, salt_bytes, INFO_RANDOMIZED, 32, PRIMARY)
+        primaries = [raw[0][1]] + [k for r, k in raw[3:] if r is KeyRole.PRIMARY_FALLBACKS]
+        deterministics = [raw[1][1]]
+        deterministics += [k for r, k in raw[3:] if r is KeyRole.DETERMINISTIC_FALLBACKS]
+        self.randomized = _derive_all(
+            primaries, salt_bytes, INFO_RANDOMIZED, 32, KeyRole.PRIMARY, names
+        )
         self.deterministic = _derive_all(
-            deterministics, salt_bytes, INFO_DETERMINISTIC, 64, DETERMINISTIC
+            deterministics, salt_bytes, INFO_DETERMINISTIC, 64, KeyRole.DETERMINISTIC, names
         )
         # The blind index shares the deterministic key's id: retiring that key retires both.
         self.blind_index = tuple(
@@ -84,24 +95,33 @@ class KeySet:
         return f"<KeySet randomized=[{randomized}] deterministic=[{deterministic}]>"
 
 
-def _refuse_reuse(raw: Iterable[tuple[str, bytes]]) -> None:
+def _refuse_reuse(raw: Iterable[tuple[KeyRole, bytes]], names: Mapping[KeyRole, str]) -> None:
     """A key must serve exactly one purpose: every configured value has to be distinct."""
-    seen: dict[bytes, str] = {}
-    for variable, key in raw:
+    seen: dict[bytes, KeyRole] = {}
+    for role, key in raw:
         if key in seen:
             first = seen[key]
-            where = f"twice in {variable}" if first == variable else f"in {first} and {variable}"
-            raise KeyConfigurationError(
-                f"The same key material appears {where}; every key (and the salt) must be "
-                f"distinct. A fallback must be an older key, never the current one. {HOW_TO_FIX}",
-                variable=variable,
-                code="reused",
+            where = (
+                f"The same key material appears twice in {names[role]}"
+                if first is role
+                else f"{names[first]} and {names[role]} hold the same key material"
             )
-        seen[key] = variable
+            raise KeyConfigurationError(
+                f"{where}; every key (and the salt) must be distinct. A fallback must be an "
+                "older key, never the current one.",
+                role=role,
+                code=KeyProblem.REUSED,
+            )
+        seen[key] = role
 
 
 def _derive_all(
-    masters: Sequence[bytes], salt: bytes, info: bytes, length: int, variable: str
+    masters: Sequence[bytes],
+    salt: bytes,
+    info: bytes,
+    length: int,
+    role: KeyRole,
+    names: Mapping[KeyRole, str],
 ) -> tuple[DerivedKey, ...]:
     keys = []
     for master in masters:
@@ -110,8 +130,8 @@ def _derive_all(
     if len({key.key_id for key in keys}) != len(keys):
         # Astronomically unlikely with random keys, but a collision would make ids ambiguous.
         raise KeyConfigurationError(
-            f"Two keys of {variable} (or its fallbacks) have the same key id; generate a new "
-            f"current key. {HOW_TO_FIX}",
-            variable=variable,
+            f"Two keys of {names[role]} (or its fallbacks) have the same key id; generate a new "
+            "current key.",
+            role=role,
         )
     return tuple(keys)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
-from settings_app.crypto import DeterministicCipher, KeySet, RandomizedCipher
+from settings_app.crypto import DecryptionReason, DeterministicCipher, KeySet, RandomizedCipher
 from tests.keys import TEST_KEYS
 
 CONTEXT = "testapp.Secret.value"
@@ -28,17 +28,25 @@ def make_keyset(
 
 
 def randomized(
-    keyset: KeySet | None = None, context: str = CONTEXT, *, allow_plaintext: bool = False
+    keyset: KeySet | None = None,
+    context: str = CONTEXT,
+    *,
+    allow_plaintext: bool = False,
+    advice: Mapping[DecryptionReason, str] | None = None,
 ) -> RandomizedCipher:
     keys = (keyset or make_keyset()).randomized
-    return RandomizedCipher(keys, context, allow_plaintext=allow_plaintext)
+    return RandomizedCipher(keys, context, allow_plaintext=allow_plaintext, advice=advice)
 
 
 def deterministic(
-    keyset: KeySet | None = None, context: str = CONTEXT, *, allow_plaintext: bool = False
+    keyset: KeySet | None = None,
+    context: str = CONTEXT,
+    *,
+    allow_plaintext: bool = False,
+    advice: Mapping[DecryptionReason, str] | None = None,
 ) -> DeterministicCipher:
     keys = (keyset or make_keyset()).deterministic
-    return DeterministicCipher(keys, context, allow_plaintext=allow_plaintext)
+    return DeterministicCipher(keys, context, allow_plaintext=allow_plaintext, advice=advice)
 
 
 Cipher = RandomizedCipher | DeterministicCipher

@@ -3,21 +3,32 @@
 from __future__ import annotations
 
 import base64
+from typing import Any
 
 import pytest
 from pytest_django.fixtures import Settings
 
 from settings_app import keyring
-from settings_app.crypto import KeyConfigurationError
+from settings_app.crypto import KeyConfigurationError, KeyRole, KeySet
 from settings_app.crypto.blind_index import BlindIndex
 from settings_app.crypto.keyset import (
     INFO_BLIND_INDEX,
     INFO_DETERMINISTIC,
     INFO_RANDOMIZED,
+    ROLE_NAMES,
     DerivedKey,
     derive,
 )
-from tests.crypto.bad_keys import BAD_CONFIGS, BadConfig
+from settings_app.key_advice import VARIABLES
+from tests.crypto.bad_keys import (
+    BAD_CONFIGS,
+    DETERMINISTIC,
+    DETERMINISTIC_FALLBACKS,
+    PRIMARY,
+    PRIMARY_FALLBACKS,
+    SALT,
+    BadConfig,
+)
 from tests.crypto.keysets import CONTEXT, deterministic, make_keyset, randomized
 from tests.keys import TEST_KEYS, test_key
 
@@ -40,10 +51,34 @@ def test_bad_key_configuration_is_refused_at_first_use(
     with pytest.raises(KeyConfigurationError) as raised:
         keyring.get_keyset()
     message = str(raised.value)
-    assert raised.value.variable == config.variable
+    assert VARIABLES[raised.value.role] == config.variable
     assert config.variable in message
     assert "init_encryption" in message
     assert not [text for text in config.key_material() if text.rstrip("=") in message]
+
+
+# How the settings in BAD_CONFIGS reach the core, which knows roles, not settings.
+ARGUMENTS = {
+    PRIMARY: ("primary", KeyRole.PRIMARY),
+    PRIMARY_FALLBACKS: ("primary_fallbacks", KeyRole.PRIMARY_FALLBACKS),
+    DETERMINISTIC: ("deterministic", KeyRole.DETERMINISTIC),
+    DETERMINISTIC_FALLBACKS: ("deterministic_fallbacks", KeyRole.DETERMINISTIC_FALLBACKS),
+    SALT: ("salt", KeyRole.SALT),
+}
+CODES = {"keyvault.E001": "missing", "keyvault.E002": "invalid", "keyvault.E003": "reused"}
+
+
+@pytest.mark.parametrize("config", BAD_CONFIGS)
+def test_the_core_names_the_role_and_gives_no_app_advice(config: BadConfig) -> None:
+    arguments: dict[str, Any] = {n: TEST_KEYS[n] for n in ("primary", "deterministic", "salt")}
+    arguments |= {ARGUMENTS[name][0]: value for name, value in config.overrides.items()}
+    with pytest.raises(KeyConfigurationError) as raised:
+        KeySet(**arguments)
+    error, role = raised.value, ARGUMENTS[config.variable][1]
+    assert (error.role, error.code) == (role, CODES[config.check_id])
+    assert ROLE_NAMES[role] in str(error) and error.advice == ""
+    assert "KEYVAULT_" not in str(error) and "manage.py" not in str(error)
+    assert not [text for text in config.key_material() if text.rstrip("=") in str(error)]
 
 
 def test_reprs_show_key_ids_and_never_key_material() -> None:

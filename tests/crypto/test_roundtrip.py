@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from settings_app.crypto.cipher import NONCE_BYTES
-from settings_app.crypto.envelope import HEADER_LENGTH
+from settings_app.crypto.envelope import HEADER_LENGTH, NONCE_BYTES
 from tests.crypto.keysets import CIPHER_FACTORIES, Cipher, deterministic, randomized
 
 CIPHERS = {mode: factory() for mode, factory in CIPHER_FACTORIES.items()}

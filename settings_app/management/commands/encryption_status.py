@@ -8,7 +8,7 @@ from django.core.management.base import CommandError, CommandParser
 
 from settings_app import keyring, reencryption
 from settings_app.crypto import EncryptionError
-from settings_app.crypto.keyset import DETERMINISTIC_FALLBACKS, PRIMARY_FALLBACKS
+from settings_app.key_advice import DETERMINISTIC_FALLBACKS, PRIMARY_FALLBACKS
 from settings_app.management.base import AuditedCommand
 from settings_app.models import AuditAction
 

@@ -11,7 +11,7 @@ from django.db import DatabaseError
 
 from settings_app import keyring
 from settings_app.crypto import KeyConfigurationError, KeySet
-from settings_app.crypto.keyset import DETERMINISTIC, PRIMARY, SALT
+from settings_app.key_advice import DETERMINISTIC, PRIMARY, SALT
 from settings_app.key_files import (
     KeyFileError,
     format_env,
