@@ -162,12 +162,20 @@ def provider_for_key(setting_key: str, default: str = OTHER) -> str:
     return default
 
 
+def clean_whitespace(value: str) -> str:
+    """`value` without any whitespace: how every stored value, and every search for one, is kept.
+
+    Keys never contain whitespace, so spaces and newlines are copy-paste debris.
+    """
+    return "".join(value.split())
+
+
 def clean_value(provider_slug: str, value: str) -> str:
     """Normalise a pasted key and refuse what cannot be right, saying why.
 
-    Whitespace and newlines (copy-paste debris) are stripped. Messages never quote the value.
+    Whitespace is stripped (`clean_whitespace`). Messages never quote the value.
     """
-    cleaned = "".join(value.split())
+    cleaned = clean_whitespace(value)
     if len(cleaned) < MIN_VALUE_LENGTH:
         raise ValidationError(
             f"The key is too short ({len(cleaned)} characters); paste the whole key.",

@@ -9,6 +9,7 @@ from settings_app.providers import (
     MAX_VALUE_LENGTH,
     PROVIDERS,
     clean_value,
+    clean_whitespace,
     prefix_hint,
     provider_for_key,
 )
@@ -24,6 +25,12 @@ from settings_app.providers import (
 )
 def test_copy_paste_whitespace_is_stripped(pasted: str, cleaned: str) -> None:
     assert clean_value("openai", pasted) == cleaned
+    assert clean_whitespace(pasted) == cleaned  # the one rule, shared with find_secret
+
+
+def test_clean_whitespace_removes_every_kind_of_whitespace() -> None:
+    assert clean_whitespace(" a\u00a0b\u2003c\x0bd\x0ce\u3000 ") == "abcde"
+    assert clean_whitespace(" \n\t ") == ""
 
 
 @pytest.mark.parametrize(

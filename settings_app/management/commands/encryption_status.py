@@ -6,9 +6,8 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
-from settings_app import keyring, reencryption
+from settings_app import reencryption
 from settings_app.crypto import EncryptionError
-from settings_app.key_advice import DETERMINISTIC_FALLBACKS, PRIMARY_FALLBACKS
 from settings_app.management.base import AuditedCommand
 from settings_app.models import AuditAction
 
@@ -24,44 +23,37 @@ class Command(AuditedCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            keyset = keyring.get_keyset()
-            results = reencryption.survey(
-                reencryption.encrypted_models(), using=options["database"]
-            )
+            status = reencryption.encryption_status(using=options["database"])
         except EncryptionError as error:
             raise CommandError(str(error)) from None
-        used: set[str] = set()
-        for result in results:
-            mode = "deterministic" if result.deterministic else "randomized"
-            self.stdout.write(f"{result.label} ({mode}, current key {result.current_key_id})")
-            for state, count in sorted(result.states.items()):
-                self.stdout.write(f"  {state:<28} {count:>10}")
-                if ":" in state:
-                    used.add(state.split(":", 1)[1])
-            for key_id, count in sorted(result.index_key_ids.items()):
-                self.stdout.write(f"  {'blind index key ' + key_id:<28} {count:>10}")
-                used.add(key_id)
-        self.stdout.write("Fallback keys:")
-        fallbacks = [(PRIMARY_FALLBACKS, k.key_id) for k in keyset.randomized[1:]]
-        fallbacks += [(DETERMINISTIC_FALLBACKS, k.key_id) for k in keyset.deterministic[1:]]
-        for variable, key_id in fallbacks:
-            verdict = (
-                "still in use: run `manage.py reencrypt` before retiring it"
-                if key_id in used
-                else "no value uses it: it can be retired now"
-            )
-            self.stdout.write(f"  {variable} key {key_id}: {verdict}")
-        if not fallbacks:
-            self.stdout.write("  none configured")
-        problems = sum(result.problems - _fallback_rows(result) for result in results)
-        self.audit(AuditAction.STATUS_CHECKED, problems=problems)
-        if problems:
+        for result in status.surveys:
+            self._write_survey(result)
+        self._write_fallbacks(status.fallbacks)
+        self.audit(AuditAction.STATUS_CHECKED, problems=status.problems)
+        if status.problems:
             raise CommandError(
-                f"{problems} values are plaintext or cannot be decrypted; see above. Plaintext: "
-                "set KEYVAULT_SUPPORT_UNENCRYPTED_DATA=true and run `manage.py reencrypt`."
+                f"{status.problems} values are plaintext or cannot be decrypted; see above. "
+                "Plaintext: set KEYVAULT_SUPPORT_UNENCRYPTED_DATA=true and run "
+                "`manage.py reencrypt`."
             )
         self.stdout.write("OK: every value is encrypted and readable.")
 
+    def _write_survey(self, result: reencryption.FieldSurvey) -> None:
+        mode = "deterministic" if result.deterministic else "randomized"
+        self.stdout.write(f"{result.label} ({mode}, current key {result.current_key_id})")
+        for found, count in sorted(result.states.items()):
+            self.stdout.write(f"  {found!s:<28} {count:>10}")
+        for key_id, count in sorted(result.index_key_ids.items()):
+            self.stdout.write(f"  {'blind index key ' + key_id:<28} {count:>10}")
 
-def _fallback_rows(result: reencryption.FieldSurvey) -> int:
-    return sum(n for state, n in result.states.items() if state.startswith("fallback:"))
+    def _write_fallbacks(self, fallbacks: list[reencryption.FallbackKey]) -> None:
+        self.stdout.write("Fallback keys:")
+        for key in fallbacks:
+            verdict = (
+                "no value uses it: it can be retired now"
+                if key.retirable
+                else "still in use: run `manage.py reencrypt` before retiring it"
+            )
+            self.stdout.write(f"  {key.variable} key {key.key_id}: {verdict}")
+        if not fallbacks:
+            self.stdout.write("  none configured")

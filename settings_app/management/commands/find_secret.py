@@ -12,9 +12,8 @@ from typing import Any
 from django.core.management.base import CommandError
 
 from settings_app.management.base import AuditedCommand
-from settings_app.models import AuditAction, Setting
-
-FINGERPRINT = Setting._meta.get_field("value_fingerprint")
+from settings_app.models import AuditAction
+from settings_app.secret_search import find_settings_holding
 
 
 class Command(AuditedCommand):
@@ -23,24 +22,20 @@ class Command(AuditedCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if sys.stdin.isatty():
             self.stderr.write("Paste the secret, then press Enter and Ctrl-D:")
-        candidate = "".join(sys.stdin.read().split())  # values are stored without whitespace
-        if not candidate:
+        try:
+            found = find_settings_holding(sys.stdin.read())
+        except ValueError:
             raise CommandError(
                 "No secret on standard input; pipe it in: `... | manage.py find_secret`."
-            )
-        candidates = FINGERPRINT.index().candidates(candidate)
-        keys = list(
-            Setting.objects.filter(value_fingerprint__in=candidates).values_list("key", flat=True)
-        )
-        self.audit(AuditAction.SEARCHED, matches=keys)
-        stale = Setting.objects.filter(value_fingerprint__isnull=True).count()
-        if stale:
+            ) from None
+        self.audit(AuditAction.SEARCHED, matches=found.keys)
+        if found.unindexed:
             self.stderr.write(
-                f"Warning: {stale} settings have no fingerprint yet; run `manage.py reencrypt` "
-                "so that they can be searched."
+                f"Warning: {found.unindexed} settings have no fingerprint yet; run "
+                "`manage.py reencrypt` so that they can be searched."
             )
-        if not keys:
+        if not found.keys:
             raise CommandError("No setting holds this value.", returncode=1)
-        self.stdout.write(f"{len(keys)} setting(s) hold this value:")
-        for key in keys:
+        self.stdout.write(f"{len(found.keys)} setting(s) hold this value:")
+        for key in found.keys:
             self.stdout.write(f"  {key}")

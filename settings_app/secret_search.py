@@ -1,0 +1,37 @@
+"""Which settings hold this exact value? The first question after a key leaks.
+
+Answered through the blind index: the candidate's fingerprint under every deterministic key is
+matched against the indexed column, so no stored value is decrypted. Settings written before
+they had a fingerprint cannot be found until `manage.py reencrypt` gives them one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .models import Setting
+from .providers import clean_whitespace
+
+
+@dataclass(frozen=True)
+class SecretSearch:
+    """The keys of the settings that hold the value, and how many settings were not searched."""
+
+    keys: list[str]
+    unindexed: int  # settings without a fingerprint yet
+
+
+def find_settings_holding(value: str) -> SecretSearch:
+    """Settings whose value equals `value` once cleaned as stored values are.
+
+    ValueError when nothing but whitespace is given: an empty search would match nothing.
+    """
+    candidate = clean_whitespace(value)
+    if not candidate:
+        raise ValueError("The value to search for is empty.")
+    index = Setting._meta.get_field("value_fingerprint").index()
+    keys = Setting.objects.filter(value_fingerprint__in=index.candidates(candidate))
+    return SecretSearch(
+        keys=list(keys.values_list("key", flat=True)),
+        unindexed=Setting.objects.filter(value_fingerprint__isnull=True).count(),
+    )
