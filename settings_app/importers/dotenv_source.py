@@ -93,7 +93,7 @@ def _judged(candidate: Candidate, entries: list[EnvEntry], include_all: bool) ->
         problem = f"{entry.name} is defined on lines {numbers}; keep one definition"
         return Candidate(candidate.name, candidate.provider, candidate.source, problem=problem)
     if entry.name.upper() not in KNOWN_VARIABLES and not include_all:
-        skip = "not a known provider variable; import all secrets to include it"
+        skip = "not a known provider variable; importing all secrets (--all) includes it"
         return Candidate(candidate.name, candidate.provider, candidate.source, skip=skip)
     if not entry.value:
         return Candidate(candidate.name, candidate.provider, candidate.source, skip="empty")

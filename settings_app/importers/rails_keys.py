@@ -98,10 +98,10 @@ def _from_yaml(text: str, origin: str) -> dict[str, Any]:
 
 
 def _sections(node: Any) -> list[dict[str, Any]]:
-    """Mappings that hold a key_derivation_salt, the block itself or nested inside others."""
+    """Mappings that hold Rails keys: the block itself, or nested inside others."""
     if not isinstance(node, dict):
         return []
-    if "key_derivation_salt" in node:
+    if any(name in node for name in FIELDS):
         return [node]
     return [found for child in node.values() for found in _sections(child)]
 
@@ -110,9 +110,10 @@ def _key_set(found: Mapping[str, Any], *, origin: str) -> RailsKeySet:
     missing = [name for name in ("primary_key", "key_derivation_salt") if not found.get(name)]
     if missing:
         raise RailsKeysError(
-            f"{origin} has no {' and no '.join(missing)}. Give the `{SECTION}:` block that "
-            "`bin/rails db:encryption:init` printed, or ACTIVE_RECORD_ENCRYPTION__PRIMARY_KEY=, "
-            "..._DETERMINISTIC_KEY= and ..._KEY_DERIVATION_SALT= lines."
+            f"No Rails {' and no '.join(missing)} in {origin}. Give a keys file with the "
+            f"`{SECTION}:` block that `bin/rails db:encryption:init` printed, or "
+            "ACTIVE_RECORD_ENCRYPTION__PRIMARY_KEY, ..._DETERMINISTIC_KEY and "
+            "..._KEY_DERIVATION_SALT variables."
         )
     primary = found["primary_key"]
     primary_keys = tuple(primary) if isinstance(primary, list) else (primary,)

@@ -101,7 +101,7 @@ def test_dry_run_writes_nothing_and_lists_lines_to_delete(env_file):
     run = import_env(env_file, "--dry-run", "--delete-imported")
 
     assert "openai_api_key  would import" in run.out
-    assert f"These lines of {env_file} can after importing, be deleted:" in run.out
+    assert f"These lines of {env_file} can once imported be deleted:" in run.out
     assert "  line 3: OPENAI_API_KEY (in keyvault as openai_api_key)" in run.out
     assert not Setting.objects.exists()
     assert AuditEvent.objects.count() == events

@@ -217,7 +217,7 @@ def test_keys_from_the_environment(sqlite_rails_db, monkeypatch):
 
 def test_no_keys_anywhere_is_a_clear_error(sqlite_rails_db):
     run = run_command("import_rails", "--database-url", sqlite_rails_db.url)
-    assert "the environment has no primary_key" in str(run.error)
+    assert "No Rails primary_key and no key_derivation_salt in the environment" in str(run.error)
     assert "ACTIVE_RECORD_ENCRYPTION__PRIMARY_KEY" in str(run.error)
 
 

@@ -80,9 +80,9 @@ def test_missing_keys_file_is_a_clear_error(tmp_path):
 @pytest.mark.parametrize(
     ("text", "reason"),
     [
-        ("", "no primary_key and no key_derivation_salt"),
-        (f"active_record_encryption:\n  primary_key: {PRIMARY}\n", "no key_derivation_salt"),
-        (f"ACTIVE_RECORD_ENCRYPTION__KEY_DERIVATION_SALT={SALT}\n", "no primary_key"),
+        ("", "No Rails primary_key and no key_derivation_salt"),
+        (f"active_record_encryption:\n  primary_key: {PRIMARY}\n", "No Rails key_derivation_salt"),
+        (f"ACTIVE_RECORD_ENCRYPTION__KEY_DERIVATION_SALT={SALT}\n", "No Rails primary_key in"),
         ("primary_key: [unclosed\n", "neither YAML nor env lines"),
         ("key_derivation_salt: s\nprimary_key: {a: b}\n", "must be text"),
         (

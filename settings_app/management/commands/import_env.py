@@ -67,8 +67,8 @@ class Command(AuditedCommand):
         if not report.deletable:
             return
         names = {entry.line: entry.name for entry in env.entries}
-        when = "after importing, " if report.dry_run else ""
-        self.stdout.write(f"These lines of {env.label} can {when}be deleted:")
+        when = "once imported" if report.dry_run else "now"
+        self.stdout.write(f"These lines of {env.label} can {when} be deleted:")
         for line, stored_as in sorted(report.deletable.items()):
             self.stdout.write(f"  line {line}: {names[line]} (in keyvault as {stored_as})")
         if options["delete_imported"] and not report.dry_run:
