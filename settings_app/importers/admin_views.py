@@ -168,7 +168,7 @@ def _preview(request: HttpRequest, admin_site: admin.AdminSite) -> HttpResponse:
     )
     importable = any(item.status in WRITES for item in report.items)
     token = _remember(request, pending) if importable else ""
-    return _render(request, admin_site, report=report, token=token, pending=pending)
+    return _render(request, admin_site, report=report, token=token, source_label=pending.label)
 
 
 @sensitive_variables()
@@ -187,7 +187,9 @@ def _confirm(request: HttpRequest, admin_site: admin.AdminSite) -> HttpResponse:
         )
     names = {entry.line: entry.name for entry in env.entries}
     deletable = [(line, names[line], name) for line, name in sorted(report.deletable.items())]
-    return _render(request, admin_site, report=report, pending=pending, deletable=deletable)
+    return _render(
+        request, admin_site, report=report, source_label=pending.label, deletable=deletable
+    )
 
 
 def _render(request: HttpRequest, admin_site: admin.AdminSite, **context: Any) -> HttpResponse:

@@ -125,12 +125,16 @@ def _connect_sqlite(parts: dict[str, Any]) -> sqlite3.Connection:
 
 
 def _connect_postgres(parts: dict[str, Any]) -> psycopg.Connection[Any]:
-    options = {"host": parts["HOST"], "port": parts["PORT"], **parts.get("OPTIONS", {})}
+    options = {
+        "dbname": parts["NAME"],
+        "user": parts["USER"],
+        "password": parts["PASSWORD"],  # absent: libpq reads PGPASSWORD or ~/.pgpass
+        "host": parts["HOST"],
+        "port": parts["PORT"],
+        **parts.get("OPTIONS", {}),
+    }
     connection = psycopg.connect(
-        dbname=parts["NAME"],
-        user=parts["USER"],
-        password=parts["PASSWORD"],
-        **{name: value for name, value in options.items() if value not in ("", None)},
+        **{name: value for name, value in options.items() if value not in ("", None)}
     )
     connection.read_only = True  # the importer never writes to the Rails database
     return connection

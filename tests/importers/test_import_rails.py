@@ -314,3 +314,12 @@ def test_plaintext_never_reaches_the_audit_trail(sqlite_rails_db, keys_file):
     trail = json.dumps(list(AuditEvent.objects.values()), default=str)
     assert OPENAI_KEY not in trail and ANTHROPIC_KEY not in trail
     assert OPENAI_KEY[8:-4] not in trail
+
+
+def test_connection_errors_never_show_the_database_password(keys_file):
+    url = "postgres://rails:s3cret-db-password@127.0.0.1:1/app"
+    run = run_command("import_rails", "--database-url", url, "--keys-file", str(keys_file))
+    assert "Cannot read prompt_engine_settings from postgres://rails@127.0.0.1:1/app" in str(
+        run.error
+    )
+    assert "s3cret-db-password" not in run.text

@@ -74,3 +74,22 @@ def test_undecryptable_existing_setting_fails_that_row_only(tmp_path):
     assert "the stored setting cannot be decrypted" in run.out
     assert run.exit_code == 1
     assert Setting.objects.filter(key="groq_api_key").exists()
+
+
+def test_setting_created_concurrently_is_never_overwritten(monkeypatch):
+    """Another writer creates the key between our read and our insert: we keep theirs."""
+    Setting.objects.create(key="k", value="sk-proj-written-by-someone-else", provider="openai")
+    real = Setting.objects.select_for_update
+    calls = []
+
+    def first_read_misses_it():
+        calls.append(1)
+        return Setting.objects.none() if len(calls) == 1 else real()
+
+    monkeypatch.setattr(Setting.objects, "select_for_update", first_read_misses_it)
+
+    outcome = store_value("k", VALUE, provider="openai", replace=False, source="s")
+
+    assert outcome is Outcome.KEPT and len(calls) == 2
+    assert Setting.objects.get_value("k") == "sk-proj-written-by-someone-else"
+    assert not AuditEvent.objects.filter(action=AuditAction.IMPORTED).exists()
