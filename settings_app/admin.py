@@ -28,6 +28,7 @@ from django.views.decorators.http import require_POST
 from . import providers, verification
 from .audit import admin as audit_admin
 from .forms import MAIN_FIELDS, SettingForm
+from .importers.admin_views import import_env_urls
 from .masking import mask
 from .models import Setting, VerificationStatus
 from .redaction import redact
@@ -195,6 +196,7 @@ class SettingAdmin(admin.ModelAdmin):
             functools.partial(reveal_setting_view, admin_site=self.admin_site)
         )
         return [
+            *import_env_urls(self.admin_site),
             path("<path:object_id>/verify/", verify, name="settings_app_setting_verify"),
             path("<path:object_id>/reveal/", reveal, name="settings_app_setting_reveal"),
             *super().get_urls(),
