@@ -1,9 +1,9 @@
 """The app's models: Setting, a named provider key encrypted at rest with its verification
 state, with its key validator, its manager and the VerificationStatus choices.
 
-The audit trail's models (AuditEvent, AuditAction, AuditSource, AppendOnlyError) live in
-`settings_app/audit/models.py` and are re-exported here, so `settings_app.models` names every
-model of the app. Developers read plaintext through the ORM
+The audit trail's models (AuditEvent, AuditChainHead, AuditAction, AuditSource, AppendOnlyError)
+live in `settings_app/audit/models.py` and are re-exported here, so `settings_app.models` names
+every model of the app. Developers read plaintext through the ORM
 (`Setting.objects.get_value("openai_api_key")`); the database column only ever holds ciphertext.
 """
 
@@ -17,7 +17,7 @@ from django.db import models
 from django.utils import timezone
 
 from . import providers
-from .audit.models import AppendOnlyError, AuditAction, AuditEvent, AuditSource
+from .audit.models import AppendOnlyError, AuditAction, AuditChainHead, AuditEvent, AuditSource
 from .fields import BlindIndexField, EncryptedManager, EncryptedTextField
 from .model_parts import KEY_MAX_LENGTH, user_reference
 
@@ -25,6 +25,7 @@ __all__ = [
     "KEY_MAX_LENGTH",
     "AppendOnlyError",
     "AuditAction",
+    "AuditChainHead",
     "AuditEvent",
     "AuditSource",
     "Setting",
