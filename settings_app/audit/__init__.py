@@ -11,7 +11,7 @@ appending to it), `verifying.py` (walking it and naming the first break), `admin
 
 from __future__ import annotations
 
-from .actor import Actor, acting, record_as_current_actor
+from .actor import Actor, acting, record_as_current_actor, record_each_as_current_actor
 from .chain import GENESIS, canonical_payload, compute_hash
 from .recording import (
     FORBIDDEN_DETAIL_KEYS,
@@ -37,5 +37,6 @@ __all__ = [
     "compute_hash",
     "record",
     "record_as_current_actor",
+    "record_each_as_current_actor",
     "verify_chain",
 ]
