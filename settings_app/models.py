@@ -3,8 +3,9 @@ state, with its key validator, its manager and the VerificationStatus choices.
 
 The audit trail's models (AuditEvent, AuditChainHead, AuditAction, AuditSource, AppendOnlyError)
 live in `settings_app/audit/models.py` and are re-exported here, so `settings_app.models` names
-every model of the app. Developers read plaintext through the ORM
-(`Setting.objects.get_value("openai_api_key")`); the database column only ever holds ciphertext.
+every model of the app (RevealToken too, from `settings_app/reveal_tokens.py`). Developers read
+plaintext through the ORM (`Setting.objects.get_value("openai_api_key")`); the database column
+only ever holds ciphertext.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from . import audit, providers
 from .audit.models import AppendOnlyError, AuditAction, AuditChainHead, AuditEvent, AuditSource
 from .fields import BlindIndexField, EncryptedQuerySet, EncryptedTextField
 from .model_parts import KEY_MAX_LENGTH, user_reference
+from .reveal_tokens import RevealToken
 
 __all__ = [
     "KEY_MAX_LENGTH",
@@ -29,6 +31,7 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "AuditSource",
+    "RevealToken",
     "Setting",
     "SettingManager",
     "SettingQuerySet",
@@ -71,7 +74,7 @@ class SettingQuerySet(EncryptedQuerySet):
     def delete(self) -> tuple[int, dict[str, int]]:
         # The post_delete receiver records each row; Django's own transaction has no savepoint,
         # so a failure would poison an enclosing transaction instead of undoing just this.
-        with transaction.atomic(using=self._db or router.db_for_write(self.model)):
+        with transaction.atomic(using=self._write_db()):
             return super().delete()
 
     def bulk_create(
@@ -90,12 +93,16 @@ class SettingQuerySet(EncryptedQuerySet):
                 "skip or update conflicting rows; check for existing keys first, or save each "
                 "setting with .save()."
             )
-        with transaction.atomic(using=self._db or router.db_for_write(self.model)):
+        with transaction.atomic(using=self._write_db()):
             created: list[Any] = super().bulk_create(objs, batch_size=batch_size)
             audit.record_each_as_current_actor(
                 AuditAction.CREATED, [(s.key, s.audit_details()) for s in created]
             )
         return created
+
+    def _write_db(self) -> str:
+        """Where Django's own write through this queryset goes."""
+        return self._db or router.db_for_write(self.model, **self._hints)  # type: ignore[attr-defined]
 
 
 class SettingManager(models.Manager.from_queryset(SettingQuerySet)):  # type: ignore[misc]
