@@ -137,6 +137,16 @@ AXES_FAILURE_LIMIT = env.int("KEYVAULT_LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("KEYVAULT_LOGIN_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# The lockout store (AccessAttempt.get_data/post_data) keeps what a failed form carried, masking
+# only these (and "password", always): every other field of the login and reveal forms.
+AXES_SENSITIVE_PARAMETERS = [
+    "username",
+    "ip_address",
+    "reason",
+    "once",
+    "csrfmiddlewaretoken",
+    "value",
+]
 
 # --- Encryption at rest (see settings_app/crypto and the README's operator runbook) ---------
 # Generate these with `python manage.py init_encryption`; `manage.py check` reports a missing
