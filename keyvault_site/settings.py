@@ -159,8 +159,10 @@ KEYVAULT_DETERMINISTIC_KEY_FALLBACKS = env.list("KEYVAULT_DETERMINISTIC_KEY_FALL
 KEYVAULT_KEY_DERIVATION_SALT = env.str("KEYVAULT_KEY_DERIVATION_SALT", default="")
 KEYVAULT_SUPPORT_UNENCRYPTED_DATA = env.bool("KEYVAULT_SUPPORT_UNENCRYPTED_DATA", default=False)
 
-# Error pages and mails to ADMINS never show locals of code that handles keys.
+# Error pages and mails to ADMINS never show locals of code that handles keys, and mask keys
+# wherever else they appear (exception messages, source lines).
 DEFAULT_EXCEPTION_REPORTER_FILTER = "settings_app.error_reports.SecretHidingReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "settings_app.error_reports.SecretRedactingExceptionReporter"
 ADMINS = [("Admin", email) for email in env.list("ADMIN_EMAILS", default=[])]
 
 LOGGING = {
