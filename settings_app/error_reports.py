@@ -17,6 +17,7 @@ from types import FrameType
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.safestring import SafeString, mark_safe
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
 from .redaction import REDACTED, redact
@@ -65,8 +66,9 @@ class SecretHidingReporterFilter(SafeExceptionReporterFilter):
 class SecretRedactingExceptionReporter(ExceptionReporter):
     """The debug page and the ADMINS mail, with keys and envelopes masked everywhere in them."""
 
-    def get_traceback_html(self) -> str:
-        return redact(super().get_traceback_html())
+    # Still safe to mark safe: the mask adds no markup to the page Django escaped.
+    def get_traceback_html(self) -> SafeString:
+        return mark_safe(redact(super().get_traceback_html()))  # noqa: S308
 
-    def get_traceback_text(self) -> str:
-        return redact(super().get_traceback_text())
+    def get_traceback_text(self) -> SafeString:
+        return mark_safe(redact(super().get_traceback_text()))  # noqa: S308
