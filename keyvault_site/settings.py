@@ -137,6 +137,16 @@ AXES_FAILURE_LIMIT = env.int("KEYVAULT_LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("KEYVAULT_LOGIN_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# The lockout store (AccessAttempt.get_data/post_data) keeps what a failed form carried, masking
+# only these (and "password", always): every other field of the login and reveal forms.
+AXES_SENSITIVE_PARAMETERS = [
+    "username",
+    "ip_address",
+    "reason",
+    "once",
+    "csrfmiddlewaretoken",
+    "value",
+]
 
 # --- Encryption at rest (see settings_app/crypto and the README's operator runbook) ---------
 # Generate these with `python manage.py init_encryption`; `manage.py check` reports a missing
@@ -149,8 +159,10 @@ KEYVAULT_DETERMINISTIC_KEY_FALLBACKS = env.list("KEYVAULT_DETERMINISTIC_KEY_FALL
 KEYVAULT_KEY_DERIVATION_SALT = env.str("KEYVAULT_KEY_DERIVATION_SALT", default="")
 KEYVAULT_SUPPORT_UNENCRYPTED_DATA = env.bool("KEYVAULT_SUPPORT_UNENCRYPTED_DATA", default=False)
 
-# Error pages and mails to ADMINS never show locals of code that handles keys.
+# Error pages and mails to ADMINS never show locals of code that handles keys, and mask keys
+# wherever else they appear (exception messages, source lines).
 DEFAULT_EXCEPTION_REPORTER_FILTER = "settings_app.error_reports.SecretHidingReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "settings_app.error_reports.SecretRedactingExceptionReporter"
 ADMINS = [("Admin", email) for email in env.list("ADMIN_EMAILS", default=[])]
 
 LOGGING = {

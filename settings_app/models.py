@@ -1,34 +1,40 @@
 """The app's models: Setting, a named provider key encrypted at rest with its verification
 state, with its key validator, its manager and the VerificationStatus choices.
 
-The audit trail's models (AuditEvent, AuditAction, AuditSource, AppendOnlyError) live in
-`settings_app/audit/models.py` and are re-exported here, so `settings_app.models` names every
-model of the app. Developers read plaintext through the ORM
-(`Setting.objects.get_value("openai_api_key")`); the database column only ever holds ciphertext.
+The audit trail's models (AuditEvent, AuditChainHead, AuditAction, AuditSource, AppendOnlyError)
+live in `settings_app/audit/models.py` and are re-exported here, so `settings_app.models` names
+every model of the app (RevealToken too, from `settings_app/reveal_tokens.py`). Developers read
+plaintext through the ORM (`Setting.objects.get_value("openai_api_key")`); the database column
+only ever holds ciphertext.
 """
 
 from __future__ import annotations
 
 import string
-from typing import ClassVar
+from collections.abc import Collection, Iterable
+from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, router, transaction
 from django.utils import timezone
 
-from . import providers
-from .audit.models import AppendOnlyError, AuditAction, AuditEvent, AuditSource
-from .fields import BlindIndexField, EncryptedManager, EncryptedTextField
+from . import audit, providers
+from .audit.models import AppendOnlyError, AuditAction, AuditChainHead, AuditEvent, AuditSource
+from .fields import BlindIndexField, EncryptedQuerySet, EncryptedTextField
 from .model_parts import KEY_MAX_LENGTH, user_reference
+from .reveal_tokens import RevealToken
 
 __all__ = [
     "KEY_MAX_LENGTH",
     "AppendOnlyError",
     "AuditAction",
+    "AuditChainHead",
     "AuditEvent",
     "AuditSource",
+    "RevealToken",
     "Setting",
     "SettingManager",
+    "SettingQuerySet",
     "VerificationStatus",
     "validate_setting_key",
 ]
@@ -62,7 +68,44 @@ class VerificationStatus(models.TextChoices):
     UNREACHABLE = "unreachable", "Unreachable"
 
 
-class SettingManager(EncryptedManager):
+class SettingQuerySet(EncryptedQuerySet):
+    """Bulk writes of settings commit together with one audit event per row, or not at all."""
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        # The post_delete receiver records each row; Django's own transaction has no savepoint,
+        # so a failure would poison an enclosing transaction instead of undoing just this.
+        with transaction.atomic(using=self._write_db()):
+            return super().delete()
+
+    def bulk_create(
+        self,
+        objs: Iterable[Any],
+        batch_size: int | None = None,
+        ignore_conflicts: bool = False,
+        update_conflicts: bool = False,
+        update_fields: Collection[str] | None = None,
+        unique_fields: Collection[str] | None = None,
+    ) -> list[Any]:
+        """Insert the settings and one "created" event per row, in one transaction."""
+        if ignore_conflicts or update_conflicts:
+            raise ValueError(
+                "Setting.objects.bulk_create() records one audit event per row, so it cannot "
+                "skip or update conflicting rows; check for existing keys first, or save each "
+                "setting with .save()."
+            )
+        with transaction.atomic(using=self._write_db()):
+            created: list[Any] = super().bulk_create(objs, batch_size=batch_size)
+            audit.record_each_as_current_actor(
+                AuditAction.CREATED, [(s.key, s.audit_details()) for s in created]
+            )
+        return created
+
+    def _write_db(self) -> str:
+        """Where Django's own write through this queryset goes."""
+        return self._db or router.db_for_write(self.model, **self._hints)  # type: ignore[attr-defined]
+
+
+class SettingManager(models.Manager.from_queryset(SettingQuerySet)):  # type: ignore[misc]
     def get_value(self, key: str, default: str | None = None) -> str | None:
         """The plaintext of setting `key`, or `default` when there is no such setting."""
         found = self.filter(key=key).first()
@@ -116,6 +159,22 @@ class Setting(models.Model):
     def __repr__(self) -> str:
         # Never the value: repr() ends up in logs, tracebacks and debug pages.
         return f"<Setting {self.key!r} provider={self.provider!r}>"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # The post_save receiver records the audit event inside this transaction: the change
+        # and its event commit together, or neither does and the caller gets the error.
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using):
+            super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using):  # with its post_delete event, as save()
+            return super().delete(*args, **kwargs)
+
+    def audit_details(self) -> dict[str, Any]:
+        """What every audit event about a change of this setting says besides its key."""
+        return {"provider": self.provider}
 
     def clean(self) -> None:
         if isinstance(self.value, str):

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import httpx
 from django.conf import settings
+from django.db import transaction
 
 from . import audit
 from .models import AuditAction, Setting, VerificationStatus
@@ -94,10 +95,11 @@ def verify_setting(setting: Setting, *, client: httpx.Client | None = None) -> V
     else:
         result = check_key(provider, setting.value, client=client)
     result = _with_previous(result, setting.verification_status)
-    setting.record_verification(result.status, result.detail)
-    audit.record_as_current_actor(
-        AuditAction.VERIFIED, setting_key=setting.key, status=result.status
-    )
+    with transaction.atomic():  # the stored outcome and its event commit together, or neither
+        setting.record_verification(result.status, result.detail)
+        audit.record_as_current_actor(
+            AuditAction.VERIFIED, setting_key=setting.key, status=result.status
+        )
     logger.info("Verified setting %r (%s): %s", setting.key, setting.provider, result.status)
     return result
 

@@ -30,7 +30,7 @@ def record_setting_saved(
     if update_fields and set(update_fields) <= set(Setting.VERIFICATION_FIELDS):
         return  # verification records a "verified" event of its own
     action = AuditAction.CREATED if created else AuditAction.UPDATED
-    details: dict[str, Any] = {"provider": instance.provider}
+    details = instance.audit_details()
     if update_fields:
         details["fields"] = sorted(update_fields)
     record_as_current_actor(action, setting_key=instance.key, **details)
@@ -39,7 +39,7 @@ def record_setting_saved(
 @receiver(post_delete, sender=Setting)
 def record_setting_deleted(sender: type[Setting], instance: Setting, **kwargs: Any) -> None:
     record_as_current_actor(
-        AuditAction.DELETED, setting_key=instance.key, provider=instance.provider
+        AuditAction.DELETED, setting_key=instance.key, **instance.audit_details()
     )
 
 
