@@ -30,6 +30,7 @@ from .forms import SettingForm
 from .masking import mask
 from .models import Setting, VerificationStatus
 from .reveal import reveal_setting_view
+from .versions.admin import VersionedSettingAdmin
 
 __all__ = ["SettingAdmin", "audit_admin"]  # audit_admin registers the audit trail page
 
@@ -61,7 +62,7 @@ class ProviderRow:
 
 
 @admin.register(Setting)
-class SettingAdmin(admin.ModelAdmin):
+class SettingAdmin(VersionedSettingAdmin):
     form = SettingForm
     list_display = (
         "key",

@@ -12,3 +12,5 @@ class SettingsAppConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks, keyring, receivers  # noqa: F401  (checks and signal receivers)
+        from .versions import checks as version_checks  # noqa: F401
+        from .versions import tracking  # noqa: F401  (every value change becomes a version)

@@ -8,12 +8,13 @@ from django import forms
 
 from . import providers
 from .models import Setting
+from .versions.forms import StaleWriteCheck
 
 KEEP_VALUE_HELP = "Leave blank to keep the current key; paste a new key to replace it."
 NEW_VALUE_HELP = "Paste the key. It is stored encrypted and shown masked after saving."
 
 
-class SettingForm(forms.ModelForm):
+class SettingForm(StaleWriteCheck, forms.ModelForm):
     """Add/change form: `value` is required on add, and blank on change keeps the stored key."""
 
     value = forms.CharField(

@@ -11,7 +11,7 @@ from typing import Any, NoReturn
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, router, transaction
 from django.utils import timezone
 
 from . import providers
@@ -65,6 +65,30 @@ class SettingManager(EncryptedManager):
         found = self.filter(key=key).first()
         return default if found is None else found.value
 
+    def set_value(
+        self,
+        key: str,
+        value: str,
+        *,
+        expected_version: int | None = None,
+        actor: Any = None,
+        provider: str | None = None,
+    ) -> Setting:
+        """Create or replace the value of `key` as a new version; see versions.services."""
+        from .versions import services
+
+        return services.set_value(
+            key, value, expected_version=expected_version, actor=actor, provider=provider
+        )
+
+    def rollback(
+        self, key: str, version: int, *, actor: Any = None, expected_version: int | None = None
+    ) -> Setting:
+        """Make an earlier version's value current again, as a new version."""
+        from .versions import services
+
+        return services.rollback(key, version, actor=actor, expected_version=expected_version)
+
 
 class Setting(models.Model):
     """A named secret (usually an LLM provider API key), encrypted at rest."""
@@ -92,6 +116,8 @@ class Setting(models.Model):
     )
     verification_detail = models.CharField(max_length=255, blank=True, default="", editable=False)
     last_verified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # 1 for a new setting, +1 on each change of the value (settings_app.versions.tracking).
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = SettingManager()
 
@@ -99,7 +125,10 @@ class Setting(models.Model):
         ordering = ("key",)
         verbose_name = "provider key"
         verbose_name_plural = "provider keys"
-        permissions = (("reveal_setting", "Can reveal the plaintext value of a setting"),)
+        permissions = (
+            ("reveal_setting", "Can reveal the plaintext value of a setting"),
+            ("rollback_setting", "Can restore an earlier version of a setting"),
+        )
 
     def __str__(self) -> str:
         return self.key
@@ -107,6 +136,16 @@ class Setting(models.Model):
     def __repr__(self) -> str:
         # Never the value: repr() ends up in logs, tracebacks and debug pages.
         return f"<Setting {self.key!r} provider={self.provider!r}>"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save in one transaction with what the save signals write (version, audit event)."""
+        from .versions.tracking import fields_saved_with
+
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = fields_saved_with(kwargs["update_fields"])
+        using = kwargs.get("using") or router.db_for_write(Setting, instance=self)
+        with transaction.atomic(using=using):
+            super().save(*args, **kwargs)
 
     def clean(self) -> None:
         if isinstance(self.value, str):
@@ -152,6 +191,9 @@ class AuditAction(models.TextChoices):
     STATUS_CHECKED = "status_checked", "Encryption status checked"
     SEARCHED = "searched", "Searched for a leaked value"
     AUDIT_VERIFIED = "audit_verified", "Audit chain verified"
+    VERSION_RESTORED = "version_restored", "Version restored"
+    VERSION_DESTROYED = "version_destroyed", "Version destroyed"
+    STALE_WRITE_REFUSED = "stale_write_refused", "Stale write refused"
 
 
 class AuditSource(models.TextChoices):
@@ -219,3 +261,7 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("Audit events are append-only: they cannot be deleted.")
+
+
+# Versions live in their own sub-package; exported here too, like every model of the app.
+from .versions.models import SettingVersion as SettingVersion  # noqa: E402

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from . import audit
 from .models import AuditAction, AuditEvent, AuditSource, Setting
+from .versions.tracking import audit_details as version_details
 
 VERIFICATION_FIELDS = frozenset({"verification_status", "verification_detail", "last_verified_at"})
 
@@ -31,6 +32,7 @@ def record_setting_saved(
     details: dict[str, Any] = {"provider": instance.provider}
     if update_fields:
         details["fields"] = sorted(update_fields)
+    details.update(version_details(instance))  # {"version": n} when the value changed
     audit.record_as_current_actor(action, setting_key=instance.key, **details)
 
 

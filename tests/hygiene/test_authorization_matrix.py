@@ -46,7 +46,7 @@ def _verified(setting: Setting) -> bool:
     return setting.verification_status == VerificationStatus.VALID
 
 
-FORM = {"provider": "openai", "description": "", "expires_at": ""}
+FORM = {"provider": "openai", "description": "", "expires_at": "", "version": "1"}
 ENDPOINTS: dict[str, Endpoint] = {
     "list": Endpoint("get", SETTINGS),
     "add form": Endpoint("get", SETTINGS + "add/"),

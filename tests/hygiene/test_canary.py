@@ -133,6 +133,7 @@ def form(**fields: str) -> dict[str, str]:
         "value": "",
         "description": "",
         "expires_at": "",
+        "version": "1",  # the version the change form was opened at
     } | fields
 
 
@@ -316,7 +317,7 @@ def test_commands_never_print_the_key(
 
     assert f"  {KEY}" in found
     assert "still in use" in status_before and "can be retired now" in status_after
-    assert "1 re-encrypted" in reencrypted
+    assert "2 re-encrypted" in reencrypted  # the setting and its version 1
     assert Setting.objects.get_value(KEY) == stored.value
 
 

@@ -13,6 +13,7 @@ from django.core.management.base import CommandError
 
 from settings_app.management.base import AuditedCommand
 from settings_app.models import AuditAction, Setting
+from settings_app.versions.search import find_versions_holding
 
 FINGERPRINT = Setting._meta.get_field("value_fingerprint")
 
@@ -32,15 +33,22 @@ class Command(AuditedCommand):
         keys = list(
             Setting.objects.filter(value_fingerprint__in=candidates).values_list("key", flat=True)
         )
-        self.audit(AuditAction.SEARCHED, matches=keys)
+        past = find_versions_holding(candidate)
+        past_matches = [f"{match.setting_key} version {match.version}" for match in past]
+        self.audit(AuditAction.SEARCHED, matches=keys, past_matches=past_matches)
         stale = Setting.objects.filter(value_fingerprint__isnull=True).count()
         if stale:
             self.stderr.write(
                 f"Warning: {stale} settings have no fingerprint yet; run `manage.py reencrypt` "
                 "so that they can be searched."
             )
-        if not keys:
-            raise CommandError("No setting holds this value.", returncode=1)
+        if not keys and not past:
+            message = "No setting holds this value, now or in a kept version."
+            raise CommandError(message, returncode=1)
         self.stdout.write(f"{len(keys)} setting(s) hold this value:")
         for key in keys:
             self.stdout.write(f"  {key}")
+        if past:
+            self.stdout.write(f"{len(past)} past version(s) held it:")
+            for match in past:
+                self.stdout.write(f"  {match.describe()}")

@@ -1,0 +1,28 @@
+"""Versions of every setting's value: history without plaintext, rollback without reveal.
+
+- `models.py`: `SettingVersion`, one row per value a setting has held (re-exported by
+  `settings_app.models`).
+- `tracking.py`: the signal receivers that turn every change of a value into a version, on
+  every path (admin, services, plain ORM code).
+- `services.py`: `set_value` (check-and-set), `rollback`, `destroy_version`.
+- `retention.py`, `search.py`, `history.py`: pruning, leak search, the history page's rows.
+- `forms.py`, `admin.py`: the stale-write check and the history page of the admin.
+"""
+
+from __future__ import annotations
+
+from .errors import (
+    NothingToRestore,
+    VersionConflict,
+    VersionDestroyed,
+    VersionError,
+    VersionNotFound,
+)
+
+__all__ = [
+    "NothingToRestore",
+    "VersionConflict",
+    "VersionDestroyed",
+    "VersionError",
+    "VersionNotFound",
+]
