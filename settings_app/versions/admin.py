@@ -99,13 +99,13 @@ class VersionedSettingAdmin(admin.ModelAdmin):
         return f"settings_app_setting_{suffix}"
 
     def versions_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        return views.history_view(self, request, object_id)
+        return views.history_view(request, object_id, model_admin=self)
 
     def restore_view(self, request: HttpRequest, object_id: str, number: int) -> HttpResponse:
-        return views.restore_view(self, request, object_id, number)
+        return views.restore_view(request, object_id, number, model_admin=self)
 
     def destroy_view(self, request: HttpRequest, object_id: str, number: int) -> HttpResponse:
-        return views.destroy_view(self, request, object_id, number)
+        return views.destroy_view(request, object_id, number, model_admin=self)
 
 
 def versions_url(site: admin.AdminSite, setting: Setting) -> str:

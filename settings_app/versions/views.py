@@ -32,7 +32,7 @@ REJECTED = frozenset({VerificationStatus.INVALID})
 
 @require_http_methods(["GET", "HEAD"])
 def history_view(
-    model_admin: admin.ModelAdmin, request: HttpRequest, object_id: str
+    request: HttpRequest, object_id: str, *, model_admin: admin.ModelAdmin
 ) -> HttpResponse:
     setting = _setting(model_admin, request, object_id)
     if not model_admin.has_view_or_change_permission(request, setting):
@@ -48,7 +48,7 @@ def history_view(
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def restore_view(
-    model_admin: admin.ModelAdmin, request: HttpRequest, object_id: str, number: int
+    request: HttpRequest, object_id: str, number: int, *, model_admin: admin.ModelAdmin
 ) -> HttpResponse:
     setting = _setting(model_admin, request, object_id)
     if not request.user.has_perm(ROLLBACK_PERMISSION):
@@ -65,7 +65,7 @@ def restore_view(
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def destroy_view(
-    model_admin: admin.ModelAdmin, request: HttpRequest, object_id: str, number: int
+    request: HttpRequest, object_id: str, number: int, *, model_admin: admin.ModelAdmin
 ) -> HttpResponse:
     setting = _setting(model_admin, request, object_id)
     if not model_admin.has_delete_permission(request, setting):
