@@ -24,7 +24,7 @@ from tests.versions.conftest import KEY, new_key
 WRITERS = 6
 
 
-def race(write: Callable[[int], None]) -> tuple[list[int], list[str]]:
+def race(write: Callable[[int], object]) -> tuple[list[int], list[str]]:
     """Run `write(n)` in WRITERS threads at once; (winners, names of the errors of losers)."""
     barrier = threading.Barrier(WRITERS)
     winners: list[int] = []
