@@ -6,7 +6,9 @@
   every path (admin, services, plain ORM code).
 - `services.py`: `set_value` (check-and-set), `rollback`, `destroy_version`.
 - `retention.py`, `search.py`, `history.py`: pruning, leak search, the history page's rows.
-- `forms.py`, `admin.py`: the stale-write check and the history page of the admin.
+- `forms.py`, `admin.py`, `views.py`: the admin's stale-write check, history, restore and
+  destroy pages; `checks.py`: KEYVAULT_MAX_VERSIONS in `manage.py check`.
+- `errors.py`: `VersionConflict` and the other errors, re-exported here.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from .errors import (
     VersionConflict,
     VersionDestroyed,
     VersionError,
+    VersionIsCurrent,
     VersionNotFound,
 )
 
@@ -24,5 +27,6 @@ __all__ = [
     "VersionConflict",
     "VersionDestroyed",
     "VersionError",
+    "VersionIsCurrent",
     "VersionNotFound",
 ]

@@ -66,6 +66,10 @@ class VersionDestroyed(VersionError):
     """The version's ciphertext was destroyed: its value cannot be restored."""
 
 
+class VersionIsCurrent(VersionError):
+    """The current version cannot be destroyed: replace the value, or delete the setting."""
+
+
 class NothingToRestore(VersionError):
     """The version asked for already holds the current value."""
 

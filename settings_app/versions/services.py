@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from .. import audit, providers, verification
+from ..crypto import DecryptionError
 from ..log_filters import REDACTED, redact
 from ..models import AuditAction, Setting, validate_setting_key
 from ..verification import VerificationResult
@@ -31,16 +32,12 @@ from .errors import (
     NothingToRestore,
     VersionConflict,
     VersionDestroyed,
-    VersionError,
+    VersionIsCurrent,
     VersionNotFound,
 )
 from .models import SettingVersion
 
 RESTORED_DETAIL = "Status version {number} had when it was current; not checked again."
-
-
-class VersionIsCurrent(VersionError):
-    """The current version cannot be destroyed: replace the value, or delete the setting."""
 
 
 @sensitive_variables("value")
@@ -190,11 +187,14 @@ def _acting_as(actor: AbstractBaseUser | None) -> Iterator[None]:
 
 
 def _locked(key: str) -> Setting | None:
+    """The setting, row-locked; its value deferred if the configured keys cannot read it
+    (so that a damaged value can still be replaced or rolled back)."""
+    rows = Setting.objects.select_for_update(of=("self",)).filter(key=key)
     try:
-        setting = Setting.objects.select_for_update(of=("self",)).get(key=key)
-    except Setting.DoesNotExist:
-        return None
-    return tracking.mark_fresh(setting)
+        setting = rows.first()
+    except DecryptionError:
+        setting = rows.defer("value").first()
+    return None if setting is None else tracking.mark_fresh(setting)
 
 
 def _existing(key: str) -> Setting:
@@ -256,7 +256,7 @@ def _provider(key: str, provider: str | None) -> str:
 @sensitive_variables("value")
 def _replace(setting: Setting, value: str) -> Setting:
     cleaned = providers.clean_value(setting.provider, value)
-    if cleaned == setting.value:
+    if cleaned == _current_value(setting):
         return setting  # the value it already holds: no new version, nothing to record
     setting.value = cleaned
     setting.updated_by = tracking.acting_identity()[0]
@@ -284,12 +284,20 @@ def _restorable(setting: Setting, version: int) -> SettingVersion:
         raise VersionDestroyed(
             f"Version {version} of {setting.key} was destroyed: its value is gone for good."
         )
-    if row.version == setting.version or row.value == setting.value:
+    if row.version == setting.version or row.value == _current_value(setting):
         raise NothingToRestore(
             f"Version {version} of {setting.key} holds the current value already "
             f"(version {setting.version}); nothing to restore."
         )
     return row
+
+
+def _current_value(setting: Setting) -> str | None:
+    """The current plaintext, or None when the configured keys cannot read it."""
+    try:
+        return setting.value
+    except DecryptionError:
+        return None
 
 
 def _restore(

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import quote, unquote
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -170,9 +170,12 @@ def _restore_page(
 
 
 def _setting(model_admin: admin.ModelAdmin, request: HttpRequest, object_id: str) -> Setting:
-    setting = model_admin.get_object(request, unquote(object_id))
-    if not isinstance(setting, Setting):
-        raise Http404("No such provider key.")
+    """The setting without its value: these pages never need it (not even readable)."""
+    try:
+        setting = model_admin.get_queryset(request).defer("value").get(pk=unquote(object_id))
+    except (Setting.DoesNotExist, ValueError, ValidationError):
+        raise Http404("No such provider key.") from None
+    assert isinstance(setting, Setting)
     return setting
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
 
 from settings_app.models import AuditAction, AuditEvent, Setting, SettingVersion
 from tests.admin.conftest import LeakCheckingClient
@@ -275,3 +276,23 @@ def test_a_saved_value_says_its_new_version(three_versions, editor, watched) -> 
     )
     assert f"The new value of {KEY} is version 4." in messages_of(done)
     assert SettingVersion.objects.get(version=4).created_by_label == "eddie"
+
+
+def test_the_history_opens_when_the_current_value_cannot_be_decrypted(
+    three_versions, key_admin, watched
+) -> None:
+    """A damaged current value must not hide the versions an admin could restore."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE settings_app_setting SET value = '$kv1$r$00000000$AAAA' WHERE id = %s",
+            [three_versions.pk],
+        )
+    page = client_for(key_admin, watched).get(history(three_versions))
+    assert page.status_code == 200
+    assert [row.number for row in page.context["rows"]] == [3, 2, 1]
+
+
+def test_unknown_ids_are_404(key_admin, watched) -> None:
+    client = client_for(key_admin, watched)
+    assert client.get(f"{SETTINGS}abc/versions/").status_code == 404
+    assert client.get(f"{SETTINGS}999/versions/").status_code == 404

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 
 from settings_app import audit
 from settings_app.models import AuditAction, AuditEvent, Setting, SettingVersion
@@ -17,7 +17,8 @@ from settings_app.versions import (
     VersionNotFound,
     services,
 )
-from settings_app.versions.services import VersionIsCurrent, destroy_version
+from settings_app.versions.errors import VersionIsCurrent
+from settings_app.versions.services import destroy_version
 from tests.versions.conftest import KEY, masked, new_key
 
 pytestmark = pytest.mark.django_db
@@ -254,3 +255,27 @@ def test_deleting_settings_in_bulk_removes_their_versions_too(three_versions) ->
     Setting.objects.set_value("anthropic_api_key", "sk-ant-api03-" + "x1" * 20)
     Setting.objects.all().delete()
     assert not SettingVersion.objects.exists()
+
+
+def test_an_old_version_replaces_a_current_value_the_keys_cannot_read(
+    three_versions, values
+) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE settings_app_setting SET value = '$kv1$r$00000000$AAAA' WHERE id = %s",
+            [three_versions.pk],
+        )
+    setting = Setting.objects.rollback(KEY, 2)
+
+    assert (setting.version, Setting.objects.get_value(KEY)) == (4, values[1])
+
+
+def test_set_value_replaces_a_current_value_the_keys_cannot_read(three_versions) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE settings_app_setting SET value = '$kv1$r$00000000$AAAA' WHERE id = %s",
+            [three_versions.pk],
+        )
+    replacement = new_key()
+    assert Setting.objects.set_value(KEY, replacement, expected_version=3).version == 4
+    assert Setting.objects.get_value(KEY) == replacement
