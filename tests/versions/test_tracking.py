@@ -193,3 +193,21 @@ def test_loaddata_of_a_dump_keeps_versions_as_dumped(tmp_path) -> None:
     assert setting.version == 2
     assert numbers(setting) == [1, 2]
     assert setting.versions.get(version=2).value == setting.value
+
+
+def test_a_plain_save_whose_audit_event_fails_leaves_neither_value_nor_version(
+    monkeypatch,
+) -> None:
+    first = new_key()
+    setting = Setting.objects.create(key=KEY, value=first, provider="openai")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the audit table is unavailable")
+
+    monkeypatch.setattr(audit, "_append", broken)
+    setting.value = new_key()
+    with pytest.raises(RuntimeError):
+        setting.save()
+
+    stored = Setting.objects.get(pk=setting.pk)
+    assert (stored.value, stored.version, stored.versions.count()) == (first, 1, 1)
