@@ -33,6 +33,7 @@ from .masking import mask
 from .models import Setting, VerificationStatus
 from .redaction import redact
 from .reveal import reveal_setting_view
+from .versions.admin import VersionedSettingAdmin
 
 __all__ = ["SettingAdmin", "audit_admin"]  # audit_admin registers the audit trail page
 
@@ -66,7 +67,7 @@ class ProviderRow:
 
 
 @admin.register(Setting)
-class SettingAdmin(admin.ModelAdmin):
+class SettingAdmin(VersionedSettingAdmin):
     form = SettingForm
     list_display = (
         "key",

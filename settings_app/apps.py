@@ -18,3 +18,5 @@ class SettingsAppConfig(AppConfig):
         # Importing them connects the system checks and the signal receivers.
         from . import checks, keyring  # noqa: F401
         from .audit import receivers  # noqa: F401
+        from .versions import checks as version_checks  # noqa: F401
+        from .versions import tracking  # noqa: F401  (every value change becomes a version)

@@ -8,6 +8,7 @@ from django import forms
 
 from . import providers
 from .models import Setting
+from .versions.forms import StaleWriteCheck
 
 # The fields an admin fills in, in order; the Setting admin lays its pages out from them too.
 MAIN_FIELDS = ("key", "provider", "value", "description", "expires_at")
@@ -15,7 +16,7 @@ KEEP_VALUE_HELP = "Leave blank to keep the current key; paste a new key to repla
 NEW_VALUE_HELP = "Paste the key. It is stored encrypted and shown masked after saving."
 
 
-class SettingForm(forms.ModelForm):
+class SettingForm(StaleWriteCheck, forms.ModelForm):
     """Add/change form: `value` is required on add, and blank on change keeps the stored key."""
 
     value = forms.CharField(

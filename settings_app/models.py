@@ -111,6 +111,30 @@ class SettingManager(models.Manager.from_queryset(SettingQuerySet)):  # type: ig
         found = self.filter(key=key).first()
         return default if found is None else found.value
 
+    def set_value(
+        self,
+        key: str,
+        value: str,
+        *,
+        expected_version: int | None = None,
+        actor: Any = None,
+        provider: str | None = None,
+    ) -> Setting:
+        """Create or replace the value of `key` as a new version; see versions.services."""
+        from .versions import services
+
+        return services.set_value(
+            key, value, expected_version=expected_version, actor=actor, provider=provider
+        )
+
+    def rollback(
+        self, key: str, version: int, *, actor: Any = None, expected_version: int | None = None
+    ) -> Setting:
+        """Make an earlier version's value current again, as a new version."""
+        from .versions import services
+
+        return services.rollback(key, version, actor=actor, expected_version=expected_version)
+
 
 class Setting(models.Model):
     """A named secret (usually an LLM provider API key), encrypted at rest."""
@@ -144,6 +168,8 @@ class Setting(models.Model):
         "verification_detail",
         "last_verified_at",
     )
+    # 1 for a new setting, +1 on each change of the value (settings_app.versions.tracking).
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = SettingManager()
 
@@ -151,7 +177,10 @@ class Setting(models.Model):
         ordering = ("key",)
         verbose_name = "provider key"
         verbose_name_plural = "provider keys"
-        permissions = (("reveal_setting", "Can reveal the plaintext value of a setting"),)
+        permissions = (
+            ("reveal_setting", "Can reveal the plaintext value of a setting"),
+            ("rollback_setting", "Can restore an earlier version of a setting"),
+        )
 
     def __str__(self) -> str:
         return self.key
@@ -161,8 +190,14 @@ class Setting(models.Model):
         return f"<Setting {self.key!r} provider={self.provider!r}>"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        # The post_save receiver records the audit event inside this transaction: the change
-        # and its event commit together, or neither does and the caller gets the error.
+        """Save in one transaction with what the save signals write (version, audit event).
+
+        The change and its audit event commit together, or neither does and the caller gets
+        the error."""
+        from .versions.tracking import fields_saved_with
+
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = fields_saved_with(kwargs["update_fields"])
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
         with transaction.atomic(using=using):
             super().save(*args, **kwargs)
@@ -193,3 +228,7 @@ class Setting(models.Model):
         self.verification_detail = detail[:255]
         self.last_verified_at = timezone.now()
         self.save(update_fields=self.VERIFICATION_FIELDS)
+
+
+# Versions live in their own sub-package; exported here too, like every model of the app.
+from .versions.models import SettingVersion as SettingVersion  # noqa: E402

@@ -11,7 +11,13 @@ appending to it), `verifying.py` (walking it and naming the first break), `admin
 
 from __future__ import annotations
 
-from .actor import Actor, acting, record_as_current_actor, record_each_as_current_actor
+from .actor import (
+    Actor,
+    acting,
+    current_actor,
+    record_as_current_actor,
+    record_each_as_current_actor,
+)
 from .chain import GENESIS, canonical_payload, compute_hash
 from .recording import (
     FORBIDDEN_DETAIL_KEYS,
@@ -35,6 +41,7 @@ __all__ = [
     "clean_details",
     "client_ip",
     "compute_hash",
+    "current_actor",
     "record",
     "record_as_current_actor",
     "record_each_as_current_actor",

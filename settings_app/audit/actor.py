@@ -53,6 +53,11 @@ def acting(
         _current_actor.reset(token)
 
 
+def current_actor() -> Actor:
+    """Who `acting()` says is acting now (plain code, when nobody says)."""
+    return _current_actor.get() or _NOBODY
+
+
 def record_as_current_actor(action: str, *, setting_key: str = "", **details: Any) -> AuditEvent:
     """Record an event for whoever `acting()` says is acting (code, when nobody says)."""
     actor = _current_actor.get() or _NOBODY

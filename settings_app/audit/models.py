@@ -36,6 +36,9 @@ class AuditAction(models.TextChoices):
     STATUS_CHECKED = "status_checked", "Encryption status checked"
     SEARCHED = "searched", "Searched for a leaked value"
     AUDIT_VERIFIED = "audit_verified", "Audit chain verified"
+    VERSION_RESTORED = "version_restored", "Version restored"
+    VERSION_DESTROYED = "version_destroyed", "Version destroyed"
+    STALE_WRITE_REFUSED = "stale_write_refused", "Stale write refused"
 
 
 class AuditSource(models.TextChoices):

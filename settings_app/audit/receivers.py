@@ -18,6 +18,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from ..models import Setting
+from ..versions.tracking import audit_details as version_details
 from .actor import record_as_current_actor
 from .models import AuditAction, AuditEvent, AuditSource
 from .recording import client_ip, record
@@ -33,6 +34,7 @@ def record_setting_saved(
     details = instance.audit_details()
     if update_fields:
         details["fields"] = sorted(update_fields)
+    details.update(version_details(instance))  # {"version": n} when the value changed
     record_as_current_actor(action, setting_key=instance.key, **details)
 
 
