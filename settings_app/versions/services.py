@@ -24,8 +24,8 @@ from django.views.decorators.debug import sensitive_variables
 
 from .. import audit, providers, verification
 from ..crypto import DecryptionError
-from ..log_filters import REDACTED, redact
 from ..models import AuditAction, Setting, validate_setting_key
+from ..redaction import redact
 from ..verification import VerificationResult
 from . import tracking
 from .errors import (
@@ -136,7 +136,7 @@ def verify_version(setting: Setting, version: int) -> VerificationResult | None:
         AuditAction.VERIFIED, setting_key=setting.key, status=result.status, version=version
     )
     # Provider answers sometimes echo the key back: the detail is shown and stored.
-    detail = redact(result.detail.replace(row.value, REDACTED))
+    detail = redact(result.detail, row.value)
     return VerificationResult(result.status, detail)
 
 

@@ -134,7 +134,13 @@ def test_admin_add_is_rolled_back(admin_client: Client) -> None:
 
 
 def test_admin_change_is_rolled_back(admin_client: Client, stored: Setting) -> None:
-    data = {"key": stored.key, "provider": "openai", "value": REPLACEMENT, "description": "x"}
+    data = {
+        "key": stored.key,
+        "provider": "openai",
+        "value": REPLACEMENT,
+        "description": "x",
+        "version": str(stored.version),
+    }
     with audit_refused():
         response = admin_client.post(f"{URL}{stored.pk}/change/", data)
     assert response.status_code == 500
