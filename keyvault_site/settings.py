@@ -140,8 +140,8 @@ AXES_RESET_ON_SUCCESS = True
 
 # --- Encryption at rest (see settings_app/crypto and the README's operator runbook) ---------
 # Generate these with `python manage.py init_encryption`; `manage.py check` reports a missing
-# (keyvault.E001), malformed or weak (E002) or reused (E003) key, and the key set checks them
-# again when first used.
+# (keyvault.E001), malformed or weak (E002) or reused (E003) key, a current key that decodes to
+# text (E006) or equals SECRET_KEY (E007), and the key set checks them again when first used.
 KEYVAULT_PRIMARY_KEY = env.str("KEYVAULT_PRIMARY_KEY", default="")
 KEYVAULT_PRIMARY_KEY_FALLBACKS = env.list("KEYVAULT_PRIMARY_KEY_FALLBACKS", default=[])
 KEYVAULT_DETERMINISTIC_KEY = env.str("KEYVAULT_DETERMINISTIC_KEY", default="")
