@@ -29,6 +29,8 @@ class Command(AuditedCommand):
         for result in status.surveys:
             self._write_survey(result)
         self._write_fallbacks(status.fallbacks)
+        for swap in status.swaps:
+            self.stderr.write(f"Warning: {swap.message}")
         self.audit(AuditAction.STATUS_CHECKED, problems=status.problems)
         if status.problems:
             raise CommandError(
