@@ -2,8 +2,9 @@
 state, with its key validator, its manager and the VerificationStatus choices.
 
 The audit trail's models (AuditEvent, AuditAction, AuditSource, AppendOnlyError) live in
-`settings_app/audit/models.py` and are re-exported here, so `settings_app.models` names every
-model of the app. Developers read plaintext through the ORM
+`settings_app/audit/models.py` and KeyCheck (the key-check record) in
+`settings_app/key_check/models.py`; both are re-exported here, so `settings_app.models` names
+every model of the app. Developers read plaintext through the ORM
 (`Setting.objects.get_value("openai_api_key")`); the database column only ever holds ciphertext.
 """
 
@@ -19,6 +20,7 @@ from django.utils import timezone
 from . import providers
 from .audit.models import AppendOnlyError, AuditAction, AuditEvent, AuditSource
 from .fields import BlindIndexField, EncryptedManager, EncryptedTextField
+from .key_check.models import KeyCheck
 from .model_parts import KEY_MAX_LENGTH, user_reference
 
 __all__ = [
@@ -27,6 +29,7 @@ __all__ = [
     "AuditAction",
     "AuditEvent",
     "AuditSource",
+    "KeyCheck",
     "Setting",
     "SettingManager",
     "VerificationStatus",

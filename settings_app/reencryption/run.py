@@ -2,7 +2,8 @@
 
 Rows are read in primary-key order by keyset pagination (memory stays flat) and written by
 compare-and-swap, each batch in its own transaction: an edit made while it runs is never
-overwritten, and a run killed at any moment can simply be run again.
+overwritten, and a run killed at any moment can simply be run again. A finished run also
+moves the key-check record to the current keys (`key_check.service.refresh_key_check`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..key_check.service import refresh_key_check
 from ..models import AuditAction
 from .discovery import ModelSpec
 from .planning import BatchPlan, Failure, plan_batch
@@ -41,6 +43,7 @@ class ReencryptReport:
     failures: list[Failure] = field(default_factory=list)  # the first MAX_REPORTED_FAILURES
     seconds: float = 0.0
     interrupted: bool = False  # stopped by KeyboardInterrupt; every batch counted is committed
+    key_check_written: bool = False  # the key-check record was (re)written under current keys
 
     @property
     def rows_per_second(self) -> float:
@@ -118,5 +121,7 @@ def reencrypt(
                 progress(len(rows))
     except KeyboardInterrupt:
         report.interrupted = True
+    else:
+        report.key_check_written = refresh_key_check(using, every_value_verified=not report.failed)
     report.seconds = time.perf_counter() - started
     return report
