@@ -27,7 +27,7 @@ def keyvault_messages() -> list[CheckMessage]:
     return [message for message in run_checks() if (message.id or "").startswith("keyvault.")]
 
 
-def only_message(settings: Settings) -> CheckMessage:
+def only_message() -> CheckMessage:
     (message,) = keyvault_messages()
     assert message.is_serious()
     return message
@@ -49,7 +49,7 @@ def test_a_key_that_decodes_to_text_is_a_check_error(
     settings: Settings, variable: str, text: str
 ) -> None:
     setattr(settings, variable, text)
-    message = only_message(settings)
+    message = only_message()
     assert message.id == "keyvault.E006"
     assert variable in message.msg and "printable text" in message.msg
     assert "init_encryption" in (message.hint or "")
@@ -93,7 +93,7 @@ def test_a_key_equal_to_secret_key_is_a_check_error(
 ) -> None:
     settings.SECRET_KEY = URLSAFE_SECRET_KEY
     setattr(settings, variable, spelling(URLSAFE_SECRET_KEY))  # type: ignore[operator]
-    message = only_message(settings)
+    message = only_message()
     assert message.id == "keyvault.E007"
     assert variable in message.msg and "SECRET_KEY" in message.msg
     assert "init_encryption" in (message.hint or "")
@@ -105,7 +105,7 @@ def test_a_key_equal_to_secret_key_is_a_check_error(
 def test_an_old_secret_key_counts_too(settings: Settings) -> None:
     settings.SECRET_KEY_FALLBACKS = [URLSAFE_SECRET_KEY]
     settings.KEYVAULT_DETERMINISTIC_KEY = URLSAFE_SECRET_KEY
-    assert only_message(settings).id == "keyvault.E007"
+    assert only_message().id == "keyvault.E007"
 
 
 def test_changing_secret_key_is_seen_without_a_restart(settings: Settings) -> None:
