@@ -25,10 +25,12 @@ from django.utils.timezone import localtime
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from . import providers, verification
+from . import key_advice, providers, verification
 from .audit import admin as audit_admin
+from .crypto import EncryptionError
 from .forms import MAIN_FIELDS, SettingForm
 from .importers.admin_views import import_env_urls
+from .key_check.service import check_keys
 from .masking import mask
 from .models import Setting, VerificationStatus
 from .redaction import redact
@@ -159,8 +161,21 @@ class SettingAdmin(VersionedSettingAdmin):
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
+        if request.method == "GET":
+            self.report_key_check(request)
         context = {"title": TITLE, "provider_overview": self.provider_overview(request)}
         return super().changelist_view(request, {**context, **(extra_context or {})})
+
+    def report_key_check(self, request: HttpRequest) -> None:
+        """Say above the list when the salt or keys are not those that wrote the data: every
+        row would otherwise only say "unknown key id"."""
+        try:
+            result = check_keys()
+        except EncryptionError as error:
+            self.message_user(request, key_advice.explain(error), messages.ERROR)
+            return
+        if result.is_problem:
+            self.message_user(request, result.message, messages.ERROR)
 
     def provider_overview(self, request: HttpRequest) -> list[ProviderRow]:
         """Every known provider, and a link to its keys or to add the missing one."""

@@ -2,10 +2,11 @@
 state, with its key validator, its manager and the VerificationStatus choices.
 
 The audit trail's models (AuditEvent, AuditChainHead, AuditAction, AuditSource, AppendOnlyError)
-live in `settings_app/audit/models.py` and are re-exported here, so `settings_app.models` names
-every model of the app (RevealToken too, from `settings_app/reveal_tokens.py`). Developers read
-plaintext through the ORM (`Setting.objects.get_value("openai_api_key")`); the database column
-only ever holds ciphertext.
+live in `settings_app/audit/models.py`, RevealToken in `settings_app/reveal_tokens.py`, KeyCheck
+(the key-check record) in `settings_app/key_check/models.py` and SettingVersion in
+`settings_app/versions/models.py`; all are re-exported here, so `settings_app.models` names every
+model of the app. Developers read plaintext through the ORM
+(`Setting.objects.get_value("openai_api_key")`); the database column only ever holds ciphertext.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from django.utils import timezone
 from . import audit, providers
 from .audit.models import AppendOnlyError, AuditAction, AuditChainHead, AuditEvent, AuditSource
 from .fields import BlindIndexField, EncryptedQuerySet, EncryptedTextField
+from .key_check.models import KeyCheck
 from .model_parts import KEY_MAX_LENGTH, user_reference
 from .reveal_tokens import RevealToken
 
@@ -31,6 +33,7 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "AuditSource",
+    "KeyCheck",
     "RevealToken",
     "Setting",
     "SettingManager",
