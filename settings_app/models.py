@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from . import providers
+from . import decryption_failures, providers
 from .audit.models import AppendOnlyError, AuditAction, AuditEvent, AuditSource
 from .fields import BlindIndexField, EncryptedManager, EncryptedTextField
 from .model_parts import KEY_MAX_LENGTH, user_reference
@@ -64,9 +64,14 @@ class VerificationStatus(models.TextChoices):
 
 class SettingManager(EncryptedManager):
     def get_value(self, key: str, default: str | None = None) -> str | None:
-        """The plaintext of setting `key`, or `default` when there is no such setting."""
+        """The plaintext of setting `key`, or `default` when there is no such setting.
+
+        A stored value that cannot be decrypted raises DecryptionError (audited once).
+        """
         found = self.filter(key=key).first()
-        return default if found is None else found.value
+        if found is None:
+            return default
+        return decryption_failures.readable_value(found, during="get_value")
 
 
 class Setting(models.Model):

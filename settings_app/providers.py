@@ -198,3 +198,47 @@ def prefix_hint(provider_slug: str, value: str) -> str | None:
         f"{provider.name} keys usually start with {expected}; this one does not. Check that "
         "the right key was pasted, or that the provider is right."
     )
+
+
+@dataclass(frozen=True)
+class PrefixContradiction:
+    """A key starts with `prefix`, which only `owners` use: not its provider's kind of key."""
+
+    prefix: str
+    owners: tuple[Provider, ...]
+
+    @property
+    def owner_names(self) -> str:
+        return " or ".join(owner.name for owner in self.owners)
+
+
+def contradicting_prefix(provider_slug: str, value: str) -> PrefixContradiction | None:
+    """The prefix that makes `value` another provider's key, if any.
+
+    A value contradicts its provider when the most specific registry prefix it starts with
+    (key or refused prefixes, longest first) belongs to other providers only: `sk-ant-api...`
+    is Anthropic's even though it also starts with OpenAI's `sk-`, while a bare `sk-...`,
+    shared by OpenAI and DeepSeek, contradicts neither of them. "Other" contradicts nothing.
+    """
+    if get_provider(provider_slug) is None:
+        return None
+    matching = [prefix for prefix in _PREFIX_OWNERS if value.startswith(prefix)]
+    if not matching:
+        return None
+    prefix = max(matching, key=len)
+    owners = _PREFIX_OWNERS[prefix]
+    if any(owner.slug == provider_slug for owner in owners):
+        return None
+    return PrefixContradiction(prefix, owners)
+
+
+def _prefix_owners() -> dict[str, tuple[Provider, ...]]:
+    owners: dict[str, list[Provider]] = {}
+    for provider in PROVIDERS.values():
+        refused = tuple(prefix for prefix, _ in provider.refused_prefixes)
+        for prefix in dict.fromkeys(provider.key_prefixes + refused):
+            owners.setdefault(prefix, []).append(provider)
+    return {prefix: tuple(found) for prefix, found in owners.items()}
+
+
+_PREFIX_OWNERS = _prefix_owners()

@@ -24,6 +24,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from . import audit
 from .crypto import DecryptionError
 from .models import AuditAction, AuditSource, Setting
+from .unreadable import readable
 
 PERMISSION = "settings_app.reveal_setting"
 FORM_TEMPLATE = "admin/settings_app/reveal.html"
@@ -125,7 +126,7 @@ def _reveal(
     request: HttpRequest, site: admin.AdminSite, setting: Setting, reason: str
 ) -> HttpResponse:
     try:
-        value = Setting.objects.values_list("value", flat=True).get(pk=setting.pk)
+        value = readable(Setting.objects.values_list("value", flat=True).get(pk=setting.pk))
     except DecryptionError:
         audit.record(
             AuditAction.DECRYPTION_FAILED,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
+from settings_app import providers
 from settings_app.providers import (
     MAX_VALUE_LENGTH,
     PROVIDERS,
@@ -108,3 +109,39 @@ def test_every_provider_is_verifiable_over_https_without_a_completion() -> None:
         assert "completion" not in provider.verify_path
         assert "messages" not in provider.verify_path
         assert provider.base_url_setting == f"KEYVAULT_{provider.slug.upper()}_BASE_URL"
+
+
+# --- prefixes that contradict a provider ------------------------------------------------------
+@pytest.mark.parametrize(
+    ("provider", "value", "owners"),
+    [
+        ("openai", "xai-abc", ["xai"]),
+        ("openai", "sk-ant-api03-abc", ["anthropic"]),
+        ("deepseek", "sk-svcacct-abc", ["openai"]),
+        ("gemini", "sk-abc", ["openai", "deepseek"]),
+        ("mistral", "gsk_abc", ["groq"]),
+    ],
+)
+def test_a_prefix_of_other_providers_only_contradicts(
+    provider: str, value: str, owners: list[str]
+) -> None:
+    found = providers.contradicting_prefix(provider, value)
+
+    assert found is not None
+    assert [p.slug for p in found.owners] == owners
+
+
+@pytest.mark.parametrize(
+    ("provider", "value"),
+    [
+        ("openai", "sk-abc"),  # shared with DeepSeek: not distinctive
+        ("deepseek", "sk-abc"),
+        ("openai", "sk-proj-abc"),
+        ("anthropic", "sk-ant-api03-abc"),
+        ("mistral", "abc"),
+        ("other", "xai-abc"),  # "other" may hold anything
+        ("openai", "sk-admin-abc"),  # its own (refused on save, but not contradicting)
+    ],
+)
+def test_a_prefix_its_provider_uses_does_not_contradict(provider: str, value: str) -> None:
+    assert providers.contradicting_prefix(provider, value) is None
