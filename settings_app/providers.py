@@ -162,12 +162,19 @@ def provider_for_key(setting_key: str, default: str = OTHER) -> str:
     return default
 
 
-def clean_value(provider_slug: str, value: str) -> str:
-    """Normalise a pasted key and refuse what cannot be right, saying why.
+def clean_whitespace(value: str) -> str:
+    """The one whitespace rule, for saving and for searching: trim the ends (copy-paste debris),
+    keep everything inside exactly as typed."""
+    return value.strip()
 
-    Whitespace and newlines (copy-paste debris) are stripped. Messages never quote the value.
+
+def clean_value(provider_slug: str, value: str) -> str:
+    """Trim a pasted key and refuse what cannot be right, saying why; never rewrite it.
+
+    A registered provider's keys never contain whitespace, so inner whitespace is refused for
+    them; an "other" value keeps its inner spaces and line breaks. Messages never quote the value.
     """
-    cleaned = "".join(value.split())
+    cleaned = clean_whitespace(value)
     if len(cleaned) < MIN_VALUE_LENGTH:
         raise ValidationError(
             f"The key is too short ({len(cleaned)} characters); paste the whole key.",
@@ -182,6 +189,12 @@ def clean_value(provider_slug: str, value: str) -> str:
     provider = get_provider(provider_slug)
     if provider is None:
         return cleaned
+    if any(char.isspace() for char in cleaned):
+        raise ValidationError(
+            f"{provider.name} keys never contain spaces or line breaks, and this one does; "
+            "paste the key again in one piece.",
+            code="inner_whitespace",
+        )
     for prefix, reason in provider.refused_prefixes:
         if cleaned.startswith(prefix):
             raise ValidationError(f"Refused: {reason}.", code="admin_key")

@@ -294,3 +294,23 @@ def test_a_value_with_kv_inside_is_an_ordinary_value(admin_client, leak_log):
     admin_client.post(ADD, form_data(key="service_password", provider="other", value=value))
 
     assert Setting.objects.get(key="service_password").value == value
+
+
+# --- what was typed is what is stored ------------------------------------------------------
+def test_an_other_value_keeps_its_inner_whitespace_and_line_breaks(admin_client, leak_log):
+    value = "pass phrase with spaces\r\nand a second line"
+    leak_log.append(value)
+
+    admin_client.post(ADD, form_data(key="passphrase", provider="other", value=f"  {value}\n"))
+
+    assert Setting.objects.get(key="passphrase").value == value
+
+
+def test_inner_whitespace_in_a_provider_key_is_refused_without_quoting_it(admin_client, canary):
+    split = f"{canary[:20]} {canary[20:]}"
+
+    response = admin_client.post(ADD, form_data(value=split))
+
+    page = response.content.decode()
+    assert "OpenAI keys never contain spaces or line breaks" in page
+    assert not Setting.objects.exists()

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
+from settings_app import providers
 from settings_app.management.base import AuditedCommand
 from settings_app.models import AuditAction, Setting
 
@@ -23,7 +24,7 @@ class Command(AuditedCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if sys.stdin.isatty():
             self.stderr.write("Paste the secret, then press Enter and Ctrl-D:")
-        candidate = "".join(sys.stdin.read().split())  # values are stored without whitespace
+        candidate = providers.clean_whitespace(sys.stdin.read())  # as values are stored
         if not candidate:
             raise CommandError(
                 "No secret on standard input; pipe it in: `... | manage.py find_secret`."
