@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, router, transaction
 from django.utils import timezone
 
-from . import audit, providers
+from . import audit, decryption_failures, providers
 from .audit.models import AppendOnlyError, AuditAction, AuditChainHead, AuditEvent, AuditSource
 from .fields import BlindIndexField, EncryptedQuerySet, EncryptedTextField
 from .key_check.models import KeyCheck
@@ -110,9 +110,14 @@ class SettingQuerySet(EncryptedQuerySet):
 
 class SettingManager(models.Manager.from_queryset(SettingQuerySet)):  # type: ignore[misc]
     def get_value(self, key: str, default: str | None = None) -> str | None:
-        """The plaintext of setting `key`, or `default` when there is no such setting."""
+        """The plaintext of setting `key`, or `default` when there is no such setting.
+
+        A stored value that cannot be decrypted raises DecryptionError (audited once).
+        """
         found = self.filter(key=key).first()
-        return default if found is None else found.value
+        if found is None:
+            return default
+        return decryption_failures.readable_value(found, during="get_value")
 
     def set_value(
         self,

@@ -26,6 +26,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from . import audit, reveal_tokens
 from .crypto import DecryptionError
 from .models import AuditAction, AuditSource, Setting
+from .unreadable import readable
 
 PERMISSION = "settings_app.reveal_setting"
 FORM_TEMPLATE = "admin/settings_app/reveal.html"
@@ -126,7 +127,7 @@ def _reveal(
     request: HttpRequest, site: admin.AdminSite, setting: Setting, reason: str
 ) -> HttpResponse:
     try:
-        value = Setting.objects.values_list("value", flat=True).get(pk=setting.pk)
+        value = readable(Setting.objects.values_list("value", flat=True).get(pk=setting.pk))
     except DecryptionError:
         audit.record(
             AuditAction.DECRYPTION_FAILED,

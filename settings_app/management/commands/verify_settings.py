@@ -7,9 +7,10 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
+from settings_app import decryption_failures
 from settings_app.management.base import AuditedCommand
 from settings_app.models import Setting, VerificationStatus
-from settings_app.verification import VerificationResult, verify_setting
+from settings_app.verification import VerificationResult, verify_all
 
 HEADINGS = ("KEY", "PROVIDER", "STATUS", "DETAIL")
 
@@ -17,7 +18,7 @@ HEADINGS = ("KEY", "PROVIDER", "STATUS", "DETAIL")
 class Command(AuditedCommand):
     help = (
         "Verify stored keys with their providers (all, or the named ones) and record the "
-        "outcome. Exits with status 1 when any key is invalid."
+        "outcome. Exits with status 1 when any key is invalid or cannot be decrypted."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -28,11 +29,25 @@ class Command(AuditedCommand):
         if not settings:
             self.stdout.write("No settings to verify.")
             return
-        rows = [(s, verify_setting(s)) for s in settings]
-        self.stdout.write(format_table(rows))
-        invalid = [s.key for s, result in rows if result.status == VerificationStatus.INVALID]
-        if invalid:
-            raise CommandError(f"{len(invalid)} invalid key(s): {', '.join(invalid)}.")
+        run = verify_all(settings)
+        if run.verified:
+            self.stdout.write(format_table(run.verified))
+        for setting, error in run.unreadable:
+            advice = decryption_failures.REASONS[error.reason].advice
+            self.stderr.write(f"{decryption_failures.describe(setting, error)}. {advice}")
+        problems = [
+            _listed("setting(s) cannot be decrypted", [s.key for s, _ in run.unreadable]),
+            _listed("invalid key(s)", [s.key for s, r in run.verified if r.status == INVALID]),
+        ]
+        if any(problems):
+            raise CommandError(" ".join(problem for problem in problems if problem))
+
+
+INVALID = VerificationStatus.INVALID
+
+
+def _listed(what: str, keys: Sequence[str]) -> str:
+    return f"{len(keys)} {what}: {', '.join(keys)}." if keys else ""
 
 
 def select_settings(keys: Sequence[str]) -> list[Setting]:
