@@ -44,6 +44,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "rest_framework",
+    "drf_spectacular",
     "settings_app",
 ]
 
@@ -94,6 +96,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {"default": env.cache_url("KEYVAULT_CACHE_URL", default="dbcache://keyvault_cache")}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -147,6 +151,34 @@ KEYVAULT_DETERMINISTIC_KEY = env.str("KEYVAULT_DETERMINISTIC_KEY", default="")
 KEYVAULT_DETERMINISTIC_KEY_FALLBACKS = env.list("KEYVAULT_DETERMINISTIC_KEY_FALLBACKS", default=[])
 KEYVAULT_KEY_DERIVATION_SALT = env.str("KEYVAULT_KEY_DERIVATION_SALT", default="")
 KEYVAULT_SUPPORT_UNENCRYPTED_DATA = env.bool("KEYVAULT_SUPPORT_UNENCRYPTED_DATA", default=False)
+
+# --- Read API for services (settings_app/api, docs/api.md) -----------------------------------
+KEYVAULT_TOKEN_MAX_DAYS = env.int("KEYVAULT_TOKEN_MAX_DAYS", default=365)
+KEYVAULT_API_RATE = env.str("KEYVAULT_API_RATE", default="600/m")  # per token
+# Proxies in front of keyvault that append to X-Forwarded-For (0: none, the header is ignored).
+KEYVAULT_TRUSTED_PROXY_COUNT = env.int("KEYVAULT_TRUSTED_PROXY_COUNT", default=0)
+
+REST_FRAMEWORK = {
+    # Service tokens only: no session (no CSRF surface) and no basic auth on the API.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "settings_app.api.authentication.ServiceTokenAuthentication"
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["settings_app.api.permissions.HasServiceToken"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],  # no browsable API
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+    "UNAUTHENTICATED_TOKEN": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "keyvault API",
+    "DESCRIPTION": "Services read settings with a service token: Authorization: Bearer kvt_...",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The schema describes endpoints, never data: readable without a token.
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+}
 
 # Error pages and mails to ADMINS never show locals of code that handles keys.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "settings_app.error_reports.SecretHidingReporterFilter"

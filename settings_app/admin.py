@@ -26,12 +26,13 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from . import audit_admin, providers, verification
+from .api import admin as api_admin
 from .forms import SettingForm
 from .masking import mask
 from .models import Setting, VerificationStatus
 from .reveal import reveal_setting_view
 
-__all__ = ["SettingAdmin", "audit_admin"]  # audit_admin registers the audit trail page
+__all__ = ["SettingAdmin", "api_admin", "audit_admin"]  # they register their own pages
 
 TITLE = "Provider keys"
 admin.site.site_header = "keyvault"
@@ -46,7 +47,7 @@ MESSAGE_LEVELS: dict[str, int] = {
     VerificationStatus.INVALID: messages.ERROR,
 }
 
-MAIN_FIELDS = ("key", "provider", "value", "description", "expires_at")
+MAIN_FIELDS = ("key", "provider", "value", "description", "expires_at", "service_only")
 VERIFICATION_FIELDS = ("verification_status", "verification_detail_shown", "last_verified_at")
 HISTORY_FIELDS = ("created_at", "created_by", "updated_at", "updated_by")
 
@@ -123,12 +124,17 @@ class SettingAdmin(admin.ModelAdmin):
         if self.has_change_permission(request, obj):
             # Only editors get the input; a view-only page would show "value" as plain text.
             main += ("value",)
-        main += ("description", "expires_at")
+        main += ("description", "expires_at", "service_only")
         return [
             (None, {"fields": main}),
             ("Verification", {"fields": VERIFICATION_FIELDS}),
             ("History", {"fields": HISTORY_FIELDS}),
         ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Setting | None = None) -> Any:
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        # One way: a key made service-only cannot be made revealable again in the admin.
+        return (*readonly, "service_only") if obj is not None and obj.service_only else readonly
 
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         initial = super().get_changeform_initial_data(request)
@@ -209,7 +215,8 @@ class SettingAdmin(admin.ModelAdmin):
     ) -> HttpResponse:
         setting = self.get_object(request, unquote(object_id))
         context = {
-            "can_reveal": request.user.has_perm("settings_app.reveal_setting"),
+            "can_reveal": request.user.has_perm("settings_app.reveal_setting")
+            and not (setting is not None and setting.service_only),
             "can_view_audit": request.user.has_perm("settings_app.view_auditevent"),
             "audit_url": (
                 reverse("admin:settings_app_auditevent_changelist")

@@ -92,6 +92,14 @@ class Setting(models.Model):
     )
     verification_detail = models.CharField(max_length=255, blank=True, default="", editable=False)
     last_verified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    service_only = models.BooleanField(
+        default=False,
+        help_text=(
+            "Only services can read it, with a service token; nobody can reveal it here. "
+            "Once set, it cannot be cleared in the admin."
+        ),
+    )
 
     objects = SettingManager()
 
@@ -152,12 +160,16 @@ class AuditAction(models.TextChoices):
     STATUS_CHECKED = "status_checked", "Encryption status checked"
     SEARCHED = "searched", "Searched for a leaked value"
     AUDIT_VERIFIED = "audit_verified", "Audit chain verified"
+    API_READ = "api_read", "Read over the API"
+    TOKEN_CREATED = "token_created", "Service token created"
+    TOKEN_REVOKED = "token_revoked", "Service token revoked"
 
 
 class AuditSource(models.TextChoices):
     ADMIN = "admin", "Admin"
     COMMAND = "command", "Management command"
     CODE = "code", "Code"
+    API = "api", "API"
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
@@ -219,3 +231,8 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("Audit events are append-only: they cannot be deleted.")
+
+
+# Models of sub-packages, imported here so they keep the settings_app app label.
+from .api.models import RateLimitCounter, ServiceToken  # noqa: E402, F401
+from .audit_coalescing import CoalescedWindow  # noqa: E402, F401

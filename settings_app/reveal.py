@@ -28,6 +28,10 @@ from .models import AuditAction, AuditSource, Setting
 PERMISSION = "settings_app.reveal_setting"
 FORM_TEMPLATE = "admin/settings_app/reveal.html"
 VALUE_TEMPLATE = "admin/settings_app/reveal_done.html"
+SERVICE_ONLY = (
+    "This key is service-only: services read it with a service token, and nobody can reveal it "
+    "here. The refusal was recorded in the audit trail."
+)
 
 
 class RevealForm(forms.Form):
@@ -74,6 +78,10 @@ def reveal_setting_view(
         _refuse(request, "", "no_permission", object_id=object_id[:64])
         raise PermissionDenied
     setting = _get_setting(object_id)
+    if setting.service_only:
+        _refuse(request, setting.key, "service_only")
+        context = {**_context(request, site, setting), "form": None, "error": SERVICE_ONLY}
+        return render(request, FORM_TEMPLATE, context)
     if request.method != "POST":
         return _render_form(request, site, setting, RevealForm(request.user))
     if not _spend_once_token(request, setting):
@@ -103,7 +111,7 @@ def _spend_once_token(request: HttpRequest, setting: Setting) -> bool:
 def _get_setting(object_id: str) -> Setting:
     """The setting without its value: nothing is decrypted before the password is checked."""
     try:
-        return Setting.objects.only("pk", "key").get(pk=unquote(object_id))
+        return Setting.objects.only("pk", "key", "service_only").get(pk=unquote(object_id))
     except (Setting.DoesNotExist, ValueError, ValidationError):
         raise Http404("No such setting.") from None
 
