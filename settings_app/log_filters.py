@@ -16,6 +16,8 @@ import logging
 import re
 
 from . import providers
+from .api.tokens import PREFIX as SERVICE_TOKEN_PREFIX
+from .api.tokens import TOKEN_PATTERN as SERVICE_TOKEN
 from .crypto.envelope import MARKER
 
 REDACTED = "[REDACTED]"
@@ -34,8 +36,10 @@ def _key_pattern() -> re.Pattern[str]:
 
 
 def redact(text: str) -> str:
-    """`text` with envelopes and prefixed API keys replaced by their prefix and [REDACTED]."""
+    """`text` with envelopes, service tokens and prefixed API keys replaced by their prefix
+    and [REDACTED]."""
     text = _ENVELOPE.sub(MARKER + REDACTED, text)
+    text = SERVICE_TOKEN.sub(SERVICE_TOKEN_PREFIX + REDACTED, text)
     return _key_pattern().sub(lambda match: match[1] + REDACTED, text)
 
 

@@ -9,7 +9,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 
-from . import expiry
+from . import expiry, networks, scope
 from .models import NAME_MAX_LENGTH
 
 # Model field -> form field, for errors the service reports by model field.
@@ -47,14 +47,22 @@ class ServiceTokenForm(forms.Form):
         field.widget.attrs["max"] = limit
         field.help_text = f"At most {limit} days (KEYVAULT_TOKEN_MAX_DAYS)."
 
+    def clean_scope(self) -> list[str]:
+        patterns = _lines(self.cleaned_data["scope"])
+        scope.validate_scope(patterns)
+        return patterns
+
+    def clean_allowed_networks(self) -> list[str]:
+        return networks.normalise_networks(_lines(self.cleaned_data["allowed_networks"]))
+
     def service_arguments(self) -> dict[str, Any]:
         """The cleaned data as `services.create_token` arguments."""
         data = self.cleaned_data
         return {
             "name": data["name"],
-            "scope": _lines(data["scope"]),
+            "scope": data["scope"],
             "lifetime": timedelta(days=data["expires_in_days"]),
-            "allowed_networks": _lines(data["allowed_networks"]),
+            "allowed_networks": data["allowed_networks"],
             "description": data["description"],
         }
 

@@ -53,6 +53,7 @@ class ServiceToken(models.Model):
     description = models.TextField(blank=True, default="")
     scope = models.JSONField(
         default=list,
+        blank=True,  # so that clean() reports an empty scope in its own words
         validators=[scope.validate_scope],
         help_text="Setting keys and glob patterns (openai_*) the token may read.",
     )
@@ -96,11 +97,16 @@ class ServiceToken(models.Model):
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+        if not self.scope:
+            errors["scope"] = [scope.EMPTY_SCOPE]
         if self.expires_at is not None:
             try:
                 expiry.validate_expiry(self.expires_at, self.created_at)
             except ValidationError as error:
-                raise ValidationError({"expires_at": error.messages}) from None
+                errors["expires_at"] = error.messages
+        if errors:
+            raise ValidationError(errors)
         if isinstance(self.allowed_networks, list):
             with contextlib.suppress(ValidationError):  # reported by the field's validator
                 self.allowed_networks = networks.normalise_networks(self.allowed_networks)

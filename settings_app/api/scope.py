@@ -21,13 +21,13 @@ WILDCARDS = "*?"
 _PATTERN_CHARACTERS = frozenset(string.ascii_letters + string.digits + "_-." + WILDCARDS)
 
 
+EMPTY_SCOPE = "Give at least one setting key or pattern, e.g. openai_api_key or openai_*."
+
+
 def validate_scope(patterns: object) -> None:
     """A scope is a non-empty list of keys or patterns made of key characters, `*` and `?`."""
     if not isinstance(patterns, list) or not patterns:
-        raise ValidationError(
-            "Give at least one setting key or pattern, e.g. openai_api_key or openai_*.",
-            code="scope_empty",
-        )
+        raise ValidationError(EMPTY_SCOPE, code="scope_empty")
     for pattern in patterns:
         _validate_pattern(pattern)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 
-class SettingReadSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class SettingReadSerializer(serializers.Serializer):
     key = serializers.CharField(help_text="The setting's key, e.g. openai_api_key.")
     value = serializers.CharField(help_text="The plaintext value.")
     version = serializers.IntegerField(help_text="Changes when the value changes; the ETag.")
@@ -13,9 +13,9 @@ class SettingReadSerializer(serializers.Serializer):  # type: ignore[type-arg]
     updated_at = serializers.DateTimeField()
 
 
-class SettingListSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class SettingListSerializer(serializers.Serializer):
     settings = SettingReadSerializer(many=True)
 
 
-class ErrorSerializer(serializers.Serializer):  # type: ignore[type-arg]
+class ErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()

@@ -62,7 +62,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(help_text="Who uses it, e.g. billing-worker. Letters, digits, '_', '-' and '.'.", max_length=100, unique=True, validators=[settings_app.api.models.validate_token_name])),
                 ('description', models.TextField(blank=True, default='')),
-                ('scope', models.JSONField(default=list, help_text='Setting keys and glob patterns (openai_*) the token may read.', validators=[settings_app.api.scope.validate_scope])),
+                ('scope', models.JSONField(blank=True, default=list, help_text='Setting keys and glob patterns (openai_*) the token may read.', validators=[settings_app.api.scope.validate_scope])),
                 ('allowed_networks', models.JSONField(blank=True, default=list, help_text='CIDRs the token may be used from (IPv4 or IPv6); empty means anywhere.', validators=[settings_app.api.networks.validate_networks])),
                 ('token_hash', models.CharField(editable=False, max_length=64, unique=True)),
                 ('expires_at', models.DateTimeField()),

@@ -50,7 +50,7 @@ def make_token(db: None) -> MakeToken:
     return make
 
 
-def bearer(secret: str, **extra: str) -> Client:
+def bearer(secret: str, **extra: Any) -> Client:
     """A test client that sends `Authorization: Bearer <secret>` on every request."""
     return Client(HTTP_AUTHORIZATION=f"Bearer {secret}", **extra)
 

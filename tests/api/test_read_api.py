@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from typing import Any
 
 import pytest
 import time_machine
@@ -65,7 +66,7 @@ def test_an_old_version_in_if_none_match_gets_the_new_value(stored, make_token) 
 # --- 401 --------------------------------------------------------------------------------------
 
 
-def _unauthorised_responses(make_token) -> dict[str, object]:
+def _unauthorised_responses(make_token) -> dict[str, Any]:
     expired = make_token(name="expired", lifetime=timedelta(days=1))
     revoked = make_token(name="revoked")
     services.revoke_token("revoked")
