@@ -12,3 +12,4 @@ class SettingsAppConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks, keyring, receivers  # noqa: F401  (checks and signal receivers)
+        from .api import checks as api_checks  # noqa: F401
