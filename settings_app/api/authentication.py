@@ -14,6 +14,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
 from . import tokens
+from .lookup import first_where
 from .models import ServiceToken
 
 SCHEME = "Bearer"
@@ -46,7 +47,7 @@ def find_active_token(presented: str) -> ServiceToken | None:
     if not tokens.is_well_formed(presented):
         return None
     hashes = tokens.candidate_hashes(presented)
-    token = ServiceToken.objects.filter(token_hash__in=hashes).first()
+    token = first_where(ServiceToken, "token_hash", hashes)
     # The index found it; compare again in constant time so no code path leaks timing.
     if token is None or not any(constant_time_compare(token.token_hash, h) for h in hashes):
         return None

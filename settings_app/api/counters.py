@@ -2,9 +2,9 @@
 
 With Redis (`KEYVAULT_CACHE_URL=redis://...`) `cache.incr` is Redis' INCR, atomic on the
 server. Django's database cache (the default) implements `incr` as a read then a write, which
-loses counts under concurrency, so with it the counters go to a table of their own,
-incremented with `UPDATE ... SET count = count + 1` (`RateLimitCounter`). A cache that lives in
-one process (locmem) counts per worker: `manage.py check` warns about it (keyvault.W201).
+loses counts under concurrency, so with it the counters go to a table of their own, changed
+by one atomic upsert (`ON CONFLICT DO UPDATE SET count = count + 1`). A cache that lives in one
+process (locmem) counts per worker: `manage.py check` warns about it (keyvault.W201).
 """
 
 from __future__ import annotations
@@ -14,11 +14,16 @@ from datetime import datetime, timedelta
 from django.core.cache import caches
 from django.core.cache.backends.db import DatabaseCache
 from django.core.exceptions import ImproperlyConfigured
-from django.db import IntegrityError, router, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from settings_app.relaxed_commit import relaxed_commit
+
 from .models import RateLimitCounter
+
+# ON CONFLICT ... DO UPDATE ... RETURNING: PostgreSQL, and SQLite from 3.35.
+UPSERT_VENDORS = frozenset({"postgresql", "sqlite"})
 
 # Keys carry their window's number, so a key is never reused: the cache may keep it a little
 # longer than the window without ever counting into the next one.
@@ -44,22 +49,42 @@ def increment(key: str, seconds: int) -> int:
 
 def _increment_row(key: str, seconds: int) -> int:
     db = router.db_for_write(RateLimitCounter)
-    counters = RateLimitCounter.objects.using(db)
     now = timezone.now()
-    with transaction.atomic(using=db):
-        # The UPDATE takes the row's lock until commit, so the count read back is our own.
-        if not counters.filter(key=key).update(count=F("count") + 1):
-            if _create_row(db, key, now + timedelta(seconds=seconds + EXPIRY_MARGIN)):
-                counters.filter(expires_at__lt=now).delete()  # once per key: keep it small
+    expires_at = now + timedelta(seconds=seconds + EXPIRY_MARGIN)
+    with relaxed_commit(db):  # a crash may forget a few requests; it never blocks on fsync
+        if connections[db].vendor in UPSERT_VENDORS:
+            count = _upsert(db, key, expires_at)
+        else:
+            count = _update_or_create(db, key, expires_at)
+        if count == 1:  # a new window: the only moment old counters need clearing
+            RateLimitCounter.objects.using(db).filter(expires_at__lt=now).delete()
+    return count
+
+
+def _upsert(db: str, key: str, expires_at: datetime) -> int:
+    """One statement: insert at 1, or add 1 to the existing row; the count after it."""
+    connection = connections[db]
+    quote = connection.ops.quote_name
+    table = quote(RateLimitCounter._meta.db_table)
+    count, key_column, expires_column = (quote(name) for name in ("count", "key", "expires_at"))
+    sql = (
+        f"INSERT INTO {table} ({key_column}, {count}, {expires_column}) VALUES (%s, 1, %s) "  # noqa: S608 (quoted names; values are parameters)
+        f"ON CONFLICT ({key_column}) DO UPDATE SET {count} = {table}.{count} + 1 "
+        f"RETURNING {count}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [key, connection.ops.adapt_datetimefield_value(expires_at)])
+        return int(cursor.fetchone()[0])
+
+
+def _update_or_create(db: str, key: str, expires_at: datetime) -> int:
+    """The same with the ORM (other databases): the UPDATE holds the row until commit."""
+    counters = RateLimitCounter.objects.using(db)
+    if not counters.filter(key=key).update(count=F("count") + 1):
+        try:
+            with transaction.atomic(using=db):
+                counters.create(key=key, count=1, expires_at=expires_at)
                 return 1
-            counters.filter(key=key).update(count=F("count") + 1)  # another worker created it
-        return int(counters.values_list("count", flat=True).get(key=key))
-
-
-def _create_row(db: str, key: str, expires_at: datetime) -> bool:
-    try:
-        with transaction.atomic(using=db):
-            RateLimitCounter.objects.using(db).create(key=key, count=1, expires_at=expires_at)
-    except IntegrityError:
-        return False
-    return True
+        except IntegrityError:  # another worker created it first
+            counters.filter(key=key).update(count=F("count") + 1)
+    return int(counters.values_list("count", flat=True).get(key=key))

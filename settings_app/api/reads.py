@@ -7,6 +7,8 @@ oracle for which keys exist.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC
+from typing import Any
 
 from django.http import HttpRequest
 
@@ -14,6 +16,7 @@ from settings_app.audit_coalescing import record_coalesced
 from settings_app.models import AuditAction, AuditSource, Setting
 
 from . import scope
+from .lookup import first_where
 from .models import ServiceToken
 
 READ_FIELDS = ("key", "value", "version", "provider", "updated_at")
@@ -24,7 +27,7 @@ def readable_setting(token: ServiceToken, key: str) -> Setting | None:
     """The setting `key` if the token's scope covers it and it exists, else None."""
     if not token.allows_key(key):
         return None
-    return Setting.objects.only(*READ_FIELDS).filter(key=key).first()
+    return first_where(Setting, "key", [key], READ_FIELDS)
 
 
 def readable_settings(token: ServiceToken, keys: Iterable[str] | None = None) -> list[Setting]:
@@ -36,6 +39,19 @@ def readable_settings(token: ServiceToken, keys: Iterable[str] | None = None) ->
         found = found.filter(key__in=[key for key in keys if token.allows_key(key)])
     # The database matched the patterns; Python's fnmatch confirms, as a second guard.
     return [setting for setting in found.order_by("key") if token.allows_key(setting.key)]
+
+
+def as_json(setting: Setting) -> dict[str, Any]:
+    """The API's representation (serializers.SettingReadSerializer documents it), built
+    directly: a serializer per read would cost more than the rest of the answer."""
+    updated_at = setting.updated_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return {
+        "key": setting.key,
+        "value": setting.value,
+        "version": setting.version,
+        "provider": setting.provider,
+        "updated_at": updated_at,
+    }
 
 
 def record_read(token: ServiceToken, setting: Setting, request: HttpRequest, ip: str) -> None:

@@ -6,6 +6,7 @@ Every response is `Cache-Control: no-store`. A single setting carries `ETag: "<v
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.http import HttpRequest
@@ -13,6 +14,9 @@ from django.utils.http import parse_etags, quote_etag
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import BaseParser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -43,11 +47,26 @@ class Undecryptable(APIException):
     default_code = "undecryptable"
 
 
+class JSONOnly(BaseContentNegotiation):
+    """The API speaks JSON whatever the client accepts: no negotiation to spend time on."""
+
+    def select_parser(self, request: Request, parsers: Iterable[BaseParser]) -> BaseParser:
+        return next(iter(parsers))
+
+    def select_renderer(
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        renderer = next(iter(renderers))
+        return renderer, renderer.media_type
+
+
 class TokenAPIView(APIView):
     """A GET-only view for service tokens, from allowed networks, within the rate limit."""
 
     permission_classes = [HasServiceToken, FromAllowedNetwork]
     throttle_classes = [TokenRateThrottle]
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = JSONOnly
     http_method_names = ["get"]
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
@@ -108,7 +127,7 @@ class SettingDetailView(TokenAPIView):
         if _etag_matches(request._request, etag):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
         self.record_reads([setting])
-        return Response(SettingReadSerializer(setting).data, headers={"ETag": etag})
+        return Response(reads.as_json(setting), headers={"ETag": etag})
 
 
 class SettingListView(TokenAPIView):
@@ -132,8 +151,7 @@ class SettingListView(TokenAPIView):
         except DecryptionError:
             raise self.undecryptable() from None
         self.record_reads(settings)
-        data = SettingReadSerializer(settings, many=True).data
-        return Response({"settings": data})
+        return Response({"settings": [reads.as_json(setting) for setting in settings]})
 
 
 def _requested_keys(raw: str | None) -> list[str] | None:
