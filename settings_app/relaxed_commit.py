@@ -23,14 +23,16 @@ from django.db import connections, transaction
 def relaxed_commit(using: str) -> Iterator[None]:
     """An atomic block whose commit returns before its data is on disk (see above)."""
     connection = connections[using]
-    # Inside someone else's transaction, SQLite cannot change the level: keep theirs.
-    sqlite = connection.vendor == "sqlite" and not connection.in_atomic_block
+    # Inside someone else's transaction, keep it as durable as its owner made it (SQLite could
+    # not change the level there anyway, and PostgreSQL's SET LOCAL would outlive this block).
+    relax = not connection.in_atomic_block
+    sqlite = relax and connection.vendor == "sqlite"
     if sqlite:
         previous = _sqlite_level(using)
         _set_sqlite_level(using, "NORMAL")
     try:
         with transaction.atomic(using=using):
-            if connection.vendor == "postgresql":
+            if relax and connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
                     cursor.execute("SET LOCAL synchronous_commit TO OFF")
             yield
