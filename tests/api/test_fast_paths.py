@@ -21,7 +21,8 @@ from tests.api.conftest import OPENAI_VALUE
 def test_a_raw_lookup_decrypts_like_the_orm(stored) -> None:
     found = first_where(Setting, "key", ["openai_api_key"], ["key", "value", "version"])
     assert found is not None and found.value == OPENAI_VALUE and found.version == 1
-    assert first_where(Setting, "key", ["missing", "mistral_api_key"]).key == "mistral_api_key"
+    other = first_where(Setting, "key", ["missing", "mistral_api_key"])
+    assert other is not None and other.key == "mistral_api_key"
     assert first_where(Setting, "key", ["missing"]) is None
 
 
