@@ -68,3 +68,27 @@ def test_a_token_that_reaches_a_log_is_redacted() -> None:
     RedactSecretsFilter().filter(record)
     assert secret not in record.getMessage() and "kvt_[REDACTED]" in record.getMessage()
     assert redact(f"Authorization: Bearer {secret}") == "Authorization: Bearer kvt_[REDACTED]"
+
+
+def test_an_error_report_from_the_api_holds_neither_token_nor_value(stored, monkeypatch):
+    import rest_framework.renderers
+    from django.test import RequestFactory
+    from django.views.debug import ExceptionReporter
+
+    secret = services.create_token("etl", ["openai_api_key"]).secret
+    # JSONRenderer.render fails while its frame holds the response data (a C function raises,
+    # so no frame of this test holds the data).
+    monkeypatch.setattr(rest_framework.renderers.json, "dumps", int)
+    client = bearer(secret)
+    with pytest.raises(TypeError) as raised:
+        client.get(SETTINGS_URL + "openai_api_key")
+    request = RequestFactory().get("/", HTTP_AUTHORIZATION=f"Bearer {secret}")
+    error = raised.value
+    traceback = error.__traceback__
+    # From the request handler on, as in production: the test and its client are not there.
+    while traceback and not traceback.tb_frame.f_globals["__name__"].startswith("django.core"):
+        traceback = traceback.tb_next
+    report = ExceptionReporter(request, type(error), error, traceback)
+    html = report.get_traceback_html()
+    assert "rest_framework/renderers.py" in html and "Local vars" in html
+    assert secret not in html and OPENAI_VALUE not in html
