@@ -61,11 +61,11 @@ def run(sizes: Sizes, env: Environment) -> list[Result]:
 
 def _run_on(database: str, sizes: Sizes, directory: str) -> Result:
     requests = 150 if sizes == QUICK else 1000
-    rounds = min(sizes.rounds, 5)  # at most 5 x 2 x 10 s per database, even on a busy machine
+    count = min(sizes.rounds, 5)  # at most 5 x 2 x 10 s per database, even on a busy machine
     server_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "benchmarks.api_settings"}
     server_env["KEYVAULT_BENCH_API_DB"] = database
     tokens = _seed(server_env)
-    progress(f"API read on {database}: gunicorn, 2 workers, {requests} requests x {rounds}")
+    progress(f"API read on {database}: gunicorn, 2 workers, {requests} requests x {count}")
     with _gunicorn(server_env, Path(directory) / f"gunicorn-{database}.log") as base:
         headers = {name: {"Authorization": f"Bearer {tokens[name]}"} for name in tokens}
         for name, url in (("api", API_URL), ("floor", FLOOR_URL)):
@@ -75,7 +75,7 @@ def _run_on(database: str, sizes: Sizes, directory: str) -> Result:
                 load(base, API_URL, headers["api"], requests, seconds=10),
                 load(base, FLOOR_URL, headers["floor"], requests, seconds=10),
             )
-            for _ in range(rounds)
+            for _ in range(count)
         ]
     return _result(database, rounds)
 

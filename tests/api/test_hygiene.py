@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import logging
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 import time_machine
@@ -78,7 +79,7 @@ def test_an_error_report_from_the_api_holds_neither_token_nor_value(stored, monk
     secret = services.create_token("etl", ["openai_api_key"]).secret
     # JSONRenderer.render fails while its frame holds the response data (a C function raises,
     # so no frame of this test holds the data).
-    monkeypatch.setattr(rest_framework.renderers.json, "dumps", int)
+    monkeypatch.setattr(rest_framework.renderers, "json", SimpleNamespace(dumps=int))
     client = bearer(secret)
     with pytest.raises(TypeError) as raised:
         client.get(SETTINGS_URL + "openai_api_key")
