@@ -244,3 +244,11 @@ def test_an_undecryptable_value_is_a_500_that_reveals_nothing(stored, make_token
     assert response.json() == {
         "detail": "A stored value cannot be decrypted with the configured keys."
     }
+
+
+def test_the_answer_has_exactly_the_shape_the_schema_documents(stored) -> None:
+    from settings_app.api.reads import as_json
+    from settings_app.api.serializers import SettingReadSerializer
+
+    setting = Setting.objects.get(key="openai_api_key")
+    assert as_json(setting) == SettingReadSerializer(setting).data
