@@ -47,7 +47,8 @@ def test_a_whole_token_lifecycle_leaks_nothing(stored, settings, all_logs) -> No
         for url in ("openai_api_key", "openai_api_key", "openai_api_key", "anthropic_api_key"):
             bodies.append(client.get(SETTINGS_URL + url))  # 200, 200, 429, 429
         bodies.append(bearer(limited).get(SETTINGS_URL + "openai_api_key"))  # 403
-        bodies.append(bearer(secret[:-1] + "x").get(SETTINGS_URL + "openai_api_key"))  # 401
+        typo = secret[:-1] + ("x" if secret[-1] != "x" else "y")
+        bodies.append(bearer(typo).get(SETTINGS_URL + "openai_api_key"))  # 401
     call_command("revoke_service_token", "etl", stdout=io.StringIO())
     bodies.append(bearer(secret).get(SETTINGS_URL + "openai_api_key"))  # 401
     assert [r.status_code for r in bodies] == [200, 200, 429, 429, 403, 401, 401]

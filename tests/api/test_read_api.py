@@ -66,6 +66,11 @@ def test_an_old_version_in_if_none_match_gets_the_new_value(stored, make_token) 
 # --- 401 --------------------------------------------------------------------------------------
 
 
+def _other(char: str) -> str:
+    """A different base64url character."""
+    return "B" if char == "A" else "A"
+
+
 def _unauthorised_responses(make_token) -> dict[str, Any]:
     expired = make_token(name="expired", lifetime=timedelta(days=1))
     revoked = make_token(name="revoked")
@@ -79,7 +84,7 @@ def _unauthorised_responses(make_token) -> dict[str, Any]:
             "other scheme": Client(HTTP_AUTHORIZATION=f"Token {valid_later}").get(OPENAI_URL),
             "basic auth": Client(HTTP_AUTHORIZATION="Basic YWRtaW46YWRtaW4=").get(OPENAI_URL),
             "malformed": bearer("kvt_short").get(OPENAI_URL),
-            "bad checksum": bearer(valid_later[:-1] + "A").get(OPENAI_URL),
+            "bad checksum": bearer(valid_later[:-1] + _other(valid_later[-1])).get(OPENAI_URL),
             "unknown": bearer(tokens.generate()).get(OPENAI_URL),
             "expired": bearer(expired.secret).get(OPENAI_URL),
             "revoked": bearer(revoked.secret).get(OPENAI_URL),
