@@ -178,6 +178,13 @@ class Setting(models.Model):
     )
     # 1 for a new setting, +1 on each change of the value (settings_app.versions.tracking).
     version = models.PositiveIntegerField(default=1, editable=False)
+    service_only = models.BooleanField(
+        default=False,
+        help_text=(
+            "Only services can read it, with a service token; nobody can reveal it here. "
+            "Once set, it cannot be cleared in the admin."
+        ),
+    )
 
     objects = SettingManager()
 
@@ -239,4 +246,6 @@ class Setting(models.Model):
 
 
 # Versions live in their own sub-package; exported here too, like every model of the app.
+from .api.models import RateLimitCounter, ServiceToken  # noqa: E402, F401
+from .audit.coalescing import CoalescedWindow  # noqa: E402, F401
 from .versions.models import SettingVersion as SettingVersion  # noqa: E402

@@ -31,6 +31,10 @@ from .unreadable import readable
 PERMISSION = "settings_app.reveal_setting"
 FORM_TEMPLATE = "admin/settings_app/reveal.html"
 VALUE_TEMPLATE = "admin/settings_app/reveal_done.html"
+SERVICE_ONLY = (
+    "This key is service-only: services read it with a service token, and nobody can reveal it "
+    "here. The refusal was recorded in the audit trail."
+)
 
 
 class RevealForm(forms.Form):
@@ -77,6 +81,10 @@ def reveal_setting_view(
         _refuse(request, "", "no_permission", object_id=object_id[:64])
         raise PermissionDenied
     setting = _get_setting(object_id)
+    if setting.service_only:
+        _refuse(request, setting.key, "service_only")
+        context = {**_context(request, site, setting), "form": None, "error": SERVICE_ONLY}
+        return render(request, FORM_TEMPLATE, context)
     if request.method != "POST":
         return _render_form(request, site, setting, RevealForm(request.user))
     once = request.POST.get("once", "")
@@ -105,7 +113,7 @@ def _replayed(request: HttpRequest, site: admin.AdminSite, setting: Setting) -> 
 def _get_setting(object_id: str) -> Setting:
     """The setting without its value: nothing is decrypted before the password is checked."""
     try:
-        return Setting.objects.only("pk", "key").get(pk=unquote(object_id))
+        return Setting.objects.only("pk", "key", "service_only").get(pk=unquote(object_id))
     except (Setting.DoesNotExist, ValueError, ValidationError):
         raise Http404("No such setting.") from None
 

@@ -39,12 +39,16 @@ class AuditAction(models.TextChoices):
     VERSION_RESTORED = "version_restored", "Version restored"
     VERSION_DESTROYED = "version_destroyed", "Version destroyed"
     STALE_WRITE_REFUSED = "stale_write_refused", "Stale write refused"
+    API_READ = "api_read", "Read over the API"
+    TOKEN_CREATED = "token_created", "Service token created"
+    TOKEN_REVOKED = "token_revoked", "Service token revoked"
 
 
 class AuditSource(models.TextChoices):
     ADMIN = "admin", "Admin"
     COMMAND = "command", "Management command"
     CODE = "code", "Code"
+    API = "api", "API"
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
