@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from . import providers
+from . import providers, value_cache
 from .fields import BlindIndexField, EncryptedManager, EncryptedTextField
 
 KEY_MAX_LENGTH = 128
@@ -61,9 +61,16 @@ class VerificationStatus(models.TextChoices):
 
 class SettingManager(EncryptedManager):
     def get_value(self, key: str, default: str | None = None) -> str | None:
-        """The plaintext of setting `key`, or `default` when there is no such setting."""
+        """The plaintext of setting `key`, or `default` when there is no such setting.
+
+        Cached per process for KEYVAULT_VALUE_CACHE_SECONDS (see value_cache.py).
+        """
+        value = value_cache.lookup(key, self._load_value)
+        return default if value is None else value
+
+    def _load_value(self, key: str) -> str | None:
         found = self.filter(key=key).first()
-        return default if found is None else found.value
+        return None if found is None else found.value
 
 
 class Setting(models.Model):
