@@ -9,7 +9,6 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
 
 from .client import Client
 from .errors import (
@@ -25,6 +24,10 @@ from .errors import (
 from .run import child_environment, exec_command, run_masked
 from .transports import StdlibTransport
 from .variables import MappingError, automatic_variables, parse_mapping
+
+TYPE_CHECKING = False  # see protocol.py
+if TYPE_CHECKING:
+    from typing import NoReturn
 
 EXIT_USAGE = 64
 EXIT_NOT_FOUND = 65
@@ -78,6 +81,13 @@ class UsageError(Exception):
     """Bad arguments: reported with the usage status."""
 
 
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    """A fixed width: asking for the terminal's would import shutil and slow every start."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, width=100)
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
@@ -88,12 +98,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="keyvault",
         description=DESCRIPTION,
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_Formatter,
     )
     commands = parser.add_subparsers(dest="command_name", required=True, metavar="COMMAND")
     run = commands.add_parser("run", help="run a command with settings in its environment",
                               description=RUN_HELP, epilog=EPILOG,
-                              formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+                              formatter_class=_Formatter)  # fmt: skip
     run.add_argument(
         "--env",
         action="append",
@@ -110,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     get = commands.add_parser("get", help="print one value (for scripts)",
                               description="Print the value of setting KEY on stdout.",
                               epilog=EPILOG,
-                              formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+                              formatter_class=_Formatter)  # fmt: skip
     get.add_argument("key", metavar="KEY")
     get.add_argument("--reveal", action="store_true", help="print even to a terminal")
     get.set_defaults(handler=_get)

@@ -25,12 +25,16 @@ from .protocol import (
     request_headers,
     setting_path,
 )
-from .transports import DEFAULT_TIMEOUT, HttpxTransport, Transport
+from .transports import DEFAULT_TIMEOUT, HttpxTransport
+
+TYPE_CHECKING = False  # see protocol.py
+if TYPE_CHECKING:
+    from .transports import Transport
+
+    TransportFactory = Callable[[str, str, float], Transport]
 
 DEFAULT_STALE_IF_ERROR = 300.0
 RETRY_AFTER_ERROR = 5.0  # while the server is down, one caller per key tries again this often
-
-TransportFactory = Callable[[str, str, float], Transport]
 
 
 class _Entry:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import string
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from .errors import ConfigurationError
@@ -24,12 +23,16 @@ _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 DEFAULT_CACHE_SECONDS = 60.0
 
 
-@dataclass(frozen=True)
 class Config:
     """A validated server root and token; the token never appears in repr()."""
 
-    url: str
-    token: str = field(repr=False)
+    __slots__ = ("token", "url")
+
+    def __init__(self, url: str, token: str) -> None:
+        self.url, self.token = url, token
+
+    def __repr__(self) -> str:
+        return f"Config(url={self.url!r})"
 
     @property
     def origin(self) -> str:

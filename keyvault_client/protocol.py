@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import string
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import quote
 
 from .errors import (
@@ -31,22 +29,33 @@ KEY_MAX_LENGTH = 128
 _KEY_CHARACTERS = frozenset(string.ascii_letters + string.digits + "_-.")
 
 
-@dataclass(frozen=True)
+TYPE_CHECKING = False  # typing and dataclasses cost the CLI's start-up more than it can spare
+if TYPE_CHECKING:
+    from typing import Any
+
+
 class Response:
     """What a transport hands back: status, headers (lower-cased names) and body."""
 
-    status: int
-    headers: Mapping[str, str]
-    body: bytes = field(repr=False)
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, status: int, headers: Mapping[str, str], body: bytes) -> None:
+        self.status, self.headers, self.body = status, headers, body
+
+    def __repr__(self) -> str:
+        return f"<Response {self.status}>"
 
 
-@dataclass(frozen=True)
 class RemoteSetting:
     """One setting as the API returned it; `etag` revalidates it later."""
 
-    key: str
-    value: str = field(repr=False)
-    etag: str
+    __slots__ = ("etag", "key", "value")
+
+    def __init__(self, key: str, value: str, etag: str) -> None:
+        self.key, self.value, self.etag = key, value, etag
+
+    def __repr__(self) -> str:
+        return f"<RemoteSetting {self.key!r} {self.etag}>"  # never the value
 
 
 def check_key(key: str) -> str:

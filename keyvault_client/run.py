@@ -14,10 +14,13 @@ import signal
 import subprocess
 import sys
 from collections.abc import Mapping
-from types import FrameType
-from typing import IO, NoReturn
 
 from .masking import SecretMasker
+
+TYPE_CHECKING = False  # see protocol.py
+if TYPE_CHECKING:
+    from types import FrameType
+    from typing import IO, NoReturn
 
 TOKEN_VARIABLES = ("KEYVAULT_TOKEN", "KEYVAULT_TOKEN_FILE")
 # Sent by a terminal to its whole foreground process group, child included: see _forward.

@@ -9,24 +9,25 @@ Both trust the same certificates: the system store (SSL_CERT_FILE and SSL_CERT_D
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
 from .errors import Unavailable
 from .protocol import Response
 
+TYPE_CHECKING = False  # see protocol.py
 if TYPE_CHECKING:
     import ssl
+    from typing import Protocol
+
+    class Transport(Protocol):
+        """Sends one GET to the server at `path` (from the site root), returns its answer."""
+
+        def __call__(self, path: str, headers: Mapping[str, str]) -> Response: ...
+
+        def close(self) -> None: ...
+
 
 DEFAULT_TIMEOUT = 5.0
-
-
-class Transport(Protocol):
-    """Sends one GET to the server at `path` (from the site root) and returns its answer."""
-
-    def __call__(self, path: str, headers: Mapping[str, str]) -> Response: ...
-
-    def close(self) -> None: ...
 
 
 def tls_context() -> ssl.SSLContext:

@@ -32,8 +32,8 @@ def test_arguments_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("KEYVAULT_URL", "https://elsewhere.example.com")
     monkeypatch.setenv("KEYVAULT_TOKEN", new_token())
     token = new_token()
-    assert load(URL, token) == load(URL, token, environ={})
-    assert load(URL, token).token == token
+    config = load(URL, token)
+    assert (config.url, config.token) == (URL, token)
 
 
 @pytest.mark.parametrize(
