@@ -20,7 +20,7 @@ from tests.client.api_server import ApiServer
 
 from .report import Result, verdict
 from .sizes import Sizes
-from .timing import Sample, alternate_timeit, progress, time_once
+from .timing import Sample, alternate_timeit, progress, ratio, time_once
 from .values import api_keys
 
 WARM_GET_TARGET_US = 5.0
@@ -61,19 +61,22 @@ def _run_true(server: ApiServer, sizes: Sizes) -> Result:
     env["KEYVAULT_TOKEN"] = server.token
     keyvault = _keyvault_command()
     trip = _round_trip(server, launches * 5)
-    python, wrapped = [], []
+    python, http_client, wrapped = [], [], []
     for _ in range(launches):
         python.append(time_once(_launch([sys.executable, "-c", "pass"], env)))
+        http_client.append(time_once(_launch([sys.executable, "-c", "import http.client"], env)))
         wrapped.append(time_once(_launch([*keyvault, "run", "--", "true"], env)))
     measured = Sample(tuple(w / (p + trip.median) for w, p in zip(wrapped, python, strict=True)))
+    bare, importing = Sample(tuple(python)), Sample(tuple(http_client))
     return Result(
         "9c `keyvault run -- true` vs `python -c pass` + one API round trip",
         f"{measured.median:.2f}x",
         f"<= {RUN_TARGET}x",
         verdict(measured.median <= RUN_TARGET),
         f"keyvault run {Sample(tuple(wrapped)).spread(1e3, 'ms')}; python -c pass "
-        f"{Sample(tuple(python)).spread(1e3, 'ms')}; round trip {trip.spread(1e3, 'ms')} "
-        f"(new connection each, stand-in server); command: {Path(keyvault[0]).name}",
+        f"{bare.spread(1e3, 'ms')}; round trip {trip.spread(1e3, 'ms')} (a new connection "
+        f"each, stand-in server); `python -c 'import http.client'` alone is "
+        f"{ratio(importing, bare):.2f}x python -c pass; command: {Path(keyvault[0]).name}",
     )
 
 
