@@ -107,17 +107,17 @@ def _copy_masked(streams: Mapping[IO[bytes], int], secrets: list[str]) -> None:
     """Copy each child stream to its target descriptor, masked, as soon as data arrives."""
     with selectors.DefaultSelector() as selector:
         for stream, target in streams.items():
-            selector.register(stream, selectors.EVENT_READ, (SecretMasker(secrets), target))
+            selector.register(stream, selectors.EVENT_READ, (stream, SecretMasker(secrets), target))
         while selector.get_map():
             for key, _ in selector.select():
-                masker, target = key.data
+                stream, masker, target = key.data
                 chunk = os.read(key.fd, READ_SIZE)
                 data = masker.feed(chunk) if chunk else masker.finish()
                 if not _write_all(target, data) or not chunk:
                     # End of the child's stream, or nobody reads ours: close the pipe, so the
                     # child sees a broken pipe just as it would without keyvault in between.
-                    selector.unregister(key.fileobj)
-                    key.fileobj.close()  # type: ignore[union-attr]
+                    selector.unregister(stream)
+                    stream.close()
 
 
 def _write_all(target: int, data: bytes) -> bool:
