@@ -40,6 +40,7 @@ EXIT_FORBIDDEN = 79
 EXIT_CANNOT_EXECUTE = 126
 EXIT_COMMAND_NOT_FOUND = 127
 EXIT_INTERRUPTED = 130
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell tool killed by it would report
 
 # Most specific first: RateLimited and ProtocolError are kinds of Unavailable.
 _EXIT_STATUSES: tuple[tuple[type[KeyvaultError], int], ...] = (
@@ -69,6 +70,7 @@ exit status:
   {EXIT_CANNOT_EXECUTE}  run: the command cannot be executed
   {EXIT_COMMAND_NOT_FOUND}  run: the command was not found
   {EXIT_INTERRUPTED}  interrupted before the command started
+  {EXIT_BROKEN_PIPE}  get: the reader of stdout went away
   otherwise `run` exits with the command's own status (128 + N if signal N ended it)."""
 
 RUN_HELP = """\
@@ -138,6 +140,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(f"keyvault: {error}", _exit_status(error))
     except KeyboardInterrupt:
         return _fail("keyvault: interrupted", EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        # Nobody reads stdout any more: end quietly, without a second error at exit's flush.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
 
 
 def _get(args: argparse.Namespace) -> int:

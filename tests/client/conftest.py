@@ -64,13 +64,13 @@ def run_keyvault(
     if token is not None:
         full_env["KEYVAULT_TOKEN"] = token
     full_env.update(env or {})
+    streams = kwargs or {"capture_output": True}  # or the caller's own stdout/stderr
     return subprocess.run(  # type: ignore[call-overload]
         [sys.executable, "-m", "keyvault_client", *args],
-        capture_output=True,
         text=True,
         env=full_env,
         cwd=ROOT,
         timeout=60,
         check=False,
-        **kwargs,
+        **streams,
     )

@@ -179,6 +179,18 @@ def test_get_prints_the_value_for_a_script(keyvault_api: ApiTarget) -> None:
     assert (done.returncode, done.stdout) == (0, keyvault_api.values["openai_api_key"] + "\n")
 
 
+def test_get_into_a_closed_pipe_ends_quietly(keyvault_api: ApiTarget) -> None:
+    reader, writer = os.pipe()
+    os.close(reader)  # the consumer is gone before the value is written
+    try:
+        done = keyvault(
+            keyvault_api, "get", "openai_api_key", stdout=writer, stderr=subprocess.PIPE
+        )
+    finally:
+        os.close(writer)
+    assert done.returncode == cli.EXIT_BROKEN_PIPE and done.stderr == ""
+
+
 @pytest.mark.parametrize("key", ["no_such_setting", "internal_db_password"])
 def test_get_of_a_missing_or_out_of_scope_key(keyvault_api: ApiTarget, key: str) -> None:
     done = keyvault(keyvault_api, "get", key)
