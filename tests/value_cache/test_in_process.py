@@ -83,6 +83,12 @@ def test_the_setting_is_read_at_call_time(stored, clock, settings) -> None:
     assert Setting.objects.get_value(KEY) == OLD
     settings.KEYVAULT_VALUE_CACHE_SECONDS = 0
     assert Setting.objects.get_value(KEY) == NEW
+    Setting.objects.filter(key=KEY).update(value="sk-proj-cache-newest-0000000000")
+    assert Setting.objects.get_value(KEY) == "sk-proj-cache-newest-0000000000"
+    settings.KEYVAULT_VALUE_CACHE_SECONDS = 30
+    Setting.objects.get_value(KEY)
+    Setting.objects.filter(key=KEY).update(value=OLD)
+    assert Setting.objects.get_value(KEY) == "sk-proj-cache-newest-0000000000"  # cached again
 
 
 def test_a_save_is_seen_at_once(stored, clock) -> None:
