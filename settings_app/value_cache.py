@@ -11,7 +11,8 @@ sooner when a setting changes:
   The shared cache only ever holds that stamp: never a value, never a ciphertext.
 
 A thread that changed a setting in a transaction not yet committed reads around the cache, so
-it sees its own change and never hands an uncommitted value to other threads.
+it sees its own change and never hands an uncommitted value to other threads; a value read
+inside any transaction (perhaps from an older snapshot) is kept for a second at most.
 """
 
 from __future__ import annotations
@@ -81,8 +82,19 @@ def lookup(key: str, load: Loader) -> str | None:
         return entry[0]
     generation = _cache.generation
     value = load(key)
-    _cache.store(key, value, now + ttl, generation)
+    _cache.store(key, value, now + _lifetime(ttl), generation)
     return value
+
+
+def _lifetime(ttl: float) -> float:
+    """How long a value just loaded may be kept.
+
+    Inside a transaction the database may answer from a snapshot older than the last change
+    stamp this process saw, so such a value is kept no longer than until the next stamp check.
+    """
+    if transaction.get_connection(DEFAULT_DB_ALIAS).in_atomic_block:
+        return min(ttl, CHECK_INTERVAL)
+    return ttl
 
 
 def invalidate(key: str | None = None, *, using: str = DEFAULT_DB_ALIAS) -> None:

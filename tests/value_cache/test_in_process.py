@@ -186,6 +186,17 @@ def test_after_a_commit_the_cache_is_used_again(stored, clock, django_assert_num
         assert Setting.objects.get_value(KEY) == NEW
 
 
+def test_a_value_read_inside_a_transaction_is_kept_a_second_at_most(stored, clock) -> None:
+    # The transaction may read a snapshot older than another process's latest change.
+    with transaction.atomic():
+        assert warm() == OLD
+        Setting.objects.filter(key=KEY).update(value=NEW)  # stands in for that older snapshot
+        clock.advance(0.9)
+        assert Setting.objects.get_value(KEY) == OLD
+        clock.advance(0.2)
+        assert Setting.objects.get_value(KEY) == NEW
+
+
 @pytest.mark.skipif(connection.vendor == "sqlite", reason="concurrent transactions need PostgreSQL")
 def test_other_threads_read_the_committed_value_meanwhile(stored, clock) -> None:
     warm()
