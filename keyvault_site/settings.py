@@ -197,6 +197,9 @@ KEYVAULT_KEY_DERIVATION_SALT = env.str("KEYVAULT_KEY_DERIVATION_SALT", default="
 KEYVAULT_SUPPORT_UNENCRYPTED_DATA = env.bool("KEYVAULT_SUPPORT_UNENCRYPTED_DATA", default=False)
 # Past versions kept per setting besides the current one (settings_app/versions/retention.py).
 KEYVAULT_MAX_VERSIONS = env.int("KEYVAULT_MAX_VERSIONS", default=10)
+# Setting.objects.get_value keeps plaintext in process memory this long (0: off); changes in
+# other processes reach it within about a second through a stamp in the default cache.
+KEYVAULT_VALUE_CACHE_SECONDS = env.float("KEYVAULT_VALUE_CACHE_SECONDS", default=30)
 
 # --- Read API for services (settings_app/api, docs/api.md) -----------------------------------
 KEYVAULT_TOKEN_MAX_DAYS = env.int("KEYVAULT_TOKEN_MAX_DAYS", default=365)

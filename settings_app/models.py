@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import models, router, transaction
 from django.utils import timezone
 
-from . import audit, decryption_failures, providers
+from . import audit, decryption_failures, providers, value_cache
 from .audit.models import AppendOnlyError, AuditAction, AuditChainHead, AuditEvent, AuditSource
 from .fields import BlindIndexField, EncryptedQuerySet, EncryptedTextField
 from .key_check.models import KeyCheck
@@ -112,11 +112,16 @@ class SettingManager(models.Manager.from_queryset(SettingQuerySet)):  # type: ig
     def get_value(self, key: str, default: str | None = None) -> str | None:
         """The plaintext of setting `key`, or `default` when there is no such setting.
 
-        A stored value that cannot be decrypted raises DecryptionError (audited once).
+        A stored value that cannot be decrypted raises DecryptionError (audited once). Values
+        are cached per process for KEYVAULT_VALUE_CACHE_SECONDS (see value_cache.py).
         """
+        value = value_cache.lookup(key, self._load_value)
+        return default if value is None else value
+
+    def _load_value(self, key: str) -> str | None:
         found = self.filter(key=key).first()
         if found is None:
-            return default
+            return None
         return decryption_failures.readable_value(found, during="get_value")
 
     def set_value(
