@@ -13,6 +13,8 @@ from typing import Any
 from django.http import HttpRequest
 
 from settings_app.audit.coalescing import record_coalesced
+from settings_app.decryption_failures import readable_value
+from settings_app.fields import UnreadableValue
 from settings_app.models import AuditAction, AuditSource, Setting
 
 from . import scope
@@ -24,10 +26,15 @@ MAX_KEYS = 100  # per listing request
 
 
 def readable_setting(token: ServiceToken, key: str) -> Setting | None:
-    """The setting `key` if the token's scope covers it and it exists, else None."""
+    """The setting `key` if the token's scope covers it and it exists, else None.
+
+    DecryptionError (audited once per row and key id) when its value cannot be decrypted."""
     if not token.allows_key(key):
         return None
-    return first_where(Setting, "key", [key], READ_FIELDS)
+    setting = first_where(Setting, "key", [key], READ_FIELDS)
+    if setting is not None:
+        readable_value(setting, during="API read")  # DecryptionError, audited once
+    return setting
 
 
 def readable_settings(token: ServiceToken, keys: Iterable[str] | None = None) -> list[Setting]:
@@ -38,7 +45,11 @@ def readable_settings(token: ServiceToken, keys: Iterable[str] | None = None) ->
     else:
         found = found.filter(key__in=[key for key in keys if token.allows_key(key)])
     # The database matched the patterns; Python's fnmatch confirms, as a second guard.
-    return [setting for setting in found.order_by("key") if token.allows_key(setting.key)]
+    settings = [setting for setting in found.order_by("key") if token.allows_key(setting.key)]
+    for setting in settings:
+        if isinstance(setting.value, UnreadableValue):
+            readable_value(setting, during="API read")  # DecryptionError, audited once
+    return settings
 
 
 def as_json(setting: Setting) -> dict[str, Any]:

@@ -21,10 +21,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from settings_app import audit
 from settings_app.client_address import client_ip
 from settings_app.crypto import DecryptionError
-from settings_app.models import AuditAction, AuditSource, Setting
+from settings_app.models import Setting
 
 from . import reads, services
 from .models import ServiceToken
@@ -93,15 +92,8 @@ class TokenAPIView(APIView):
         for setting in settings:
             reads.record_read(self.token, setting, django_request, address)
 
-    def undecryptable(self, key: str = "") -> Undecryptable:
-        audit.record(
-            AuditAction.DECRYPTION_FAILED,
-            setting_key=key,
-            source=AuditSource.API,
-            request=self.request._request,
-            during="api_read",
-            token_name=self.token.name,
-        )
+    def undecryptable(self) -> Undecryptable:
+        """The answer for a value the keys cannot open (reads.py has audited it once)."""
         return Undecryptable()
 
 
@@ -120,7 +112,7 @@ class SettingDetailView(TokenAPIView):
         try:
             setting = reads.readable_setting(self.token, key)
         except DecryptionError:
-            raise self.undecryptable(key) from None
+            raise self.undecryptable() from None
         if setting is None:
             raise NotFound(NOT_FOUND)
         etag = quote_etag(str(setting.version))

@@ -64,6 +64,7 @@ def test_service_only_is_set_in_the_admin_and_cannot_be_cleared_there(
     setting = stored["openai_api_key"]
     url = f"{SETTINGS}{setting.pk}/change/"
     form = {"key": "openai_api_key", "provider": "openai", "value": "", "description": ""}
+    form["version"] = str(setting.version)
     key_admin_client.post(url, {**form, "expires_at": "", "service_only": "on"})
     assert Setting.objects.get(pk=setting.pk).service_only
     key_admin_client.post(url, {**form, "expires_at": ""})  # the box left unticked
