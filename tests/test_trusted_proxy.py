@@ -23,10 +23,7 @@ FORGED = "192.0.2.66"  # what an attacker writes into X-Forwarded-For himself
 def behind(proxies: int, client: str, forged: str = "") -> Client:
     """A browser at `client` reaching the app through `proxies` proxies (10.0.0.1 outermost)."""
     if proxies == 0:
-        headers = {"REMOTE_ADDR": client}
-        if forged:
-            headers["HTTP_X_FORWARDED_FOR"] = forged
-        return Client(**headers)
+        return Client(REMOTE_ADDR=client, HTTP_X_FORWARDED_FOR=forged)
     hops = [f"10.0.0.{n}" for n in range(1, proxies + 1)]
     forwarded = [*([forged] if forged else []), client, *hops[:-1]]
     return Client(REMOTE_ADDR=hops[-1], HTTP_X_FORWARDED_FOR=", ".join(forwarded))
