@@ -174,6 +174,9 @@ AXES_FAILURE_LIMIT = env.int("KEYVAULT_LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("KEYVAULT_LOGIN_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Lock out the client's address, not the proxy's: the same rule as the audit trail and the API
+# (KEYVAULT_TRUSTED_PROXY_COUNT below).
+AXES_CLIENT_IP_CALLABLE = "settings_app.client_address.client_ip"
 # The lockout store (AccessAttempt.get_data/post_data) keeps what a failed form carried, masking
 # only these (and "password", always): every other field of the login and reveal forms.
 AXES_SENSITIVE_PARAMETERS = [
