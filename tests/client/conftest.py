@@ -1,22 +1,24 @@
 """Fixtures for the client and CLI: a keyvault API on 127.0.0.1 and a way to run `keyvault`.
 
-`keyvault_api` is the one fixture that says which server the tests talk to. Today it is the
-stand-in in api_server.py; when the real API is in main, make it start `live_server` with a
-ServiceToken and the same settings, and every test that uses only `keyvault_api` runs against
-it. Tests that need to break the server (stop it, make it fail) use `api_server` directly.
+`keyvault_api` is the real read API: pytest-django's `live_server` holding VALUES and
+OUT_OF_SCOPE, and a ServiceToken made through the service whose scope covers VALUES only.
+Tests that need to break the server (stop it, make it fail, count its requests) use the
+stand-in in api_server.py directly, through `api_server`.
 """
 
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 
+from settings_app.api import services, tokens
+from settings_app.models import Setting
 from tests.client.api_server import ApiServer
 from tests.conftest import ROOT
 
@@ -25,6 +27,8 @@ VALUES = {
     "anthropic_api_key": "sk-ant-api03-clienttest-Hd82kLq0Zp4mNx7Rv",
 }
 OUT_OF_SCOPE = {"internal_db_password": "not-for-this-token-7Jq2Lx9Pz"}
+SCOPE = ("openai_*", "anthropic_*")
+TOKEN_NAME = "client-tests"
 
 
 @dataclass(frozen=True)
@@ -38,22 +42,27 @@ class ApiTarget:
 
 
 def new_token() -> str:
-    """A well-formed service token that no server knows."""
-    return "kvt_" + secrets.token_urlsafe(32)
+    """A well-formed service token (right prefix, length and checksum) that no server knows."""
+    return tokens.generate()
 
 
 @pytest.fixture
 def api_server() -> Iterator[ApiServer]:
     """The stand-in API, holding VALUES (in scope) and OUT_OF_SCOPE (outside it)."""
     with ApiServer.running(new_token(), **VALUES, **OUT_OF_SCOPE) as server:
-        server.scope = ("openai_*", "anthropic_*")
+        server.scope = SCOPE
         yield server
 
 
 @pytest.fixture
-def keyvault_api(api_server: ApiServer) -> ApiTarget:
-    """The API under test as (url, token, expected values): the fixture to switch later."""
-    return ApiTarget(api_server.url, api_server.token, dict(VALUES), next(iter(OUT_OF_SCOPE)))
+def keyvault_api(live_server: Any, transactional_db: None) -> ApiTarget:
+    """The real API on live_server, with VALUES and OUT_OF_SCOPE stored and a token for VALUES.
+
+    transactional_db: the server's threads must see what this test commits."""
+    for key, value in {**VALUES, **OUT_OF_SCOPE}.items():
+        Setting.objects.set_value(key, value)
+    created = services.create_token(TOKEN_NAME, SCOPE)
+    return ApiTarget(live_server.url, created.secret, dict(VALUES), next(iter(OUT_OF_SCOPE)))
 
 
 def run_keyvault(

@@ -77,7 +77,7 @@ def test_a_token_from_a_file_is_kept_from_the_child_too(
 
 
 def test_without_env_every_setting_in_scope_gets_its_upper_cased_name(
-    api_server: ApiServer, keyvault_api: ApiTarget
+    keyvault_api: ApiTarget,
 ) -> None:
     show = "import os; print({n: os.environ.get(n) for n in %r})" % [
         "OPENAI_API_KEY",
@@ -91,10 +91,12 @@ def test_without_env_every_setting_in_scope_gets_its_upper_cased_name(
         "ANTHROPIC_API_KEY": keyvault_api.values["anthropic_api_key"],
         keyvault_api.out_of_scope_key.upper(): None,
     }
+
+
+def test_each_run_fetches_its_settings_in_one_request(api_server: ApiServer) -> None:
+    done = keyvault(api_server, "run", "--", "true")
+    assert done.returncode == 0, done.stderr
     assert [r.path for r in api_server.requests] == ["/api/v1/settings/"]
-
-
-def test_env_mappings_are_fetched_in_one_request(api_server: ApiServer) -> None:
     done = keyvault(
         api_server,
         *("run", "--env", "A=openai_api_key", "--env", "B=anthropic_api_key", "--all", "--"),
@@ -102,7 +104,7 @@ def test_env_mappings_are_fetched_in_one_request(api_server: ApiServer) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "'A'" in done.stdout and "'B'" in done.stdout and "OPENAI_API_KEY" not in done.stdout
-    assert len(api_server.requests) == 1
+    assert len(api_server.requests) == 2
     done = keyvault(api_server, "run", "--env", "A=openai_api_key", "--env", "B=anthropic_api_key",
                     "--", "true")  # fmt: skip
     assert done.returncode == 0, done.stderr

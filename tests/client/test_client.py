@@ -19,8 +19,10 @@ from keyvault_client import (
     Unavailable,
 )
 from keyvault_client.transports import HttpxTransport, StdlibTransport
+from settings_app.api import services
+from settings_app.models import Setting
 from tests.client.api_server import ApiServer
-from tests.client.conftest import ApiTarget, new_token
+from tests.client.conftest import TOKEN_NAME, ApiTarget, new_token
 
 KEY = "openai_api_key"
 
@@ -55,6 +57,18 @@ def make_client(
     target: ApiTarget | ApiServer, transport: type = HttpxTransport, **options
 ) -> Client:
     return Client(target.url, target.token, transport=transport, **options)
+
+
+def recording(transport: type, exchanges: list[tuple[str | None, int]]) -> type:
+    """`transport`, noting each request's If-None-Match and the status that answered it."""
+
+    class Recording(transport):
+        def __call__(self, path: str, headers: dict[str, str]) -> object:
+            response = super().__call__(path, headers)
+            exchanges.append((headers.get("If-None-Match"), response.status))
+            return response
+
+    return Recording
 
 
 # --- values and errors, against any server that implements the API -------------------------
@@ -98,6 +112,35 @@ def test_a_token_the_server_does_not_know_is_unauthorized(
     ):
         client.get(KEY)
     assert token not in str(raised.value) and "KEYVAULT_TOKEN" in str(raised.value)
+
+
+def test_the_real_api_answers_a_revalidation_304_until_the_value_changes(
+    keyvault_api: ApiTarget, clock: FakeClock, transport: type
+) -> None:
+    exchanges: list[tuple[str | None, int]] = []
+    with make_client(keyvault_api, recording(transport, exchanges), cache_seconds=60) as client:
+        value = client.get(KEY)
+        version = Setting.objects.get(key=KEY).version
+        clock.advance(61)
+        assert client.get(KEY) == value
+        Setting.objects.set_value(KEY, "sk-proj-rotated-on-the-server-Zq81")
+        clock.advance(61)
+        assert client.get(KEY) == "sk-proj-rotated-on-the-server-Zq81"
+    etag = f'"{version}"'
+    assert exchanges == [(None, 200), (etag, 304), (etag, 200)]
+
+
+def test_a_token_revoked_on_the_real_api_reads_nothing_more(
+    keyvault_api: ApiTarget, clock: FakeClock, transport: type
+) -> None:
+    with make_client(keyvault_api, transport, cache_seconds=60, stale_if_error=300) as client:
+        client.get(KEY)
+        services.revoke_token(TOKEN_NAME)
+        clock.advance(61)
+        with pytest.raises(Unauthorized):
+            client.get(KEY)
+        with pytest.raises(Unauthorized):
+            client.get_all()
 
 
 def test_the_answers_for_a_refused_network_and_a_rate_limit(api_server: ApiServer) -> None:
