@@ -31,6 +31,13 @@ from .forms import MAIN_FIELDS, SettingForm
 from .importers.admin_views import import_env_urls
 from .masking import mask
 from .models import Setting, VerificationStatus
+from .notifications.admin import (
+    ROTATION_FIELDS,
+    ROTATION_FIELDSET,
+    DueListFilter,
+    RotationAdminMixin,
+    due_banner,
+)
 from .redaction import redact
 from .reveal import reveal_setting_view
 
@@ -66,7 +73,7 @@ class ProviderRow:
 
 
 @admin.register(Setting)
-class SettingAdmin(admin.ModelAdmin):
+class SettingAdmin(RotationAdminMixin, admin.ModelAdmin):
     form = SettingForm
     list_display = (
         "key",
@@ -77,7 +84,7 @@ class SettingAdmin(admin.ModelAdmin):
         "updated",
     )
     list_select_related = ("updated_by",)
-    list_filter = ("provider", "verification_status")
+    list_filter = ("provider", "verification_status", DueListFilter)
     # Never "value": it is ciphertext in the database (and the field refuses the lookup).
     search_fields = ("key", "description")
     search_help_text = "Search by key name or description."
@@ -85,6 +92,7 @@ class SettingAdmin(admin.ModelAdmin):
         "current_value",
         *VERIFICATION_SHOWN,
         *HISTORY_FIELDS,
+        *ROTATION_FIELDS,
     )
     actions = ("verify_selected",)
 
@@ -128,6 +136,7 @@ class SettingAdmin(admin.ModelAdmin):
         return [
             (None, {"fields": main}),
             ("Verification", {"fields": VERIFICATION_SHOWN}),
+            ROTATION_FIELDSET,
             ("History", {"fields": HISTORY_FIELDS}),
         ]
 
@@ -158,7 +167,11 @@ class SettingAdmin(admin.ModelAdmin):
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        context = {"title": TITLE, "provider_overview": self.provider_overview(request)}
+        context = {
+            "title": TITLE,
+            "provider_overview": self.provider_overview(request),
+            "due_keys": due_banner(),
+        }
         return super().changelist_view(request, {**context, **(extra_context or {})})
 
     def provider_overview(self, request: HttpRequest) -> list[ProviderRow]:

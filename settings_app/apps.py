@@ -18,3 +18,4 @@ class SettingsAppConfig(AppConfig):
         # Importing them connects the system checks and the signal receivers.
         from . import checks, keyring  # noqa: F401
         from .audit import receivers  # noqa: F401
+        from .notifications import checks as notification_checks  # noqa: F401

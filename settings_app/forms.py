@@ -10,7 +10,7 @@ from . import providers
 from .models import Setting
 
 # The fields an admin fills in, in order; the Setting admin lays its pages out from them too.
-MAIN_FIELDS = ("key", "provider", "value", "description", "expires_at")
+MAIN_FIELDS = ("key", "provider", "value", "description", "expires_at", "rotate_every_days")
 KEEP_VALUE_HELP = "Leave blank to keep the current key; paste a new key to replace it."
 NEW_VALUE_HELP = "Paste the key. It is stored encrypted and shown masked after saving."
 

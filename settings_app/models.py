@@ -2,17 +2,19 @@
 state, with its key validator, its manager and the VerificationStatus choices.
 
 The audit trail's models (AuditEvent, AuditAction, AuditSource, AppendOnlyError) live in
-`settings_app/audit/models.py` and are re-exported here, so `settings_app.models` names every
-model of the app. Developers read plaintext through the ORM
+`settings_app/audit/models.py`, and Notice (expiry and rotation reminders sent) in
+`settings_app/notifications/models.py`; both are re-exported here, so `settings_app.models`
+names every model of the app. Developers read plaintext through the ORM
 (`Setting.objects.get_value("openai_api_key")`); the database column only ever holds ciphertext.
 """
 
 from __future__ import annotations
 
 import string
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
 
@@ -20,6 +22,7 @@ from . import providers
 from .audit.models import AppendOnlyError, AuditAction, AuditEvent, AuditSource
 from .fields import BlindIndexField, EncryptedManager, EncryptedTextField
 from .model_parts import KEY_MAX_LENGTH, user_reference
+from .notifications.models import Notice, NoticeChannel, NoticeKind
 
 __all__ = [
     "KEY_MAX_LENGTH",
@@ -27,6 +30,9 @@ __all__ = [
     "AuditAction",
     "AuditEvent",
     "AuditSource",
+    "Notice",
+    "NoticeChannel",
+    "NoticeKind",
     "Setting",
     "SettingManager",
     "VerificationStatus",
@@ -34,6 +40,7 @@ __all__ = [
 ]
 
 _KEY_CHARACTERS = frozenset(string.ascii_letters + string.digits + "_-.")
+MAX_ROTATION_DAYS = 3650  # ten years: a longer period is "never"
 
 
 def validate_setting_key(key: str) -> None:
@@ -83,6 +90,16 @@ class Setting(models.Model):
     provider = models.CharField(max_length=32, choices=providers.CHOICES, default=providers.OTHER)
     description = models.TextField(blank=True, default="")
     expires_at = models.DateField(null=True, blank=True, help_text="When the key stops working.")
+    rotate_every_days = models.PositiveIntegerField(
+        "rotate every (days)",
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(MAX_ROTATION_DAYS)],
+        help_text="Replace the key this often. Blank follows the global policy "
+        "(KEYVAULT_MAX_KEY_AGE_DAYS); 0 never asks.",
+    )
+    # When the value itself last changed; metadata edits (description, dates) leave it alone.
+    value_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     created_by = user_reference()
@@ -116,6 +133,24 @@ class Setting(models.Model):
     def __repr__(self) -> str:
         # Never the value: repr() ends up in logs, tracebacks and debug pages.
         return f"<Setting {self.key!r} provider={self.provider!r}>"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        update_fields = kwargs.get("update_fields")
+        if (update_fields is None or "value" in update_fields) and self._value_changed():
+            self.value_changed_at = timezone.now()
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "value_changed_at"}
+        super().save(*args, **kwargs)
+
+    def _value_changed(self) -> bool:
+        """Whether the value differs from the one last stored, by its blind-index fingerprint
+        (any configured deterministic key matches, so a key rotation is not a change)."""
+        if self._state.adding:
+            return True
+        if "value" in self.get_deferred_fields() or self.value is None:
+            return False
+        index = self._meta.get_field("value_fingerprint").index()  # type: ignore[union-attr]
+        return self.value_fingerprint not in index.candidates(self.value)
 
     def clean(self) -> None:
         if isinstance(self.value, str):

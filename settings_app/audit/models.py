@@ -35,6 +35,8 @@ class AuditAction(models.TextChoices):
     STATUS_CHECKED = "status_checked", "Encryption status checked"
     SEARCHED = "searched", "Searched for a leaked value"
     AUDIT_VERIFIED = "audit_verified", "Audit chain verified"
+    NOTICE_SENT = "notice_sent", "Notice sent"
+    NOTICE_FAILED = "notice_failed", "Notice not sent"
 
 
 class AuditSource(models.TextChoices):
