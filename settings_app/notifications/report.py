@@ -15,6 +15,9 @@ from .notices import NotifyReport, Outcome
 from .reverify import ReverifyRun
 from .wording import masked_value
 
+# The exit status of a run that could not send a notice (1 means "keys are due"; argparse's
+# usage errors are 2 as well: both are a setup to fix).
+NOTICE_FAILED_STATUS = 2
 NO_CHANNEL = (
     "No notice was sent: nobody is configured to receive them. Give users in the "
     "'keyvault key admins' group an e-mail address, or set KEYVAULT_NOTIFY_EMAILS or "
@@ -84,8 +87,9 @@ def unreadable_lines(run: ReverifyRun) -> list[str]:
     return [f"{s.key}: not verified. {explain(error)}" for s, error in run.unreadable]
 
 
-def stale_problem(run: ReverifyRun) -> str:
-    """Why the run fails (invalid or unreadable keys, notices not sent), or ""."""
+def stale_problem(run: ReverifyRun) -> tuple[str, int]:
+    """Why the run fails (invalid or unreadable keys, notices not sent) and its exit status;
+    ("", 0) when it does not."""
     invalid = [s.key for s, r in run.verified if r.status == VerificationStatus.INVALID]
     failed = len(run.notices.with_outcome(Outcome.FAILED)) if run.notices else 0
     problems = [
@@ -93,7 +97,8 @@ def stale_problem(run: ReverifyRun) -> str:
         f"{len(run.unreadable)} key(s) cannot be decrypted." if run.unreadable else "",
         f"{failed} notice(s) could not be sent." if failed else "",
     ]
-    return " ".join(problem for problem in problems if problem)
+    status = NOTICE_FAILED_STATUS if failed else 1
+    return " ".join(problem for problem in problems if problem), status if any(problems) else 0
 
 
 def _iso(moment: Any) -> str | None:

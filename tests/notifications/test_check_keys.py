@@ -137,6 +137,7 @@ def test_a_failed_notice_fails_the_run_even_with_nothing_listed(frozen, webhook,
     assert "failed: openai_api_key: expires within 30 days (webhook) - The webhook at " in out
     assert "answered HTTP 503. A later run retries it." in out
     assert error is not None and str(error) == "1 notice(s) could not be sent."
+    assert error.returncode == 2  # apart from 1, "keys are due", so a scheduler can tell
 
 
 @pytest.mark.slow

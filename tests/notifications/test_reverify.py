@@ -233,3 +233,15 @@ def test_named_keys_limit_the_stale_run(frozen, providers, canary) -> None:
 def test_a_bad_stale_age_is_a_usage_error() -> None:
     with pytest.raises(CommandError, match="'soon' is not an age"):
         call_command("verify_settings", "--stale", "soon")
+
+
+def test_a_notice_that_cannot_be_sent_fails_with_status_2(frozen, providers, webhook, canary):
+    store("openai_api_key", canary).record_verification("valid", "HTTP 200")
+    webhook.status = 500
+    frozen.move_to(START + 2 * DAY, tick=False)
+
+    out, _, error = verify_stale("--stale", "1d")
+
+    assert error is not None and error.returncode == 2
+    assert str(error) == "1 invalid key(s): openai_api_key. 1 notice(s) could not be sent."
+    assert "failed: openai_api_key: turned invalid (webhook)" in out

@@ -1,7 +1,8 @@
 """`manage.py check_keys [--within 30] [--json] [--notify]`: which keys need attention, and why.
 
-Exits with status 1 when any key is due (or a notice could not be sent), 0 otherwise, for cron
-and CI. `--json` prints only a JSON list on standard output. Never prints a value.
+Exit status, for cron and CI: 0 when nothing is due, 1 when a key is due, 2 when a notice could
+not be sent (a later run retries it). `--json` prints only a JSON list on standard output.
+Never prints a value.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ class Command(AuditedCommand):
     help = (
         "List keys that are expired or expire soon, are older than their rotation policy, "
         "failed their last verification or were not verified lately. Exits with status 1 "
-        "when any key is due."
+        "when any key is due, 2 when a notice could not be sent."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -68,4 +69,5 @@ class Command(AuditedCommand):
         problems = [f"{len(found)} key(s) due." if found else ""]
         problems.append(f"{failed} notice(s) could not be sent." if failed else "")
         if any(problems):
-            raise CommandError(" ".join(p for p in problems if p), returncode=1)
+            status = report.NOTICE_FAILED_STATUS if failed else 1
+            raise CommandError(" ".join(p for p in problems if p), returncode=status)

@@ -55,9 +55,9 @@ class Command(AuditedCommand):
         self.stdout.write("\n".join(report.stale_lines(run, age[0])))
         for line in report.unreadable_lines(run):
             self.stderr.write(line)
-        problem = report.stale_problem(run)
+        problem, status = report.stale_problem(run)
         if problem:
-            raise CommandError(problem)
+            raise CommandError(problem, returncode=status)
 
 
 def stale_age(text: str) -> tuple[str, timedelta]:
