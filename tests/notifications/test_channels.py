@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import re
+import textwrap
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -14,6 +16,7 @@ from settings_app import roles
 from settings_app.models import AuditEvent, Notice, Setting
 from settings_app.notifications.channels import notice_recipients
 from settings_app.notifications.notices import notify_due
+from tests.conftest import ROOT
 from tests.notifications.conftest import START, WEBHOOK_SECRET, assert_no_secret, store
 
 pytestmark = pytest.mark.django_db
@@ -142,3 +145,25 @@ def test_no_notice_holds_the_value(frozen, settings, admin_with_email, webhook) 
         assert_no_secret(text, *secrets.values(), where="a notice or its record")
     for key, secret in secrets.items():
         assert any(f"sk-proj-…{secret[-4:]}" in text and key in text for text in seen)
+
+
+def readme_receiver_check():
+    """The signature check the README gives receivers, as printed there."""
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(r"```python\n(\s*import hashlib, hmac\n.*?)```", readme, re.S)
+    assert block is not None, "the README lost its signature example"
+    namespace: dict = {}
+    exec(textwrap.dedent(block.group(1)), namespace)  # noqa: S102  (our own README)
+    return namespace["is_from_keyvault"]
+
+
+def test_the_readmes_receiver_code_accepts_real_notices_only(frozen, webhook, canary) -> None:
+    store("openai_api_key", canary, expires_at=START.date())
+    notify_due()
+    (received,) = webhook.received
+    is_from_keyvault = readme_receiver_check()
+    header = received.headers["x-keyvault-signature"]
+
+    assert is_from_keyvault(received.body, header, WEBHOOK_SECRET)
+    assert not is_from_keyvault(received.body + b" ", header, WEBHOOK_SECRET)
+    assert not is_from_keyvault(received.body, header, "another secret")
