@@ -20,7 +20,7 @@ from .sizes import FULL, QUICK, Sizes
 from .timing import progress
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
-SECTIONS = ("crypto", "orm", "lookup", "reencrypt", "startup", "admin")
+SECTIONS = ("crypto", "orm", "lookup", "reencrypt", "startup", "admin", "versions")
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:
@@ -39,7 +39,7 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
 
 def sections(sizes: Sizes, env: Environment) -> dict[str, Callable[[], list[Result]]]:
     """Each benchmark by name; imported here because the models need Django set up first."""
-    from . import admin, crypto_path, lookup, orm, reencrypt, startup
+    from . import admin, crypto_path, lookup, orm, reencrypt, startup, versions
 
     aliases = ["default", *([env.postgres] if env.postgres else [])]
     return {
@@ -56,6 +56,7 @@ def sections(sizes: Sizes, env: Environment) -> dict[str, Callable[[], list[Resu
         ],
         "startup": lambda: startup.run(sizes),
         "admin": lambda: _guarded("7 admin changelist", lambda: admin.run(sizes)),
+        "versions": lambda: _guarded("8 versions", lambda: versions.run(sizes)),
     }
 
 

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -44,11 +45,13 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "csp",
     "settings_app",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -56,6 +59,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "settings_app.audit.middleware.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "settings_app.idle_sessions.IdleSessionTimeoutMiddleware",  # after auth and messages
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a lockout into a response
 ]
@@ -128,26 +132,55 @@ if env.bool("BEHIND_TLS_PROXY", default=False):
     # Trust X-Forwarded-Proto only when a TLS-terminating proxy always sets it.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)  # absolute, from sign-in
+# Signed out after this long without a request (settings_app/idle_sessions.py); 0 turns it off.
+KEYVAULT_SESSION_IDLE_MINUTES = env.int("KEYVAULT_SESSION_IDLE_MINUTES", default=30)
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp). The admin loads scripts from its own static files only;
+# the few inline <style> blocks of our templates carry the per-request nonce
+# (`nonce="{{ request.csp_nonce }}"`). Nothing inline runs, nothing loads from elsewhere.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF],
+        "style-src": [csp.SELF, csp.NONCE],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.NONE],
+        "frame-ancestors": [csp.NONE],
+        "form-action": [csp.SELF],
+    },
+}
 
 # Login throttling (django-axes): lock a username+IP after repeated failures.
 AXES_FAILURE_LIMIT = env.int("KEYVAULT_LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("KEYVAULT_LOGIN_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# The lockout store (AccessAttempt.get_data/post_data) keeps what a failed form carried, masking
+# only these (and "password", always): every other field of the login and reveal forms.
+AXES_SENSITIVE_PARAMETERS = [
+    "username",
+    "ip_address",
+    "reason",
+    "once",
+    "csrfmiddlewaretoken",
+    "value",
+]
 
 # --- Encryption at rest (see settings_app/crypto and the README's operator runbook) ---------
 # Generate these with `python manage.py init_encryption`; `manage.py check` reports a missing
-# (keyvault.E001), malformed or weak (E002) or reused (E003) key, and the key set checks them
-# again when first used.
+# (keyvault.E001), malformed or weak (E002) or reused (E003) key, a current key that decodes to
+# text (E006) or equals SECRET_KEY (E007), and the key set checks them again when first used.
 KEYVAULT_PRIMARY_KEY = env.str("KEYVAULT_PRIMARY_KEY", default="")
 KEYVAULT_PRIMARY_KEY_FALLBACKS = env.list("KEYVAULT_PRIMARY_KEY_FALLBACKS", default=[])
 KEYVAULT_DETERMINISTIC_KEY = env.str("KEYVAULT_DETERMINISTIC_KEY", default="")
 KEYVAULT_DETERMINISTIC_KEY_FALLBACKS = env.list("KEYVAULT_DETERMINISTIC_KEY_FALLBACKS", default=[])
 KEYVAULT_KEY_DERIVATION_SALT = env.str("KEYVAULT_KEY_DERIVATION_SALT", default="")
 KEYVAULT_SUPPORT_UNENCRYPTED_DATA = env.bool("KEYVAULT_SUPPORT_UNENCRYPTED_DATA", default=False)
+# Past versions kept per setting besides the current one (settings_app/versions/retention.py).
+KEYVAULT_MAX_VERSIONS = env.int("KEYVAULT_MAX_VERSIONS", default=10)
 
 # --- Expiry and rotation reminders (settings_app/notifications; README "Schedule") ---------
 # Rotate every key at least this often, in days (0: no global policy). A key's own
@@ -177,8 +210,10 @@ vars().update(
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="keyvault@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# Error pages and mails to ADMINS never show locals of code that handles keys.
+# Error pages and mails to ADMINS never show locals of code that handles keys, and mask keys
+# wherever else they appear (exception messages, source lines).
 DEFAULT_EXCEPTION_REPORTER_FILTER = "settings_app.error_reports.SecretHidingReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "settings_app.error_reports.SecretRedactingExceptionReporter"
 ADMINS = [("Admin", email) for email in env.list("ADMIN_EMAILS", default=[])]
 
 LOGGING = {

@@ -16,6 +16,7 @@ from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.formats import date_format
@@ -25,10 +26,12 @@ from django.utils.timezone import localtime
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from . import providers, verification
+from . import decryption_failures, key_advice, providers, verification
 from .audit import admin as audit_admin
+from .crypto import DecryptionError, EncryptionError
 from .forms import MAIN_FIELDS, SettingForm
 from .importers.admin_views import import_env_urls
+from .key_check.service import check_keys
 from .masking import mask
 from .models import Setting, VerificationStatus
 from .notifications.admin import (
@@ -40,6 +43,8 @@ from .notifications.admin import (
 )
 from .redaction import redact
 from .reveal import reveal_setting_view
+from .unreadable import UnreadableValue
+from .versions.admin import VersionedSettingAdmin
 
 __all__ = ["SettingAdmin", "audit_admin"]  # audit_admin registers the audit trail page
 
@@ -73,7 +78,7 @@ class ProviderRow:
 
 
 @admin.register(Setting)
-class SettingAdmin(RotationAdminMixin, admin.ModelAdmin):
+class SettingAdmin(RotationAdminMixin, VersionedSettingAdmin):
     form = SettingForm
     list_display = (
         "key",
@@ -99,6 +104,8 @@ class SettingAdmin(RotationAdminMixin, admin.ModelAdmin):
     # --- list columns ----------------------------------------------------------------------
     @admin.display(description="Value")
     def masked_value(self, obj: Setting) -> str:
+        if isinstance(obj.value, UnreadableValue):
+            return self._unreadable(obj.value)
         return mask(obj.value or "", obj.provider)
 
     @admin.display(description="Verification", ordering="verification_status")
@@ -123,11 +130,26 @@ class SettingAdmin(RotationAdminMixin, admin.ModelAdmin):
     # --- change form -----------------------------------------------------------------------
     @admin.display(description="Current value")
     def current_value(self, obj: Setting) -> str:
+        if isinstance(obj.value, UnreadableValue):
+            advice = decryption_failures.REASONS[obj.value.reason].advice
+            return format_html("{} <p>{}</p>", self._unreadable(obj.value), advice)
         return mask(obj.value or "", obj.provider)
 
     @admin.display(description="Verification detail")
     def verification_detail_shown(self, obj: Setting) -> str:
-        return redact(obj.verification_detail, obj.value) or EMPTY
+        known = None if isinstance(obj.value, UnreadableValue) else obj.value
+        return redact(obj.verification_detail, known) or EMPTY
+
+    def _unreadable(self, value: UnreadableValue) -> SafeString:
+        """'Cannot be decrypted: <reason>', and a link to what to do about it."""
+        reason = decryption_failures.REASONS[value.reason]
+        url = f"{reverse('admin:settings_app_setting_decryption_help')}#{reason.anchor}"
+        return format_html(
+            '<strong class="unreadable">Cannot be decrypted: {}</strong> '
+            '<a href="{}" class="unreadable-help">What to do</a>',
+            reason.label,
+            url,
+        )
 
     def get_fieldsets(self, request: HttpRequest, obj: Setting | None = None) -> Any:
         if obj is None:
@@ -167,12 +189,29 @@ class SettingAdmin(RotationAdminMixin, admin.ModelAdmin):
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
+        if request.method == "GET":
+            self.report_key_check(request)
         context = {
             "title": TITLE,
             "provider_overview": self.provider_overview(request),
             "due_keys": due_banner(),
         }
-        return super().changelist_view(request, {**context, **(extra_context or {})})
+        response = super().changelist_view(request, {**context, **(extra_context or {})})
+        changelist = getattr(response, "context_data", None) or {}
+        if "cl" in changelist:
+            decryption_failures.record_once(changelist["cl"].result_list, during="admin list")
+        return response
+
+    def report_key_check(self, request: HttpRequest) -> None:
+        """Say above the list when the salt or keys are not those that wrote the data: every
+        row would otherwise only say "unknown key id"."""
+        try:
+            result = check_keys()
+        except EncryptionError as error:
+            self.message_user(request, key_advice.explain(error), messages.ERROR)
+            return
+        if result.is_problem:
+            self.message_user(request, result.message, messages.ERROR)
 
     def provider_overview(self, request: HttpRequest) -> list[ProviderRow]:
         """Every known provider, and a link to its keys or to add the missing one."""
@@ -208,8 +247,10 @@ class SettingAdmin(RotationAdminMixin, admin.ModelAdmin):
         reveal = self.admin_site.admin_view(
             functools.partial(reveal_setting_view, admin_site=self.admin_site)
         )
+        help_page = self.admin_site.admin_view(self.decryption_help_view)
         return [
             *import_env_urls(self.admin_site),
+            path("decryption-help/", help_page, name="settings_app_setting_decryption_help"),
             path("<path:object_id>/verify/", verify, name="settings_app_setting_verify"),
             path("<path:object_id>/reveal/", reveal, name="settings_app_setting_reveal"),
             *super().get_urls(),
@@ -223,6 +264,8 @@ class SettingAdmin(RotationAdminMixin, admin.ModelAdmin):
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
         setting = self.get_object(request, unquote(object_id))
+        if setting is not None:
+            decryption_failures.record_once([setting], during="admin change page")
         context = {
             "can_reveal": request.user.has_perm("settings_app.reveal_setting"),
             "can_view_audit": request.user.has_perm("settings_app.view_auditevent"),
@@ -253,8 +296,30 @@ class SettingAdmin(RotationAdminMixin, admin.ModelAdmin):
         for setting in queryset:
             self.report_verification(request, setting)
 
+    def decryption_help_view(self, request: HttpRequest) -> HttpResponse:
+        """What each reason a value cannot be decrypted means, and what to do about it."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Values that cannot be decrypted",
+            "subtitle": None,
+            "opts": self.opts,
+            "reasons": list(decryption_failures.REASONS.values()),
+        }
+        return TemplateResponse(request, "admin/settings_app/setting/decryption_help.html", context)
+
     def report_verification(self, request: HttpRequest, setting: Setting) -> None:
-        result = verification.verify_setting(setting)
+        try:
+            result = verification.verify_setting(setting)
+        except DecryptionError as error:
+            decryption_failures.record_once([setting], during="verify")
+            advice = decryption_failures.REASONS[error.reason].advice
+            described = decryption_failures.describe(setting, error)
+            self.message_user(
+                request, f"{described}, so nothing was sent. {advice}", messages.ERROR
+            )
+            return
         label = VerificationStatus(result.status).label
         detail = redact(result.detail, setting.value)
         level = MESSAGE_LEVELS.get(result.status, messages.WARNING)

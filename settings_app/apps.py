@@ -1,4 +1,5 @@
-"""App configuration: wires the system checks, the key-set cache reset and the audit receivers.
+"""App configuration: wires the system checks, the key-set cache reset, the idle-session clock
+and the receivers of the audit trail and the key-check record.
 
 The admin pages (the Setting admin and, through it, the audit trail's) are registered by
 Django's admin autodiscovery, which imports `settings_app/admin.py`.
@@ -16,6 +17,9 @@ class SettingsAppConfig(AppConfig):
 
     def ready(self) -> None:
         # Importing them connects the system checks and the signal receivers.
-        from . import checks, keyring  # noqa: F401
+        from . import checks, idle_sessions, keyring  # noqa: F401
         from .audit import receivers  # noqa: F401
+        from .key_check import receivers as key_check_receivers  # noqa: F401
         from .notifications import checks as notification_checks  # noqa: F401
+        from .versions import checks as version_checks  # noqa: F401
+        from .versions import tracking  # noqa: F401  (every value change becomes a version)

@@ -19,6 +19,8 @@ _IDS = {
     KeyProblem.MISSING: "keyvault.E001",
     KeyProblem.INVALID: "keyvault.E002",
     KeyProblem.REUSED: "keyvault.E003",
+    KeyProblem.TEXT: "keyvault.E006",
+    KeyProblem.SHARED: "keyvault.E007",
 }
 
 

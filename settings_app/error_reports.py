@@ -3,6 +3,12 @@
 Django's SafeExceptionReporterFilter hides only the variables a function marks with
 `sensitive_variables`. Decorating the decrypt hot path would cost every ORM read a wrapper
 call, so instead every frame of the code that handles keys has all its locals hidden.
+
+The filter cannot reach what the report prints besides variables: exception messages (a
+provider's answer, a `ValueError` quoting its input, a chained cause), source lines and request
+data. The reporter runs the finished report through `redaction.redact()`, so a key with a known
+prefix or an envelope is masked wherever it appears. (The log filter rewrites only log records;
+the mail's text comes from this reporter.)
 """
 
 from __future__ import annotations
@@ -11,9 +17,10 @@ from types import FrameType
 from typing import Any
 
 from django.http import HttpRequest
-from django.views.debug import SafeExceptionReporterFilter
+from django.utils.safestring import SafeString, mark_safe
+from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
-from .redaction import REDACTED
+from .redaction import REDACTED, redact
 
 # Frames from these modules may hold plaintext keys, key material or auth headers: ours,
 # the libraries we hand keys to, and the Django layers that carry decrypted values (query
@@ -54,3 +61,14 @@ class SecretHidingReporterFilter(SafeExceptionReporterFilter):
         for name in SENSITIVE_POST_PARAMETERS & set(cleansed):
             cleansed[name] = self.cleansed_substitute
         return cleansed
+
+
+class SecretRedactingExceptionReporter(ExceptionReporter):
+    """The debug page and the ADMINS mail, with keys and envelopes masked everywhere in them."""
+
+    # Still safe to mark safe: the mask adds no markup to the page Django escaped.
+    def get_traceback_html(self) -> SafeString:
+        return mark_safe(redact(super().get_traceback_html()))  # noqa: S308
+
+    def get_traceback_text(self) -> SafeString:
+        return mark_safe(redact(super().get_traceback_text()))  # noqa: S308

@@ -1,8 +1,11 @@
 """EncryptedTextField: a TextField whose column holds only keyvault envelopes.
 
 Values are encrypted on the way to the database (`get_prep_value`) and decrypted on the way
-back (a database converter), bound to `app_label.Model.field`. Lookups that cannot work on
-ciphertext raise FieldError when the query is built instead of silently matching nothing.
+back (a database converter), bound to `app_label.Model.field`. A value that cannot be decrypted
+loads as an `UnreadableValue`, so one bad row never stops a query. Envelopes given as input
+(forms, the ORM) are refused, never opened: only deserialization (`loaddata`) opens them.
+Lookups that cannot work on ciphertext raise FieldError when the query is built instead of
+silently matching nothing.
 """
 
 from __future__ import annotations
@@ -15,13 +18,28 @@ from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.constants import LOOKUP_SEP
 from django.db.models.lookups import IsNull, Lookup
+from django.db.models.signals import pre_save
 from django.utils.functional import cached_property
 
 from . import keyring
 from .crypto import DecryptionError, DeterministicCipher, FieldCipher, blind_index
-from .crypto.envelope import looks_like_envelope
+from .crypto.envelope import MARKER
+from .unreadable import UnreadableValue, readable
+
+__all__ = [
+    "BlindIndexField",
+    "EncryptedManager",
+    "EncryptedQuerySet",
+    "EncryptedTextField",
+    "UnreadableValue",
+    "readable",
+]
 
 Converter = Callable[[Any, Any, BaseDatabaseWrapper], Any]
+RESERVED_MESSAGE = (
+    f"Values that start with '{MARKER}' are reserved for keyvault ciphertexts, so this one "
+    "cannot be stored. Paste the plain key instead of a ciphertext from a dump or a backup."
+)
 
 
 class EncryptedTextField(models.TextField):
@@ -51,41 +69,66 @@ class EncryptedTextField(models.TextField):
     def cipher(self) -> FieldCipher:
         return keyring.get_cipher(self.context, deterministic=self.deterministic)
 
+    def contribute_to_class(
+        self, cls: type[models.Model], name: str, private_only: bool = False
+    ) -> None:
+        super().contribute_to_class(cls, name, private_only)
+        if not cls._meta.abstract:
+            # A weak reference to the bound method: it lives as long as the model class does.
+            uid = f"keyvault-encrypted-field:{cls._meta.label}.{name}"
+            pre_save.connect(self._check_before_saving, sender=cls, dispatch_uid=uid)
+
     # --- database -> Python ----------------------------------------------------------------
     def get_db_converters(self, connection: BaseDatabaseWrapper) -> list[Converter]:
         decrypt = self.cipher().decrypt  # looked up once per query, not once per row
 
         def decrypt_from_db(value: Any, expression: Any, connection: BaseDatabaseWrapper) -> Any:
-            return None if value is None else decrypt(value)
+            if value is None:
+                return None
+            try:
+                return decrypt(value)
+            except DecryptionError as error:  # this row's problem, not the query's
+                return UnreadableValue(error)
 
         return [decrypt_from_db, *super().get_db_converters(connection)]
 
     # --- Python -> database ----------------------------------------------------------------
     def get_prep_value(self, value: Any) -> Any:
-        value = self.to_python(models.Field.get_prep_value(self, value))
-        return None if value is None else self.cipher().encrypt(value)
-
-    def to_python(self, value: Any) -> Any:
-        """Plain text stays as it is; an envelope of this field (loaddata) is opened."""
+        value = self.to_python(readable(models.Field.get_prep_value(self, value)))
         if value is None:
             return None
-        if not isinstance(value, str):
-            value = str(value)
-        if not looks_like_envelope(value):
+        refuse_reserved(value)
+        return self.cipher().encrypt(value)
+
+    def to_python(self, value: Any) -> Any:
+        """Text as it is: an envelope given as input is never opened (see validate())."""
+        if value is None or isinstance(value, str | UnreadableValue):
             return value
-        try:
-            return self.cipher().decrypt(value)
-        except DecryptionError:
-            raise ValidationError(
-                "This value looks like a keyvault ciphertext that does not belong to this field "
-                "(values starting with '$kv' are reserved). Paste the plain key instead.",
-                code="ciphertext",
-            ) from None
+        return str(value)
+
+    def validate(self, value: Any, model_instance: models.Model | None) -> None:
+        super().validate(value, model_instance)
+        if isinstance(value, str):
+            refuse_reserved(value)
 
     def value_to_string(self, obj: models.Model) -> Any:
         """Serializers (dumpdata) write ciphertext, never plaintext."""
-        value = self.value_from_object(obj)
+        value = readable(self.value_from_object(obj))
         return None if value is None else self.cipher().encrypt(str(value))
+
+    def _check_before_saving(
+        self, sender: Any, instance: models.Model, raw: bool, update_fields: Any, **_: Any
+    ) -> None:
+        """Before a save starts its transaction: loaddata (raw=True) has the envelopes dumpdata
+        wrote opened, so they are stored as the values they hold; any other save refuses an
+        envelope or an unreadable value here, with the same errors as get_prep_value()."""
+        if update_fields is not None and self.name not in update_fields:
+            return
+        value = getattr(instance, self.attname)
+        if raw and isinstance(value, str) and value.startswith(MARKER):
+            setattr(instance, self.attname, self.cipher().decrypt(value))
+        elif not raw and isinstance(value, str | UnreadableValue):
+            refuse_reserved(readable(value))
 
     # --- lookups ---------------------------------------------------------------------------
     def get_lookup(self, lookup_name: str) -> Any:
@@ -107,6 +150,12 @@ class EncryptedTextField(models.TextField):
             f"Supported lookups: {supported}."
             + ("" if self.deterministic else " Use deterministic=True for equality lookups.")
         )
+
+
+def refuse_reserved(value: str) -> None:
+    """Values starting with the envelope marker are ciphertexts: refused as input, never opened."""
+    if value.startswith(MARKER):
+        raise ValidationError(RESERVED_MESSAGE, code="reserved")
 
 
 class _DeterministicLookup(Lookup):
@@ -132,7 +181,8 @@ class _DeterministicLookup(Lookup):
         assert isinstance(cipher, DeterministicCipher)
         envelopes: list[str] = []
         for plaintext in self.plaintexts():
-            if plaintext is not None:
+            # A reserved value is never stored, so it matches nothing (and is never opened).
+            if plaintext is not None and not str(plaintext).startswith(MARKER):
                 envelopes += cipher.lookup_values(field.to_python(plaintext))
         if not envelopes:
             raise EmptyResultSet
@@ -195,7 +245,7 @@ class BlindIndexField(models.CharField):
         return keyring.get_blind_index(f"{self.model._meta.label}.{self.source}")
 
     def pre_save(self, model_instance: models.Model, add: bool) -> Any:
-        plaintext = getattr(model_instance, self.source)
+        plaintext = readable(getattr(model_instance, self.source))
         digest = None if plaintext is None else self.index().digest(plaintext)
         setattr(model_instance, self.attname, digest)
         return digest

@@ -8,14 +8,21 @@ from django import forms
 
 from . import providers
 from .models import Setting
+from .unreadable import UnreadableValue
+from .versions.forms import StaleWriteCheck
 
 # The fields an admin fills in, in order; the Setting admin lays its pages out from them too.
 MAIN_FIELDS = ("key", "provider", "value", "description", "expires_at", "rotate_every_days")
 KEEP_VALUE_HELP = "Leave blank to keep the current key; paste a new key to replace it."
 NEW_VALUE_HELP = "Paste the key. It is stored encrypted and shown masked after saving."
+UNREADABLE_HELP = "The stored key cannot be decrypted: paste the key again to replace it."
+UNREADABLE_ERROR = (
+    "The stored key cannot be decrypted, so it cannot be kept: paste the key again to replace "
+    "it, or delete this provider key."
+)
 
 
-class SettingForm(forms.ModelForm):
+class SettingForm(StaleWriteCheck, forms.ModelForm):
     """Add/change form: `value` is required on add, and blank on change keeps the stored key."""
 
     value = forms.CharField(
@@ -41,19 +48,43 @@ class SettingForm(forms.ModelForm):
         value_field = self.fields.get("value")
         if value_field is not None:
             value_field.required = self.is_adding
-            value_field.help_text = NEW_VALUE_HELP if self.is_adding else KEEP_VALUE_HELP
+            value_field.help_text = self._value_help()
 
     @property
     def is_adding(self) -> bool:
         return self.instance._state.adding
 
+    @property
+    def stored_is_unreadable(self) -> bool:
+        return not self.is_adding and isinstance(self.instance.value, UnreadableValue)
+
+    def _value_help(self) -> str:
+        if self.is_adding:
+            return NEW_VALUE_HELP
+        return UNREADABLE_HELP if self.stored_is_unreadable else KEEP_VALUE_HELP
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        if not self.is_adding and not cleaned.get("value"):
-            cleaned.pop("value", None)  # construct_instance leaves the stored value alone
+        if not self.is_adding and not cleaned.get("value") and "value" not in self.errors:
+            self._keep_stored_value(cleaned)
         if self.is_adding and "provider" not in self.changed_data and cleaned.get("key"):
             # Left as it was: a conventional key name (openai_api_key) decides.
             cleaned["provider"] = providers.provider_for_key(
                 cleaned["key"], default=cleaned.get("provider") or providers.OTHER
             )
         return cleaned
+
+    def _keep_stored_value(self, cleaned: dict[str, Any]) -> None:
+        """A blank value keeps the stored key: only if it can be read, and only for the
+        provider it was entered for (it must never be sent to another provider's host)."""
+        cleaned.pop("value", None)  # construct_instance leaves the stored value alone
+        if self.stored_is_unreadable:
+            self.add_error("value", forms.ValidationError(UNREADABLE_ERROR, code="unreadable"))
+        elif "provider" in self.changed_data and "provider" in cleaned:
+            names = dict(providers.CHOICES)
+            before, after = names.get(self.initial.get("provider", "")), names[cleaned["provider"]]
+            message = (
+                f"You changed the provider from {before} to {after}: paste the {after} key "
+                "again. A stored key stays with the provider it was entered for."
+            )
+            self.add_error("value", forms.ValidationError(message, code="provider_changed"))

@@ -13,6 +13,7 @@ from .crypto import (
     DecryptionReason,
     EncryptionError,
     KeyConfigurationError,
+    KeyProblem,
     KeyRole,
 )
 
@@ -35,6 +36,22 @@ KEY_ADVICE = (
     "Run `python manage.py init_encryption` to generate a key set, store it in the environment "
     "(or *_FILE secrets), and keep a backup: without the keys no value can be read."
 )
+
+_ROTATE_AWAY = (
+    "run `python manage.py init_encryption --rotate` (add --include-deterministic for the "
+    "deterministic key): it keeps this key as a fallback until `python manage.py reencrypt` has "
+    "moved its values. On a new deployment, use the key set `python manage.py init_encryption` "
+    "prints."
+)
+KEY_PROBLEM_ADVICE: Mapping[KeyProblem, str] = {
+    KeyProblem.TEXT: (
+        "Key material must be random bytes, never an encoded passphrase: " + _ROTATE_AWAY
+    ),
+    KeyProblem.SHARED: (
+        "SECRET_KEY signs sessions and is often kept less carefully than the key set; give the "
+        "key set its own material: " + _ROTATE_AWAY
+    ),
+}
 
 _RESTORE = "Restore the value from a backup, or enter it again."
 DECRYPTION_ADVICE: Mapping[DecryptionReason, str] = {
@@ -64,7 +81,7 @@ def advice_for(error: EncryptionError) -> str:
     if isinstance(error, DecryptionError):
         return DECRYPTION_ADVICE[error.reason]
     if isinstance(error, KeyConfigurationError):
-        return KEY_ADVICE
+        return KEY_PROBLEM_ADVICE.get(error.code, KEY_ADVICE)
     return ""
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from .crypto import generate_key
 from .key_advice import DETERMINISTIC, DETERMINISTIC_FALLBACKS, PRIMARY, PRIMARY_FALLBACKS, SALT
 
 _ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?(KEYVAULT_[A-Z0-9_]+)\s*=", re.MULTILINE)
+_SHARED_BITS = 0o077  # any permission for group or others
 KEY_VARIABLES = (PRIMARY, PRIMARY_FALLBACKS, DETERMINISTIC, DETERMINISTIC_FALLBACKS, SALT)
 
 
@@ -62,8 +64,12 @@ def variables_in(path: Path) -> set[str]:
     return set(_ASSIGNMENT.findall(path.read_text())) if path.exists() else set()
 
 
-def write_env_file(path: Path, values: Mapping[str, str]) -> None:
-    """Append `values` to the env file at `path`, created with mode 0600 if it is missing."""
+def write_env_file(path: Path, values: Mapping[str, str]) -> int:
+    """Append `values` to the env file at `path`, created with mode 0600 if it is missing.
+
+    Returns the file's mode. Refuses (KeyFileError, nothing written) a file that already
+    assigns one of the variables, or that group or others can access.
+    """
     clashes = sorted(variables_in(path) & set(values))
     if clashes:
         raise KeyFileError(
@@ -71,9 +77,18 @@ def write_env_file(path: Path, values: Mapping[str, str]) -> None:
             "makes its values unreadable). Write to a new file, or move the old keys to a "
             "backup first."
         )
-    existed = path.exists()
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     with os.fdopen(descriptor, "a") as handle:
-        if existed and path.stat().st_size and not path.read_text().endswith("\n"):
+        # The mode of the file actually opened, not of whatever the path named a moment ago.
+        status = os.fstat(descriptor)
+        mode = stat.S_IMODE(status.st_mode)
+        if mode & _SHARED_BITS:
+            raise KeyFileError(
+                f"{path} has mode {mode:04o}: group or others can read or change it, and keys "
+                f"must be readable by their owner alone. Nothing was written. Run `chmod 600 "
+                f"{path}` (and consider who may have read it already), then run this again."
+            )
+        if status.st_size and not path.read_text().endswith("\n"):
             handle.write("\n")
         handle.write(format_env(values))
+    return mode

@@ -24,6 +24,7 @@ from .crypto import (
 )
 from .crypto.blind_index import BlindIndex
 
+_DJANGO_SECRET_SETTINGS = frozenset({"SECRET_KEY", "SECRET_KEY_FALLBACKS"})
 _ciphers: dict[tuple[str, bool], FieldCipher] = {}
 _blind_indexes: dict[str, BlindIndex] = {}
 
@@ -38,9 +39,18 @@ def build_keyset() -> KeySet:
             deterministic_fallbacks=settings.KEYVAULT_DETERMINISTIC_KEY_FALLBACKS,
             salt=settings.KEYVAULT_KEY_DERIVATION_SALT,
             names=key_advice.VARIABLES,
+            outside_secrets=_django_secrets(),
         )
     except KeyConfigurationError as error:
         raise key_advice.with_advice(error) from None
+
+
+def _django_secrets() -> dict[str, str]:
+    """SECRET_KEY and its fallbacks: signing keys that no encryption key may double as."""
+    secrets = {"SECRET_KEY": str(settings.SECRET_KEY)}
+    for number, old in enumerate(getattr(settings, "SECRET_KEY_FALLBACKS", [])):
+        secrets[f"SECRET_KEY_FALLBACKS[{number}]"] = str(old)
+    return secrets
 
 
 get_keyset = functools.cache(build_keyset)
@@ -82,5 +92,5 @@ def reset() -> None:
 
 @receiver(setting_changed)
 def _reset_on_setting_change(*, setting: str, **kwargs: Any) -> None:
-    if setting.startswith("KEYVAULT_"):
+    if setting.startswith("KEYVAULT_") or setting in _DJANGO_SECRET_SETTINGS:
         reset()

@@ -1,40 +1,49 @@
 """The app's models: Setting, a named provider key encrypted at rest with its verification
 state, with its key validator, its manager and the VerificationStatus choices.
 
-The audit trail's models (AuditEvent, AuditAction, AuditSource, AppendOnlyError) live in
-`settings_app/audit/models.py`, and Notice (expiry and rotation reminders sent) in
-`settings_app/notifications/models.py`; both are re-exported here, so `settings_app.models`
-names every model of the app. Developers read plaintext through the ORM
+The audit trail's models (AuditEvent, AuditChainHead, AuditAction, AuditSource, AppendOnlyError)
+live in `settings_app/audit/models.py`, RevealToken in `settings_app/reveal_tokens.py`, KeyCheck
+(the key-check record) in `settings_app/key_check/models.py`, SettingVersion in
+`settings_app/versions/models.py` and Notice (expiry and rotation reminders sent) in
+`settings_app/notifications/models.py`; all are re-exported here, so `settings_app.models` names
+every model of the app. Developers read plaintext through the ORM
 (`Setting.objects.get_value("openai_api_key")`); the database column only ever holds ciphertext.
 """
 
 from __future__ import annotations
 
 import string
+from collections.abc import Collection, Iterable
 from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
-from django.db import models
+from django.db import models, router, transaction
 from django.utils import timezone
 
-from . import providers
-from .audit.models import AppendOnlyError, AuditAction, AuditEvent, AuditSource
-from .fields import BlindIndexField, EncryptedManager, EncryptedTextField
+from . import audit, decryption_failures, providers
+from .audit.models import AppendOnlyError, AuditAction, AuditChainHead, AuditEvent, AuditSource
+from .fields import BlindIndexField, EncryptedQuerySet, EncryptedTextField
+from .key_check.models import KeyCheck
 from .model_parts import KEY_MAX_LENGTH, user_reference
 from .notifications.models import Notice, NoticeChannel, NoticeKind
+from .reveal_tokens import RevealToken
 
 __all__ = [
     "KEY_MAX_LENGTH",
     "AppendOnlyError",
     "AuditAction",
+    "AuditChainHead",
     "AuditEvent",
     "AuditSource",
+    "KeyCheck",
     "Notice",
     "NoticeChannel",
     "NoticeKind",
+    "RevealToken",
     "Setting",
     "SettingManager",
+    "SettingQuerySet",
     "VerificationStatus",
     "validate_setting_key",
 ]
@@ -69,11 +78,77 @@ class VerificationStatus(models.TextChoices):
     UNREACHABLE = "unreachable", "Unreachable"
 
 
-class SettingManager(EncryptedManager):
+class SettingQuerySet(EncryptedQuerySet):
+    """Bulk writes of settings commit together with one audit event per row, or not at all."""
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        # The post_delete receiver records each row; Django's own transaction has no savepoint,
+        # so a failure would poison an enclosing transaction instead of undoing just this.
+        with transaction.atomic(using=self._write_db()):
+            return super().delete()
+
+    def bulk_create(
+        self,
+        objs: Iterable[Any],
+        batch_size: int | None = None,
+        ignore_conflicts: bool = False,
+        update_conflicts: bool = False,
+        update_fields: Collection[str] | None = None,
+        unique_fields: Collection[str] | None = None,
+    ) -> list[Any]:
+        """Insert the settings and one "created" event per row, in one transaction."""
+        if ignore_conflicts or update_conflicts:
+            raise ValueError(
+                "Setting.objects.bulk_create() records one audit event per row, so it cannot "
+                "skip or update conflicting rows; check for existing keys first, or save each "
+                "setting with .save()."
+            )
+        with transaction.atomic(using=self._write_db()):
+            created: list[Any] = super().bulk_create(objs, batch_size=batch_size)
+            audit.record_each_as_current_actor(
+                AuditAction.CREATED, [(s.key, s.audit_details()) for s in created]
+            )
+        return created
+
+    def _write_db(self) -> str:
+        """Where Django's own write through this queryset goes."""
+        return self._db or router.db_for_write(self.model, **self._hints)  # type: ignore[attr-defined]
+
+
+class SettingManager(models.Manager.from_queryset(SettingQuerySet)):  # type: ignore[misc]
     def get_value(self, key: str, default: str | None = None) -> str | None:
-        """The plaintext of setting `key`, or `default` when there is no such setting."""
+        """The plaintext of setting `key`, or `default` when there is no such setting.
+
+        A stored value that cannot be decrypted raises DecryptionError (audited once).
+        """
         found = self.filter(key=key).first()
-        return default if found is None else found.value
+        if found is None:
+            return default
+        return decryption_failures.readable_value(found, during="get_value")
+
+    def set_value(
+        self,
+        key: str,
+        value: str,
+        *,
+        expected_version: int | None = None,
+        actor: Any = None,
+        provider: str | None = None,
+    ) -> Setting:
+        """Create or replace the value of `key` as a new version; see versions.services."""
+        from .versions import services
+
+        return services.set_value(
+            key, value, expected_version=expected_version, actor=actor, provider=provider
+        )
+
+    def rollback(
+        self, key: str, version: int, *, actor: Any = None, expected_version: int | None = None
+    ) -> Setting:
+        """Make an earlier version's value current again, as a new version."""
+        from .versions import services
+
+        return services.rollback(key, version, actor=actor, expected_version=expected_version)
 
 
 class Setting(models.Model):
@@ -118,6 +193,8 @@ class Setting(models.Model):
         "verification_detail",
         "last_verified_at",
     )
+    # 1 for a new setting, +1 on each change of the value (settings_app.versions.tracking).
+    version = models.PositiveIntegerField(default=1, editable=False)
 
     objects = SettingManager()
 
@@ -125,7 +202,10 @@ class Setting(models.Model):
         ordering = ("key",)
         verbose_name = "provider key"
         verbose_name_plural = "provider keys"
-        permissions = (("reveal_setting", "Can reveal the plaintext value of a setting"),)
+        permissions = (
+            ("reveal_setting", "Can reveal the plaintext value of a setting"),
+            ("rollback_setting", "Can restore an earlier version of a setting"),
+        )
 
     def __str__(self) -> str:
         return self.key
@@ -135,22 +215,26 @@ class Setting(models.Model):
         return f"<Setting {self.key!r} provider={self.provider!r}>"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        update_fields = kwargs.get("update_fields")
-        if (update_fields is None or "value" in update_fields) and self._value_changed():
-            self.value_changed_at = timezone.now()
-            if update_fields is not None:
-                kwargs["update_fields"] = {*update_fields, "value_changed_at"}
-        super().save(*args, **kwargs)
+        """Save in one transaction with what the save signals write (version, audit event).
 
-    def _value_changed(self) -> bool:
-        """Whether the value differs from the one last stored, by its blind-index fingerprint
-        (any configured deterministic key matches, so a key rotation is not a change)."""
-        if self._state.adding:
-            return True
-        if "value" in self.get_deferred_fields() or self.value is None:
-            return False
-        index = self._meta.get_field("value_fingerprint").index()  # type: ignore[union-attr]
-        return self.value_fingerprint not in index.candidates(self.value)
+        The change and its audit event commit together, or neither does and the caller gets
+        the error."""
+        from .versions.tracking import fields_saved_with
+
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = fields_saved_with(kwargs["update_fields"])
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using):
+            super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using):  # with its post_delete event, as save()
+            return super().delete(*args, **kwargs)
+
+    def audit_details(self) -> dict[str, Any]:
+        """What every audit event about a change of this setting says besides its key."""
+        return {"provider": self.provider}
 
     def clean(self) -> None:
         if isinstance(self.value, str):
@@ -169,3 +253,7 @@ class Setting(models.Model):
         self.verification_detail = detail[:255]
         self.last_verified_at = timezone.now()
         self.save(update_fields=self.VERIFICATION_FIELDS)
+
+
+# Versions live in their own sub-package; exported here too, like every model of the app.
+from .versions.models import SettingVersion as SettingVersion  # noqa: E402

@@ -163,17 +163,16 @@ def provider_for_key(setting_key: str, default: str = OTHER) -> str:
 
 
 def clean_whitespace(value: str) -> str:
-    """`value` without any whitespace: how every stored value, and every search for one, is kept.
-
-    Keys never contain whitespace, so spaces and newlines are copy-paste debris.
-    """
-    return "".join(value.split())
+    """The one whitespace rule, for saving and for searching: trim the ends (copy-paste debris),
+    keep everything inside exactly as typed."""
+    return value.strip()
 
 
 def clean_value(provider_slug: str, value: str) -> str:
-    """Normalise a pasted key and refuse what cannot be right, saying why.
+    """Trim a pasted key and refuse what cannot be right, saying why; never rewrite it.
 
-    Whitespace is stripped (`clean_whitespace`). Messages never quote the value.
+    A registered provider's keys never contain whitespace, so inner whitespace is refused for
+    them; an "other" value keeps its inner spaces and line breaks. Messages never quote the value.
     """
     cleaned = clean_whitespace(value)
     if len(cleaned) < MIN_VALUE_LENGTH:
@@ -190,6 +189,12 @@ def clean_value(provider_slug: str, value: str) -> str:
     provider = get_provider(provider_slug)
     if provider is None:
         return cleaned
+    if any(char.isspace() for char in cleaned):
+        raise ValidationError(
+            f"{provider.name} keys never contain spaces or line breaks, and this one does; "
+            "paste the key again in one piece.",
+            code="inner_whitespace",
+        )
     for prefix, reason in provider.refused_prefixes:
         if cleaned.startswith(prefix):
             raise ValidationError(f"Refused: {reason}.", code="admin_key")
@@ -206,3 +211,47 @@ def prefix_hint(provider_slug: str, value: str) -> str | None:
         f"{provider.name} keys usually start with {expected}; this one does not. Check that "
         "the right key was pasted, or that the provider is right."
     )
+
+
+@dataclass(frozen=True)
+class PrefixContradiction:
+    """A key starts with `prefix`, which only `owners` use: not its provider's kind of key."""
+
+    prefix: str
+    owners: tuple[Provider, ...]
+
+    @property
+    def owner_names(self) -> str:
+        return " or ".join(owner.name for owner in self.owners)
+
+
+def contradicting_prefix(provider_slug: str, value: str) -> PrefixContradiction | None:
+    """The prefix that makes `value` another provider's key, if any.
+
+    A value contradicts its provider when the most specific registry prefix it starts with
+    (key or refused prefixes, longest first) belongs to other providers only: `sk-ant-api...`
+    is Anthropic's even though it also starts with OpenAI's `sk-`, while a bare `sk-...`,
+    shared by OpenAI and DeepSeek, contradicts neither of them. "Other" contradicts nothing.
+    """
+    if get_provider(provider_slug) is None:
+        return None
+    matching = [prefix for prefix in _PREFIX_OWNERS if value.startswith(prefix)]
+    if not matching:
+        return None
+    prefix = max(matching, key=len)
+    owners = _PREFIX_OWNERS[prefix]
+    if any(owner.slug == provider_slug for owner in owners):
+        return None
+    return PrefixContradiction(prefix, owners)
+
+
+def _prefix_owners() -> dict[str, tuple[Provider, ...]]:
+    owners: dict[str, list[Provider]] = {}
+    for provider in PROVIDERS.values():
+        refused = tuple(prefix for prefix, _ in provider.refused_prefixes)
+        for prefix in dict.fromkeys(provider.key_prefixes + refused):
+            owners.setdefault(prefix, []).append(provider)
+    return {prefix: tuple(found) for prefix, found in owners.items()}
+
+
+_PREFIX_OWNERS = _prefix_owners()

@@ -1,12 +1,13 @@
 """The reveal view: a key admin sees one setting's plaintext, once, after re-entering a password.
 
 Mounted by the Setting admin at `<object_id>/reveal/` inside `admin_site.admin_view` (which
-adds the staff login). Every attempt, shown or refused, is written to the audit trail.
+adds the staff login). Every attempt, shown or refused, is written to the audit trail. Each form
+carries a one-time token (`reveal_tokens.py`) spent in the database in the transaction that
+records the outcome: of concurrent POSTs of one form, exactly one gets an answer.
 """
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from django import forms
@@ -14,6 +15,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import quote, unquote
 from django.contrib.auth import authenticate
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
@@ -21,9 +23,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
-from . import audit
+from . import audit, reveal_tokens
 from .crypto import DecryptionError
 from .models import AuditAction, AuditSource, Setting
+from .unreadable import readable
 
 PERMISSION = "settings_app.reveal_setting"
 FORM_TEMPLATE = "admin/settings_app/reveal.html"
@@ -76,28 +79,27 @@ def reveal_setting_view(
     setting = _get_setting(object_id)
     if request.method != "POST":
         return _render_form(request, site, setting, RevealForm(request.user))
-    if not _spend_once_token(request, setting):
-        # A reload or replay of an earlier POST: the value is shown once per confirmation.
-        _refuse(request, setting.key, "replayed")
-        error = "This confirmation was already used. Confirm your password again to reveal."
-        return _render_form(request, site, setting, RevealForm(request.user), error=error)
+    once = request.POST.get("once", "")
+    if not reveal_tokens.is_open(once, request.user, setting):
+        return _replayed(request, site, setting)  # a reload, a replay or an old form
     form = RevealForm(request.user, request.POST, request=request)
-    if form.is_valid():
-        return _reveal(request, site, setting, form.cleaned_data["reason"])
-    if form.has_error("password", code="wrong_password"):
-        _refuse(request, setting.key, "wrong_password", reason=form.cleaned_data.get("reason", ""))
+    valid = form.is_valid()  # the (deliberately slow) password check, before any lock
+    with transaction.atomic():  # the token is spent with the event that says on what
+        if not reveal_tokens.spend(once, request.user, setting):
+            return _replayed(request, site, setting)  # a concurrent POST of the form won
+        if valid:
+            return _reveal(request, site, setting, form.cleaned_data["reason"])
+        if form.has_error("password", code="wrong_password"):
+            reason = form.cleaned_data.get("reason", "")
+            _refuse(request, setting.key, "wrong_password", reason=reason)
     return _render_form(request, site, setting, form)
 
 
-def _session_key(setting: Setting) -> str:
-    return f"keyvault-reveal-once-{setting.pk}"
-
-
-def _spend_once_token(request: HttpRequest, setting: Setting) -> bool:
-    """True once for the token of the form last shown; every POST uses it up."""
-    expected = request.session.pop(_session_key(setting), None)
-    given = request.POST.get("once", "")
-    return bool(expected) and secrets.compare_digest(str(expected), given)
+def _replayed(request: HttpRequest, site: admin.AdminSite, setting: Setting) -> HttpResponse:
+    """The value is shown once per confirmation: a used token gets the form again."""
+    _refuse(request, setting.key, "replayed")
+    error = "This confirmation was already used or has expired. Confirm your password again."
+    return _render_form(request, site, setting, RevealForm(request.user), error=error)
 
 
 def _get_setting(object_id: str) -> Setting:
@@ -125,7 +127,7 @@ def _reveal(
     request: HttpRequest, site: admin.AdminSite, setting: Setting, reason: str
 ) -> HttpResponse:
     try:
-        value = Setting.objects.values_list("value", flat=True).get(pk=setting.pk)
+        value = readable(Setting.objects.values_list("value", flat=True).get(pk=setting.pk))
     except DecryptionError:
         audit.record(
             AuditAction.DECRYPTION_FAILED,
@@ -151,7 +153,7 @@ def _reveal(
 def _render_form(
     request: HttpRequest, site: admin.AdminSite, setting: Setting, form: RevealForm, error: str = ""
 ) -> HttpResponse:
-    once = request.session[_session_key(setting)] = secrets.token_urlsafe(16)
+    once = reveal_tokens.issue(request.user, setting)
     context = {**_context(request, site, setting), "form": form, "error": error, "once": once}
     return render(request, FORM_TEMPLATE, context)
 

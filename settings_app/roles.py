@@ -6,9 +6,13 @@ their job; only key admins can reveal a stored key or read the audit trail.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.contrib.auth.management import create_permissions
+
+Roles = Mapping[str, tuple[str, ...]]
 
 VIEWERS = "keyvault viewers"
 EDITORS = "keyvault editors"
@@ -28,13 +32,14 @@ ROLES: dict[str, tuple[str, ...]] = {
         "settings_app.change_setting",
         "settings_app.delete_setting",
         "settings_app.reveal_setting",
+        "settings_app.rollback_setting",
         "settings_app.view_auditevent",
     ),
 }
 
 
-def sync_roles(apps: Any, schema_editor: Any = None) -> None:
-    """Create the groups and set their permissions to exactly ROLES (a RunPython function).
+def sync_roles(apps: Any, schema_editor: Any = None, roles: Roles | None = None) -> None:
+    """Create the groups and set their permissions to exactly `roles` (default ROLES).
 
     `apps` is a migration's historical registry (or django.apps.apps). Permissions are created
     first, because post_migrate, which normally creates them, runs only after all migrations.
@@ -42,9 +47,18 @@ def sync_roles(apps: Any, schema_editor: Any = None) -> None:
     _create_app_permissions(apps, "settings_app")
     group_model = apps.get_model("auth", "Group")
     permission_model = apps.get_model("auth", "Permission")
-    for name, perms in ROLES.items():
+    for name, perms in (ROLES if roles is None else roles).items():
         group, _ = group_model.objects.get_or_create(name=name)
         group.permissions.set([_permission(permission_model, perm) for perm in perms])
+
+
+def roles_as_of(roles: Roles) -> Callable[[Any, Any], None]:
+    """A RunPython function syncing the groups to `roles`, frozen as one migration knew them.
+
+    Each migration that changes the roles passes its own copy: a permission added to ROLES
+    later does not exist yet when an earlier migration runs on a fresh database.
+    """
+    return functools.partial(sync_roles, roles=roles)
 
 
 def _create_app_permissions(apps: Any, app_label: str) -> None:

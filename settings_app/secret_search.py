@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from .models import Setting
 from .providers import clean_whitespace
+from .versions.search import VersionMatch, find_versions_holding
 
 
 @dataclass(frozen=True)
@@ -19,10 +20,15 @@ class SecretSearch:
 
     keys: list[str]
     unindexed: int  # settings without a fingerprint yet
+    past: list[VersionMatch]  # replaced versions that held it (a leak may predate a rotation)
+
+    @property
+    def found(self) -> bool:
+        return bool(self.keys or self.past)
 
 
 def find_settings_holding(value: str) -> SecretSearch:
-    """Settings whose value equals `value` once cleaned as stored values are.
+    """Settings, and kept past versions, whose value equals `value` cleaned as stored values are.
 
     ValueError when nothing but whitespace is given: an empty search would match nothing.
     """
@@ -34,4 +40,5 @@ def find_settings_holding(value: str) -> SecretSearch:
     return SecretSearch(
         keys=list(keys.values_list("key", flat=True)),
         unindexed=Setting.objects.filter(value_fingerprint__isnull=True).count(),
+        past=find_versions_holding(candidate),
     )

@@ -14,15 +14,18 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import httpx
 from django.conf import settings
+from django.db import transaction
 
-from . import audit
+from . import audit, decryption_failures
+from .crypto import DecryptionError
 from .models import AuditAction, Setting, VerificationStatus
-from .providers import Provider, get_provider
+from .providers import Provider, contradicting_prefix, get_provider
+from .unreadable import readable
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +64,19 @@ def auth_headers(provider: Provider, api_key: str) -> dict[str, str]:
 def check_key(
     provider: Provider, api_key: str, *, client: httpx.Client | None = None
 ) -> VerificationResult:
-    """Ask `provider` whether `api_key` works, with its cheapest authenticated request."""
+    """Ask `provider` whether `api_key` works, with its cheapest authenticated request.
+
+    A key whose prefix says it belongs to another provider is never sent (it would hand that
+    provider's key to this provider's host).
+    """
+    contradiction = contradicting_prefix(provider.slug, api_key)
+    if contradiction is not None:
+        return VerificationResult(
+            Status.INVALID,
+            f"The key starts with '{contradiction.prefix}' like {contradiction.owner_names} "
+            f"keys, not like {provider.name} keys, so it was not sent. Check the provider, or "
+            "paste the right key.",
+        )
     if not _sendable(api_key):
         return VerificationResult(
             Status.INVALID,
@@ -83,7 +98,9 @@ def verify_setting(setting: Setting, *, client: httpx.Client | None = None) -> V
     A setting whose provider is not in the registry ("other") is recorded as unverified. An
     "unreachable" outcome replaces the previous status (the time says when it was tried) and
     its detail names the previous result, so an outage is visible without losing history.
+    A value that cannot be decrypted raises its DecryptionError: nothing is sent or recorded.
     """
+    api_key = readable(setting.value)
     provider = get_provider(setting.provider)
     if provider is None:
         result = VerificationResult(
@@ -92,14 +109,39 @@ def verify_setting(setting: Setting, *, client: httpx.Client | None = None) -> V
             "verified.",
         )
     else:
-        result = check_key(provider, setting.value, client=client)
+        result = check_key(provider, api_key, client=client)
     result = _with_previous(result, setting.verification_status)
-    setting.record_verification(result.status, result.detail)
-    audit.record_as_current_actor(
-        AuditAction.VERIFIED, setting_key=setting.key, status=result.status
-    )
+    with transaction.atomic():  # the stored outcome and its event commit together, or neither
+        setting.record_verification(result.status, result.detail)
+        audit.record_as_current_actor(
+            AuditAction.VERIFIED, setting_key=setting.key, status=result.status
+        )
     logger.info("Verified setting %r (%s): %s", setting.key, setting.provider, result.status)
     return result
+
+
+@dataclass(frozen=True)
+class VerificationRun:
+    """What `verify_all` did: each readable setting with its outcome, and the settings whose
+    value cannot be decrypted, with why (nothing was sent for those)."""
+
+    verified: list[tuple[Setting, VerificationResult]]
+    unreadable: list[tuple[Setting, DecryptionError]]
+
+
+def verify_all(
+    settings: Iterable[Setting], *, client: httpx.Client | None = None
+) -> VerificationRun:
+    """Verify every readable setting; one that cannot be decrypted is audited (once) and set
+    aside, so it never stops the others."""
+    run = VerificationRun([], [])
+    for setting in settings:
+        try:
+            run.verified.append((setting, verify_setting(setting, client=client)))
+        except DecryptionError as error:
+            run.unreadable.append((setting, error))
+    decryption_failures.record_once([s for s, _ in run.unreadable], during="verify_settings")
+    return run
 
 
 # Answers whose meaning does not depend on the provider: code -> (status, reason).

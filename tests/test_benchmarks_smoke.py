@@ -52,6 +52,7 @@ def test_quick_run_exits_cleanly_and_prints_the_table(quick_run):
         "5a",
         "6 KeySet",
         "7 admin",
+        "8 versions",
     ):
         assert f"| {number}" in done.stdout
 

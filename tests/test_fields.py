@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import FieldError, ValidationError
 from django.core.management import call_command
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.db.models import F
 from django.forms import modelform_factory
 from hypothesis import given
@@ -20,9 +20,10 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from pytest_django.fixtures import Settings
 
-from settings_app.crypto import DecryptionError, KeyConfigurationError
+from settings_app import fields
+from settings_app.crypto import DecryptionError, DecryptionReason, KeyConfigurationError
 from settings_app.crypto import cipher as cipher_module
-from settings_app.crypto.envelope import looks_like_envelope
+from settings_app.crypto.envelope import MARKER, looks_like_envelope
 from settings_app.fields import EncryptedTextField
 from tests.crypto.bad_keys import BAD_CONFIGS, BadConfig
 from tests.crypto.damage import bit_flips, extensions, truncations
@@ -31,8 +32,8 @@ from tests.testapp.models import OtherSecret, Secret, Token
 
 pytestmark = pytest.mark.django_db
 
-# PostgreSQL text cannot hold NUL; values that look like envelopes are reserved (see below).
-storable_text = st.text().filter(lambda t: "\x00" not in t and not looks_like_envelope(t))
+# PostgreSQL text cannot hold NUL; values starting with the envelope marker are reserved.
+storable_text = st.text().filter(lambda t: "\x00" not in t and not t.startswith(MARKER))
 LONG_UNICODE = ("sk-é€😀ß中\t\n" * 8192)[: 64 * 1024]
 
 
@@ -56,6 +57,11 @@ def _names(model: Any, field: str) -> tuple[str, str, str]:
     quote = connection.ops.quote_name
     meta = model._meta
     return quote(meta.db_table), quote(meta.get_field(field).column), quote(meta.pk.column)
+
+
+def read(model: Any, pk: Any, field: str = "value") -> Any:
+    """Load a row and use its value: an undecryptable one raises its DecryptionError here."""
+    return fields.readable(getattr(model.objects.get(pk=pk), field))
 
 
 def key_id(envelope: str) -> str:
@@ -143,7 +149,7 @@ def sample_of_damage(envelope: str) -> list[str]:
 
 @pytest.mark.parametrize("plaintext_support", [False, True])
 @pytest.mark.parametrize(("model", "field"), [(Secret, "value"), (Token, "token")])
-def test_damaged_column_raises_decryption_error_on_read(
+def test_damaged_column_raises_decryption_error_when_used(
     settings: Settings, model: Any, field: str, plaintext_support: bool
 ) -> None:
     settings.KEYVAULT_SUPPORT_UNENCRYPTED_DATA = plaintext_support
@@ -153,7 +159,7 @@ def test_damaged_column_raises_decryption_error_on_read(
             continue  # "", "$", "$k" are legacy plaintext; NUL cannot be stored on PostgreSQL
         write_raw(row, damaged, field)
         with pytest.raises(DecryptionError):
-            model.objects.get(pk=row.pk)
+            read(model, row.pk, field)
 
 
 # --- keys, rotation and misplaced ciphertext -----------------------------------------------
@@ -161,7 +167,7 @@ def test_unknown_key_names_the_key_id_and_a_removed_fallback(settings: Settings)
     row = Secret.objects.create(value="sk-live-1")
     settings.KEYVAULT_PRIMARY_KEY = test_key("someone else's")
     with pytest.raises(DecryptionError, match=key_id(raw(row))) as raised:
-        Secret.objects.get(pk=row.pk)
+        read(Secret, row.pk)
     assert "removed too early" in str(raised.value)
 
 
@@ -178,7 +184,7 @@ def test_ciphertext_copied_to_another_field_fails(source: tuple, target: tuple) 
     copy = target[0].objects.create()
     write_raw(copy, raw(original, source[1]), target[1])
     with pytest.raises(DecryptionError, match="failed authentication"):
-        target[0].objects.get(pk=copy.pk)
+        read(target[0], copy.pk, target[1])
 
 
 def test_primary_rotation_reads_old_rows_and_writes_under_the_new_key(settings: Settings) -> None:
@@ -222,7 +228,7 @@ def test_legacy_plaintext_is_refused_with_the_migration_steps() -> None:
     row = Secret.objects.create(value="x")
     write_raw(row, "sk-legacy-0001")
     with pytest.raises(DecryptionError) as raised:
-        Secret.objects.get(pk=row.pk)
+        read(Secret, row.pk)
     message = str(raised.value)
     assert "KEYVAULT_SUPPORT_UNENCRYPTED_DATA" in message and "manage.py reencrypt" in message
     assert "off" in message and "sk-legacy" not in message
@@ -397,3 +403,170 @@ def test_dumpdata_writes_ciphertext_and_loaddata_restores_plaintext(
     loaded = model.objects.get()
     assert getattr(loaded, field) == "sk-dump-me-0001"
     assert model._meta.get_field(field).cipher().decrypt(raw(loaded, field)) == "sk-dump-me-0001"
+
+
+# --- unreadable rows: one bad value is one row's problem -----------------------------------
+def test_an_unreadable_row_loads_and_the_others_read_as_usual() -> None:
+    good, bad, after = (Secret.objects.create(value=f"sk-row-{n}") for n in range(3))
+    write_raw(bad, raw(bad)[:-6])
+
+    rows = {row.pk: row.value for row in Secret.objects.all()}
+
+    assert rows[good.pk] == "sk-row-0" and rows[after.pk] == "sk-row-2"
+    assert isinstance(rows[bad.pk], fields.UnreadableValue)
+    assert rows[bad.pk].reason == DecryptionReason.FAILED_AUTHENTICATION
+    assert rows[bad.pk].key_id == key_id(raw(good))
+
+
+def unreadable_plaintext_row() -> Any:
+    """The value of a row holding plaintext while plaintext support is off."""
+    row = Secret.objects.create(value="sk-unusable-0123456789")
+    write_raw(row, "sk-plaintext-where-ciphertext-belongs")
+    return Secret.objects.get(pk=row.pk).value
+
+
+@pytest.mark.parametrize(
+    "use",
+    [
+        str,
+        format,
+        bool,
+        len,
+        lambda v: v + "x",
+        lambda v: "x" + v,
+        lambda v: v.encode(),
+        lambda v: f"Bearer {v}",
+    ],
+    ids=["str", "format", "bool", "len", "concat", "rconcat", "method", "f-string"],
+)
+def test_an_unreadable_value_raises_its_decryption_error_when_used(use: Any) -> None:
+    value = unreadable_plaintext_row()
+
+    with pytest.raises(DecryptionError) as raised:
+        use(value)
+
+    assert raised.value.reason == DecryptionReason.NOT_ENCRYPTED
+    assert "sk-plaintext" not in str(raised.value)
+
+
+def test_an_unreadable_value_repr_shows_the_reason_and_nothing_stored() -> None:
+    shown = repr(unreadable_plaintext_row())
+
+    assert shown == "<UnreadableValue: not_encrypted>"
+
+
+def test_values_list_never_gives_ciphertext_for_an_unreadable_row() -> None:
+    row = Secret.objects.create(value="sk-listed-0123456789")
+    envelope = raw(row)
+    write_raw(row, envelope[:-6])
+
+    [listed] = Secret.objects.values_list("value", flat=True)
+
+    assert not isinstance(listed, str)
+    with pytest.raises(DecryptionError):
+        str(listed)
+
+
+def test_an_unreadable_value_is_never_written_back() -> None:
+    row = Secret.objects.create(value="sk-keep-0123456789", note="a")
+    write_raw(row, raw(row)[:-6])
+    damaged = raw(row)
+    loaded = Secret.objects.get(pk=row.pk)
+
+    with pytest.raises(DecryptionError):
+        loaded.save()
+    loaded.note = "b"
+    loaded.save(update_fields=["note"])  # other columns can still change
+
+    assert raw(row) == damaged
+    assert Secret.objects.get(pk=row.pk).note == "b"
+
+
+def test_an_unreadable_row_can_be_deleted_and_replaced() -> None:
+    row = Secret.objects.create(value="sk-gone-0123456789")
+    other = Secret.objects.create(value="sk-replace-me-0123")
+    write_raw(row, raw(row)[:-6])
+    write_raw(other, raw(other)[:-6])
+
+    Secret.objects.filter(pk=row.pk).delete()
+    replaced = Secret.objects.get(pk=other.pk)
+    replaced.value = "sk-replaced-0123456789"
+    replaced.save()
+
+    assert not Secret.objects.filter(pk=row.pk).exists()
+    assert Secret.objects.get(pk=other.pk).value == "sk-replaced-0123456789"
+
+
+def test_a_key_configuration_error_still_stops_the_read(settings: Settings) -> None:
+    Secret.objects.create(value="sk-config-0123456789")
+    settings.KEYVAULT_PRIMARY_KEY = "too-short"
+
+    with pytest.raises(KeyConfigurationError):
+        list(Secret.objects.all())
+
+
+# --- envelopes are opened by loaddata and reencrypt only, never from input -----------------
+def stolen_envelope(plaintext: str = "sk-stolen-0123456789") -> str:
+    """A genuine ciphertext of Secret.value, as a dump or a backup would hold it."""
+    source = Secret.objects.create(value=plaintext)
+    return str(raw(source))
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda envelope: Secret.objects.create(value=envelope),
+        lambda envelope: Secret(value=envelope).save(),
+        lambda envelope: Secret.objects.bulk_create([Secret(value=envelope)]),
+        lambda envelope: Secret.objects.update(value=envelope),
+        lambda envelope: Secret.objects.update_or_create(note="x", defaults={"value": envelope}),
+    ],
+    ids=["create", "save", "bulk_create", "update", "update_or_create"],
+)
+def test_orm_input_never_opens_an_envelope(write: Any) -> None:
+    envelope = stolen_envelope()
+    before = {row.pk: raw(row) for row in Secret.objects.all()}
+
+    with pytest.raises(ValidationError, match=r"start with '\$kv'.*reserved"), transaction.atomic():
+        write(envelope)
+
+    assert {row.pk: raw(row) for row in Secret.objects.all()} == before
+
+
+def test_a_model_form_never_opens_an_envelope_of_its_field() -> None:
+    envelope = stolen_envelope()
+
+    form = modelform_factory(Secret, fields=["value"])(data={"value": envelope})
+
+    assert not form.is_valid()
+    assert "reserved" in str(form.errors["value"])
+    assert Secret.objects.count() == 1
+
+
+def test_a_deterministic_lookup_never_opens_an_envelope() -> None:
+    row = Token.objects.create(token="tok-secret-0123")
+
+    assert not Token.objects.filter(token=raw(row, "token")).exists()
+    assert not Token.objects.filter(token__in=[raw(row, "token")]).exists()
+    assert Token.objects.filter(token="tok-secret-0123").get() == row
+
+
+@pytest.mark.parametrize("value", ["mypw-kv1$abcdef0123", "x$kv1$r$00000000$AAAA", "kv1$r$AAAA"])
+def test_only_the_real_prefix_is_reserved(value: str) -> None:
+    row = Secret.objects.create(value=value)
+    form = modelform_factory(Secret, fields=["value"])(data={"value": value})
+
+    assert Secret.objects.get(pk=row.pk).value == value
+    assert form.is_valid(), form.errors
+
+
+def test_loaddata_refuses_an_envelope_of_another_field(tmp_path: Path) -> None:
+    foreign = OtherSecret.objects.create(value="sk-elsewhere-0123")
+    fixture = tmp_path / "forged.json"
+    entry = {"model": "testapp.secret", "pk": 999, "fields": {"value": raw(foreign), "note": ""}}
+    fixture.write_text(json.dumps([entry]))
+
+    with pytest.raises(DecryptionError, match="failed authentication"):
+        call_command("loaddata", str(fixture), stdout=io.StringIO())
+
+    assert not Secret.objects.filter(pk=999).exists()

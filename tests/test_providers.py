@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
+from settings_app import providers
 from settings_app.providers import (
     MAX_VALUE_LENGTH,
     PROVIDERS,
@@ -20,10 +21,10 @@ from settings_app.providers import (
     [
         ("sk-proj-abc123def456", "sk-proj-abc123def456"),
         ("  sk-proj-abc123def456\n", "sk-proj-abc123def456"),
-        ("sk-proj-abc123\r\ndef456\t", "sk-proj-abc123def456"),
+        ("\r\n\tsk-proj-abc123def456\t\r\n", "sk-proj-abc123def456"),
     ],
 )
-def test_copy_paste_whitespace_is_stripped(pasted: str, cleaned: str) -> None:
+def test_copy_paste_whitespace_at_the_ends_is_trimmed(pasted: str, cleaned: str) -> None:
     assert clean_value("openai", pasted) == cleaned
     assert clean_whitespace(pasted) == cleaned  # the one rule, shared with find_secret
 
@@ -115,3 +116,70 @@ def test_every_provider_is_verifiable_over_https_without_a_completion() -> None:
         assert "completion" not in provider.verify_path
         assert "messages" not in provider.verify_path
         assert provider.base_url_setting == f"KEYVAULT_{provider.slug.upper()}_BASE_URL"
+
+
+# --- whitespace: trimmed at the ends, kept inside only where keys may have it ----------------
+@pytest.mark.parametrize(
+    ("pasted", "kept"),
+    [
+        ("pass phrase with spaces", "pass phrase with spaces"),
+        ("  line one\nline two\r\n", "line one\nline two"),
+        ("\ttabbed\tvalue \n", "tabbed\tvalue"),
+    ],
+)
+def test_an_other_value_keeps_inner_whitespace_exactly(pasted: str, kept: str) -> None:
+    assert clean_value("other", pasted) == kept
+
+
+@pytest.mark.parametrize("provider", list(PROVIDERS))
+@pytest.mark.parametrize("inner", [" ", "\n", "\r\n", "\t", "\u00a0"])
+def test_inner_whitespace_in_a_provider_key_is_refused_without_quoting_it(
+    provider: str, inner: str
+) -> None:
+    with pytest.raises(ValidationError) as raised:
+        clean_value(provider, f"SECRETPART{inner}0123456789")
+
+    assert raised.value.code == "inner_whitespace"
+    [message] = raised.value.messages
+    assert message.startswith(f"{PROVIDERS[provider].name} keys never contain spaces or line")
+    assert "SECRETPART" not in message
+
+
+def test_clean_whitespace_trims_only_the_ends() -> None:
+    assert providers.clean_whitespace("  a b\nc \r\n") == "a b\nc"
+
+
+# --- prefixes that contradict a provider ------------------------------------------------------
+@pytest.mark.parametrize(
+    ("provider", "value", "owners"),
+    [
+        ("openai", "xai-abc", ["xai"]),
+        ("openai", "sk-ant-api03-abc", ["anthropic"]),
+        ("deepseek", "sk-svcacct-abc", ["openai"]),
+        ("gemini", "sk-abc", ["openai", "deepseek"]),
+        ("mistral", "gsk_abc", ["groq"]),
+    ],
+)
+def test_a_prefix_of_other_providers_only_contradicts(
+    provider: str, value: str, owners: list[str]
+) -> None:
+    found = providers.contradicting_prefix(provider, value)
+
+    assert found is not None
+    assert [p.slug for p in found.owners] == owners
+
+
+@pytest.mark.parametrize(
+    ("provider", "value"),
+    [
+        ("openai", "sk-abc"),  # shared with DeepSeek: not distinctive
+        ("deepseek", "sk-abc"),
+        ("openai", "sk-proj-abc"),
+        ("anthropic", "sk-ant-api03-abc"),
+        ("mistral", "abc"),
+        ("other", "xai-abc"),  # "other" may hold anything
+        ("openai", "sk-admin-abc"),  # its own (refused on save, but not contradicting)
+    ],
+)
+def test_a_prefix_its_provider_uses_does_not_contradict(provider: str, value: str) -> None:
+    assert providers.contradicting_prefix(provider, value) is None

@@ -30,6 +30,7 @@ def test_the_migration_created_the_three_groups() -> None:
             "settings_app.change_setting",
             "settings_app.delete_setting",
             "settings_app.reveal_setting",
+            "settings_app.rollback_setting",
             "settings_app.view_auditevent",
         },
     }

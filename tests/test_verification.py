@@ -39,6 +39,11 @@ def answering(status: int, body: bytes = b"", **headers: str) -> Handler:
     return lambda request: httpx.Response(status, content=body, headers=headers)
 
 
+def key_for(provider: Provider, body: str = "TOPSECRET-0123456789abcdef") -> str:
+    """A key that looks like `provider`'s own (a key with another's prefix is never sent)."""
+    return (provider.key_prefixes or ("",))[0] + body
+
+
 def expected_auth(provider: Provider, key: str) -> str:
     return f"{provider.auth_scheme} {key}" if provider.auth_scheme else key
 
@@ -48,14 +53,15 @@ def expected_auth(provider: Provider, key: str) -> str:
 def test_each_provider_is_asked_with_its_exact_method_path_and_headers(
     provider: Provider, provider_server: ProviderServer
 ) -> None:
-    provider_server.accept(KEY, body=cohere_valid_body())
+    key = key_for(provider)
+    provider_server.accept(key, body=cohere_valid_body())
 
-    result = check_key(provider, KEY)
+    result = check_key(provider, key)
 
     assert result == VerificationResult("valid", "HTTP 200: the provider accepted the key.")
     (sent,) = provider_server.requests
     assert (sent.method, sent.path) == (provider.verify_method, provider.verify_path)
-    assert sent.headers[provider.auth_header.lower()] == expected_auth(provider, KEY)
+    assert sent.headers[provider.auth_header.lower()] == expected_auth(provider, key)
     for name, value in provider.extra_headers:
         assert sent.headers[name.lower()] == value
     others = {"authorization", "x-api-key", "x-goog-api-key"} - {provider.auth_header.lower()}
@@ -66,12 +72,12 @@ def test_each_provider_is_asked_with_its_exact_method_path_and_headers(
 def test_each_provider_refusing_a_key_makes_it_invalid(
     provider: Provider, provider_server: ProviderServer
 ) -> None:
-    provider_server.accept(KEY)
+    provider_server.accept(key_for(provider))
 
-    result = check_key(provider, "sk-some-other-key-42")
+    result = check_key(provider, key_for(provider, "some-other-key-42"))
 
     assert result.status == "invalid"
-    assert provider_server.requests[0].key == "sk-some-other-key-42"
+    assert provider_server.requests[0].key == key_for(provider, "some-other-key-42")
 
 
 @pytest.mark.django_db
@@ -141,11 +147,14 @@ def test_the_key_never_reaches_a_log_record_even_at_debug_level(
     for name in ("httpx", "httpcore"):  # quiet by default in settings.LOGGING
         caplog.set_level(logging.DEBUG, logger=name)
 
+    anthropic_key = key_for(PROVIDERS["anthropic"])
     check_key(OPENAI, KEY)
-    check_key(PROVIDERS["anthropic"], KEY)
+    check_key(PROVIDERS["anthropic"], anthropic_key)
 
+    assert len(provider_server.requests) == 2
     assert caplog.records, "httpx/httpcore should have logged the requests"
     assert not [r for r in caplog.records if KEY in r.getMessage()]
+    assert not [r for r in caplog.records if anthropic_key in r.getMessage()]
 
 
 # --- every kind of answer, through httpx.MockTransport -----------------------------------------
@@ -179,7 +188,8 @@ def test_answers_are_classified(
     expected: str,
     mock_client: Callable[[Handler], httpx.Client],
 ) -> None:
-    result = check_key(PROVIDERS[provider], KEY, client=mock_client(answering(status, body)))
+    client = mock_client(answering(status, body))
+    result = check_key(PROVIDERS[provider], key_for(PROVIDERS[provider]), client=client)
 
     assert result.status == expected
     assert result.detail.startswith(f"HTTP {status}: ")
@@ -295,3 +305,71 @@ def test_an_unreachable_check_after_unverified_names_no_previous_status(
     result = verify_setting(setting, client=mock_client(answering(503)))
 
     assert result.detail == "HTTP 503: the provider had an error; try again later."
+
+
+# --- a key is only ever sent to the provider it looks like -------------------------------------
+@pytest.mark.parametrize(
+    ("provider", "prefix", "looks_like"),
+    [
+        ("openai", "xai-", "xAI"),
+        ("openai", "sk-ant-api", "Anthropic"),
+        ("openai", "sk-ant-admin", "Anthropic"),
+        ("openai", "sk-or-", "OpenRouter"),
+        ("deepseek", "sk-proj-", "OpenAI"),
+        ("anthropic", "sk-proj-", "OpenAI"),
+        ("xai", "sk-", "OpenAI or DeepSeek"),
+        ("mistral", "AIza", "Google Gemini"),
+        ("cohere", "gsk_", "Groq"),
+    ],
+)
+def test_a_key_whose_prefix_contradicts_its_provider_is_never_sent(
+    provider: str, prefix: str, looks_like: str, provider_server: ProviderServer
+) -> None:
+    key = prefix + "03-" + "Q" * 40
+    provider_server.accept(key)
+
+    result = check_key(PROVIDERS[provider], key)
+
+    assert provider_server.requests == []
+    assert result.status == "invalid"
+    assert result.detail == (
+        f"The key starts with '{prefix}' like {looks_like} keys, not like "
+        f"{PROVIDERS[provider].name} keys, so it was not sent. Check the provider, or paste "
+        "the right key."
+    )
+
+
+@pytest.mark.parametrize(
+    ("provider", "key"),
+    [
+        ("openai", "sk-" + "Q" * 40),
+        ("openai", "sk-proj-" + "Q" * 40),
+        ("deepseek", "sk-" + "Q" * 40),
+        ("anthropic", "sk-ant-api03-" + "Q" * 40),
+        ("openrouter", "sk-or-v1-" + "Q" * 40),
+        ("mistral", "Q" * 32),
+        ("cohere", "Q" * 40),
+    ],
+)
+def test_a_key_that_fits_its_provider_is_sent(
+    provider: str, key: str, provider_server: ProviderServer
+) -> None:
+    provider_server.accept(key, body=cohere_valid_body())
+
+    assert check_key(PROVIDERS[provider], key).status == "valid"
+    assert [sent.key for sent in provider_server.requests] == [key]
+
+
+@pytest.mark.django_db
+def test_a_stored_key_moved_to_another_provider_is_not_sent_there(
+    provider_server: ProviderServer,
+) -> None:
+    setting = Setting.objects.create(key="openai_api_key", value=KEY, provider="openai")
+    Setting.objects.filter(pk=setting.pk).update(provider="xai")  # past the form
+    setting.refresh_from_db()
+
+    result = verify_setting(setting)
+
+    assert provider_server.requests == []
+    assert result.status == "invalid"
+    assert result.detail.startswith("The key starts with 'sk-proj-' like OpenAI keys, not like xAI")

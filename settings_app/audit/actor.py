@@ -6,7 +6,7 @@ so the signal receivers can record an event without being told who caused the sa
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -15,8 +15,9 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest
 
+from .chain import append_many
 from .models import AuditEvent, AuditSource
-from .recording import record
+from .recording import new_event, record
 
 
 @dataclass(frozen=True)
@@ -52,15 +53,36 @@ def acting(
         _current_actor.reset(token)
 
 
+def current_actor() -> Actor:
+    """Who `acting()` says is acting now (plain code, when nobody says)."""
+    return _current_actor.get() or _NOBODY
+
+
 def record_as_current_actor(action: str, *, setting_key: str = "", **details: Any) -> AuditEvent:
     """Record an event for whoever `acting()` says is acting (code, when nobody says)."""
     actor = _current_actor.get() or _NOBODY
     return record(
-        action,
-        setting_key=setting_key,
-        actor=actor.user,
-        actor_label=actor.label,
-        source=actor.source,
-        request=actor.request,
-        **{**actor.details, **details},
+        action, setting_key=setting_key, **_attribution(actor), **{**actor.details, **details}
     )
+
+
+def record_each_as_current_actor(
+    action: str, entries: Sequence[tuple[str, Mapping[str, Any]]]
+) -> list[AuditEvent]:
+    """One event per (setting key, details), for whoever is acting, appended in one write."""
+    actor = _current_actor.get() or _NOBODY
+    events = [
+        new_event(action, setting_key=key, **_attribution(actor), **{**actor.details, **details})
+        for key, details in entries
+    ]
+    append_many(events)
+    return events
+
+
+def _attribution(actor: Actor) -> dict[str, Any]:
+    return {
+        "actor": actor.user,
+        "actor_label": actor.label,
+        "source": actor.source,
+        "request": actor.request,
+    }

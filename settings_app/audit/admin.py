@@ -28,6 +28,7 @@ class AuditEventAdmin(admin.ModelAdmin):
     search_fields = ("setting_key", "actor_label", "ip")
     date_hierarchy = "created_at"
     fields = (
+        "sequence",
         "created_at",
         "action",
         "setting_key",

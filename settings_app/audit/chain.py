@@ -1,4 +1,4 @@
-"""The audit trail's HMAC chain: link each new event to the newest one, and verify the links.
+"""The audit trail's HMAC chain: link each new event to the newest one, in an explicit sequence.
 
 Each event's `hash` is an HMAC-SHA256, under a key derived from SECRET_KEY, of a canonical JSON
 of its fields and of the previous event's hash. A plain SHA-256 chain detects an edited row only
@@ -7,23 +7,26 @@ database can do; the HMAC also defeats that attacker, because SECRET_KEY is not 
 The price: verifying needs the SECRET_KEY that wrote the event, so a rotated key must stay in
 SECRET_KEY_FALLBACKS for as long as its events are to be verified.
 
-What a chain cannot show is the loss of its newest events; note the head hash that
-`manage.py verify_audit` prints somewhere else if that matters.
+Writers take their place from the one-row chain head (AuditChainHead) under its lock, never
+from the events table: whatever was done to the table (renumbered, edited, deleted rows), new
+events are still written, and chained where the previous write ended, so a break stays visible.
+`verifying.py` walks the chain.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 from django.conf import settings
-from django.db import connections, router, transaction
+from django.db import models, router, transaction
+from django.db.models import Max
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from .models import AuditEvent
+from .models import AuditChainHead, AuditEvent
 
-FORMAT_VERSION = 1
+# 2: the payload also covers the event's id and sequence (1: events written before that).
+FORMAT_VERSION = 2
 # Part of every stored hash: it keeps the name of the module that first defined the chain.
 _HMAC_SALT = "settings_app.audit.AuditEvent.hash"
 GENESIS = ""  # previous_hash of the first event
@@ -34,34 +37,66 @@ GENESIS = ""  # previous_hash of the first event
 
 def append(event: AuditEvent) -> None:
     """Chain `event` to the newest event and insert it, one writer at a time."""
+    append_many([event])
+
+
+def append_many(events: Sequence[AuditEvent]) -> None:
+    """Chain `events`, in order, after the newest event and insert them in one statement."""
+    if not events:
+        return
     using = router.db_for_write(AuditEvent)
     with transaction.atomic(using=using):
-        _lock_chain(using)
-        newest = AuditEvent.objects.using(using).order_by("-id").only("hash").first()
-        event.previous_hash = GENESIS if newest is None else newest.hash
-        event.hash = compute_hash(event)
-        event.save(using=using, force_insert=True)
+        head = _locked_head(using)
+        # Above anything in the table too: a row renumbered or forged into the places ahead
+        # must not make every later write fail on a unique key.
+        sequence = max(head.sequence, _largest(using, "sequence"))
+        next_id = _largest(using, "id")
+        previous_hash = head.hash
+        for event in events:
+            sequence, next_id = sequence + 1, next_id + 1
+            event.pk, event.sequence, event.chain_format = next_id, sequence, FORMAT_VERSION
+            event.previous_hash = previous_hash
+            event.hash = previous_hash = compute_hash(event)
+        # AuditEvent's own manager refuses bulk writes; this is the one place that may insert.
+        models.QuerySet[AuditEvent](AuditEvent, using=using).bulk_create(events)
+        head.sequence, head.hash = sequence, previous_hash
+        head.save(using=using, update_fields=["sequence", "hash"])
 
 
-def _lock_chain(using: str) -> None:
-    """Serialize writers until commit. SELECT ... FOR UPDATE on the newest row is not enough
-    (a waiting writer gets the row it first saw, not the one inserted meanwhile), so lock the
-    table; on SQLite the settings begin every transaction IMMEDIATE, which takes the write
-    lock up front. The unique previous_hash is the backstop."""
-    connection = connections[using]
-    if connection.vendor == "postgresql":
-        table = connection.ops.quote_name(AuditEvent._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.execute(f"LOCK TABLE {table} IN SHARE ROW EXCLUSIVE MODE")
+def _locked_head(using: str) -> AuditChainHead:
+    """The chain head, locked until commit; recreated from the newest event if it is missing
+    (a flushed or tampered database). On SQLite the settings begin every transaction
+    IMMEDIATE, which takes the database's write lock up front: the same serialization."""
+    heads = AuditChainHead.objects.using(using).select_for_update()
+    head = heads.filter(pk=AuditChainHead.ROW_ID).first()
+    if head is not None:
+        return head
+    newest = AuditEvent.objects.using(using).order_by("-sequence").only("sequence", "hash")
+    last = newest.first()
+    seed = {"sequence": 0, "hash": GENESIS}
+    if last is not None:
+        seed = {"sequence": last.sequence, "hash": last.hash}
+    # get_or_create: a concurrent writer may be seeding it too; one insert wins, both lock it.
+    AuditChainHead.objects.using(using).get_or_create(pk=AuditChainHead.ROW_ID, defaults=seed)
+    return heads.get(pk=AuditChainHead.ROW_ID)
+
+
+def _largest(using: str, column: str) -> int:
+    found = AuditEvent.objects.using(using).aggregate(largest=Max(column))["largest"]
+    return int(found or 0)
 
 
 # --- hashing --------------------------------------------------------------------------------
 
 
 def canonical_payload(event: AuditEvent) -> bytes:
-    """The bytes an event's hash covers: every field but id, actor (a nullable link) and hash."""
+    """The bytes an event's hash covers: every field but actor (a nullable link) and hash.
+
+    Events of format 1 (written before the sequence existed) do not cover id and sequence;
+    verification then checks their order by the ids and the links alone.
+    """
     fields = {
-        "v": FORMAT_VERSION,
+        "v": event.chain_format,
         "created_at": event.created_at.isoformat(timespec="microseconds"),
         "actor_label": event.actor_label,
         "action": event.action,
@@ -72,6 +107,8 @@ def canonical_payload(event: AuditEvent) -> bytes:
         "details": event.details,
         "previous_hash": event.previous_hash,
     }
+    if event.chain_format != 1:
+        fields.update(id=event.pk, sequence=event.sequence)
     text = json.dumps(fields, sort_keys=True, separators=(",", ":"), allow_nan=False)
     return text.encode("ascii")  # json.dumps escapes non-ASCII by default
 
@@ -83,66 +120,11 @@ def compute_hash(event: AuditEvent, secret: str | bytes | None = None) -> str:
     ).hexdigest()
 
 
-def _hash_matches(event: AuditEvent) -> bool:
+def hash_matches(event: AuditEvent) -> bool:
+    """Whether the event's hash is the HMAC of its contents under a current or old SECRET_KEY."""
+    if event.chain_format not in (1, FORMAT_VERSION):
+        return False
     secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
     # Constant-time, and every key tried: the comparison must not leak which key matched.
     matches = [constant_time_compare(compute_hash(event, s), event.hash) for s in secrets]
     return any(matches)
-
-
-# --- verifying ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ChainReport:
-    """The outcome of walking the chain: OK, or the first event where it breaks."""
-
-    checked: int
-    head_hash: str = GENESIS
-    broken_event_id: int | None = None
-    problem: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.broken_event_id is None
-
-    @property
-    def message(self) -> str:
-        if self.ok:
-            head = f", head {self.head_hash}" if self.head_hash else ""
-            events = "event" if self.checked == 1 else "events"
-            return f"Audit trail OK: {self.checked} {events}, chain intact{head}."
-        return f"Audit trail BROKEN at event {self.broken_event_id}: {self.problem}"
-
-
-def verify_chain(using: str | None = None) -> ChainReport:
-    """Walk every event in insertion order and report the first broken link."""
-    previous: AuditEvent | None = None
-    checked = 0
-    for event in _events_in_order(using):
-        problem = _check_link(event, previous)
-        if problem:
-            return ChainReport(checked=checked, broken_event_id=event.pk, problem=problem)
-        previous, checked = event, checked + 1
-    return ChainReport(checked=checked, head_hash=GENESIS if previous is None else previous.hash)
-
-
-def _events_in_order(using: str | None) -> Iterator[AuditEvent]:
-    db = using or router.db_for_read(AuditEvent)
-    return AuditEvent.objects.using(db).order_by("id").iterator(chunk_size=2000)
-
-
-def _check_link(event: AuditEvent, previous: AuditEvent | None) -> str:
-    if not _hash_matches(event):
-        return (
-            "its hash does not match its contents: the row was edited (or written with "
-            "another SECRET_KEY that is not in SECRET_KEY_FALLBACKS)."
-        )
-    expected = GENESIS if previous is None else previous.hash
-    if event.previous_hash != expected:
-        after = "the start of the trail" if previous is None else f"event {previous.pk}"
-        return (
-            f"its previous_hash does not match {after}: events between them were deleted "
-            "or the trail was reordered."
-        )
-    return ""

@@ -1,7 +1,8 @@
 """The audit trail's model: AuditEvent, its actions and sources, and the append-only rule.
 
 Events are written only by `settings_app.audit.record()`, which chains each one to the previous
-by an HMAC (see `settings_app/audit/chain.py`). The models live in the `settings_app` app (this
+by an HMAC (see `settings_app/audit/chain.py`), in the order of an explicit sequence whose newest
+value the one-row AuditChainHead holds. The models live in the `settings_app` app (this
 is a package inside it, not an app of its own) and `settings_app.models` re-exports them.
 """
 
@@ -35,6 +36,9 @@ class AuditAction(models.TextChoices):
     STATUS_CHECKED = "status_checked", "Encryption status checked"
     SEARCHED = "searched", "Searched for a leaked value"
     AUDIT_VERIFIED = "audit_verified", "Audit chain verified"
+    VERSION_RESTORED = "version_restored", "Version restored"
+    VERSION_DESTROYED = "version_destroyed", "Version destroyed"
+    STALE_WRITE_REFUSED = "stale_write_refused", "Stale write refused"
     NOTICE_SENT = "notice_sent", "Notice sent"
     NOTICE_FAILED = "notice_failed", "Notice not sent"
 
@@ -80,16 +84,22 @@ class AuditEvent(models.Model):
     ip = models.CharField("IP address", max_length=45, blank=True, default="", editable=False)
     user_agent = models.CharField(max_length=255, blank=True, default="", editable=False)
     details = models.JSONField(default=dict, blank=True, editable=False)
-    # Unique: two writers can never chain to the same predecessor (the chain cannot fork).
-    previous_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # The chain's order: 1, 2, 3... handed out under the chain head's lock, so two writers can
+    # never take the same place (the chain cannot fork) and the id is not needed for order.
+    sequence = models.PositiveBigIntegerField(unique=True, editable=False)
+    # How `hash` was computed (chain.FORMAT_VERSION when written; 1 for events from before ids
+    # and sequences were hashed).
+    chain_format = models.PositiveSmallIntegerField(editable=False)
+    # Not unique: an edited row must never make the next append fail. Verification finds forks.
+    previous_hash = models.CharField(max_length=64, editable=False)
     hash = models.CharField(max_length=64, unique=True, editable=False)
 
     objects = AuditEventQuerySet.as_manager()
 
     class Meta:
         app_label = "settings_app"  # stated, not inferred: permissions and tables keep their names
-        ordering = ("-id",)
-        get_latest_by = "id"
+        ordering = ("-sequence",)
+        get_latest_by = "sequence"
         default_permissions = ("view",)  # nobody adds, changes or deletes events by hand
         verbose_name = "audit event"
 
@@ -105,3 +115,25 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("Audit events are append-only: they cannot be deleted.")
+
+
+class AuditChainHead(models.Model):
+    """The newest event's sequence and hash, in one row that every writer locks.
+
+    Appending reads it under a row lock (SELECT ... FOR UPDATE on PostgreSQL; SQLite
+    transactions take the write lock up front), so new events chain here whatever was done to
+    the events table; verification compares it with the end of the trail, which shows the
+    deletion of the newest events.
+    """
+
+    ROW_ID = 1
+
+    sequence = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        app_label = "settings_app"
+        default_permissions = ()  # nobody edits it by hand; not in the admin
+
+    def __str__(self) -> str:
+        return f"audit chain head at sequence {self.sequence}"

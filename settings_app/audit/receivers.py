@@ -18,6 +18,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from ..models import Setting
+from ..versions.tracking import audit_details as version_details
 from .actor import record_as_current_actor
 from .models import AuditAction, AuditEvent, AuditSource
 from .recording import client_ip, record
@@ -30,16 +31,17 @@ def record_setting_saved(
     if update_fields and set(update_fields) <= set(Setting.VERIFICATION_FIELDS):
         return  # verification records a "verified" event of its own
     action = AuditAction.CREATED if created else AuditAction.UPDATED
-    details: dict[str, Any] = {"provider": instance.provider}
+    details = instance.audit_details()
     if update_fields:
         details["fields"] = sorted(update_fields)
+    details.update(version_details(instance))  # {"version": n} when the value changed
     record_as_current_actor(action, setting_key=instance.key, **details)
 
 
 @receiver(post_delete, sender=Setting)
 def record_setting_deleted(sender: type[Setting], instance: Setting, **kwargs: Any) -> None:
     record_as_current_actor(
-        AuditAction.DELETED, setting_key=instance.key, provider=instance.provider
+        AuditAction.DELETED, setting_key=instance.key, **instance.audit_details()
     )
 
 

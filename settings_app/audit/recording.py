@@ -22,6 +22,7 @@ FORBIDDEN_DETAIL_KEYS = frozenset(
 )
 
 DetailValue = str | int | float | bool | None
+_ACTIONS = frozenset(AuditAction.values)  # AuditAction.values builds a new list on every use
 
 
 def record(
@@ -39,12 +40,36 @@ def record(
     `details` are short strings and numbers (or lists of them) that explain the event; a
     'value' key is refused and anything that looks like a secret is masked.
     """
-    if action not in AuditAction.values:
+    event = new_event(
+        action,
+        setting_key=setting_key,
+        actor=actor,
+        actor_label=actor_label,
+        source=source,
+        request=request,
+        **details,
+    )
+    append(event)
+    return event
+
+
+def new_event(
+    action: str,
+    *,
+    setting_key: str = "",
+    actor: AbstractBaseUser | None = None,
+    actor_label: str = "",
+    source: str = AuditSource.CODE,
+    request: HttpRequest | None = None,
+    **details: DetailValue | list[DetailValue],
+) -> AuditEvent:
+    """The event `record()` would append, unsaved: for `chain.append_many()` (bulk changes)."""
+    if action not in _ACTIONS:
         raise ValueError(f"Unknown audit action {action!r}; use an AuditAction.")
     user = getattr(request, "user", None)  # absent when no AuthenticationMiddleware ran
     if actor is None and user is not None and user.is_authenticated:
         actor = user
-    event = AuditEvent(
+    return AuditEvent(
         action=action,
         setting_key=setting_key,
         actor_id=None if actor is None else actor.pk,
@@ -54,8 +79,6 @@ def record(
         user_agent=_user_agent(request),
         details=clean_details(details),
     )
-    append(event)
-    return event
 
 
 def clean_details(details: Mapping[str, Any]) -> dict[str, Any]:

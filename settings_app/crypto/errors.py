@@ -35,6 +35,8 @@ class KeyProblem(enum.StrEnum):
     MISSING = "missing"
     INVALID = "invalid"  # malformed, too short, not random, or an ambiguous key id
     REUSED = "reused"  # the same material in two places
+    TEXT = "text"  # decodes to printable text: a passphrase in base64, not random bytes
+    SHARED = "shared"  # the same material as a secret used outside the key set
 
 
 class KeyConfigurationError(EncryptionError):

@@ -8,6 +8,7 @@ Each purpose gets its own HKDF-SHA256 output, so no derived key ever serves two 
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -16,7 +17,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from .envelope import KEY_ID_LENGTH
 from .errors import KeyConfigurationError, KeyProblem, KeyRole
-from .material import decode_key
+from .material import decode_key, meanings_of, refuse_text
 
 # HKDF `info` labels: one per purpose, versioned so a future scheme can never reuse a key.
 INFO_RANDOMIZED = b"keyvault/v1/randomized/aes-256-gcm"
@@ -55,6 +56,8 @@ class KeySet:
     """Validated key material and the keys derived from it, current key first in each tuple.
 
     `names` says what to call each role in error messages (default: `ROLE_NAMES`).
+    `outside_secrets` names secrets used outside the key set (say, a framework's signing key)
+    that no current key may equal.
     """
 
     def __init__(
@@ -66,6 +69,7 @@ class KeySet:
         primary_fallbacks: Sequence[str] = (),
         deterministic_fallbacks: Sequence[str] = (),
         names: Mapping[KeyRole, str] = ROLE_NAMES,
+        outside_secrets: Mapping[str, str] | None = None,
     ) -> None:
         named = [(KeyRole.PRIMARY, primary), (KeyRole.DETERMINISTIC, deterministic)]
         named += [(KeyRole.SALT, salt)]
@@ -73,6 +77,9 @@ class KeySet:
         named += [(KeyRole.DETERMINISTIC_FALLBACKS, key) for key in deterministic_fallbacks]
         raw = [(role, decode_key(text, role, names[role])) for role, text in named]
         _refuse_reuse(raw, names)
+        for role, key in raw[:2]:  # current keys only: a fallback must still decrypt its values
+            _refuse_shared(key, role, names[role], outside_secrets or {})
+            refuse_text(key, role, names[role])
         salt_bytes = raw[2][1]
         primaries = [raw[0][1]] + [k for r, k in raw[3:] if r is KeyRole.PRIMARY_FALLBACKS]
         deterministics = [raw[1][1]]
@@ -113,6 +120,19 @@ def _refuse_reuse(raw: Iterable[tuple[KeyRole, bytes]], names: Mapping[KeyRole, 
                 code=KeyProblem.REUSED,
             )
         seen[key] = role
+
+
+def _refuse_shared(key: bytes, role: KeyRole, name: str, outside: Mapping[str, str]) -> None:
+    """A key that doubles as another secret is exposed wherever that secret is."""
+    for other, secret in outside.items():
+        # Constant-time, as for any comparison of secrets.
+        if any(hmac.compare_digest(key, meaning) for meaning in meanings_of(secret)):
+            raise KeyConfigurationError(
+                f"{name} holds the same material as {other}; key material must serve the key "
+                "set alone.",
+                role=role,
+                code=KeyProblem.SHARED,
+            )
 
 
 def _derive_all(

@@ -15,7 +15,9 @@ from django.db import IntegrityError, transaction
 from django.views.decorators.debug import sensitive_variables
 
 from settings_app import audit
+from settings_app.fields import UnreadableValue
 from settings_app.models import AuditAction, Setting
+from settings_app.versions import VersionConflict
 
 
 class Outcome(StrEnum):
@@ -37,13 +39,14 @@ def store_value(
 ) -> Outcome:
     """Create setting `key`, or give it a new value when `replace` is set; audit it as imported.
 
-    `source` names where the value came from (a table row, a file line) for the audit trail.
-    A setting created meanwhile by someone else is treated as existing, never overwritten
-    unless `replace` is set.
+    Written through `Setting.objects.set_value`, as the admin writes, so every import is a
+    version. `source` names where the value came from (a table row, a file line) for the
+    audit trail. A setting created or changed meanwhile by someone else is looked at again,
+    never overwritten unless `replace` is set.
     """
     try:
         return _store(key, value, provider=provider, replace=replace, source=source, actor=actor)
-    except IntegrityError:  # created concurrently between our read and our insert
+    except (IntegrityError, VersionConflict):  # changed concurrently between read and write
         return _store(key, value, provider=provider, replace=replace, source=source, actor=actor)
 
 
@@ -58,20 +61,18 @@ def _store(
     actor: AbstractBaseUser | None,
 ) -> Outcome:
     with transaction.atomic():
-        actor_id = None if actor is None else actor.pk
         setting = Setting.objects.select_for_update().filter(key=key).first()
         if setting is None:
-            setting = Setting(key=key, provider=provider, created_by_id=actor_id)
-            outcome = Outcome.CREATED
-        elif hmac.compare_digest(setting.value.encode(), value.encode()):
+            expected, outcome = 0, Outcome.CREATED
+        elif _holds(setting, value):
             return Outcome.UNCHANGED
         elif not replace:
             return Outcome.KEPT
         else:
-            outcome = Outcome.REPLACED
-        setting.value = value
-        setting.updated_by_id = actor_id
-        setting.save()
+            expected, outcome = setting.version, Outcome.REPLACED
+        setting = Setting.objects.set_value(
+            key, value, expected_version=expected, actor=actor, provider=provider
+        )
         audit.record_as_current_actor(
             AuditAction.IMPORTED,
             setting_key=key,
@@ -80,3 +81,11 @@ def _store(
             replaced=outcome is Outcome.REPLACED,
         )
     return outcome
+
+
+@sensitive_variables("value")
+def _holds(setting: Setting, value: str) -> bool:
+    """Whether the setting already holds exactly `value` (an unreadable one never does)."""
+    if isinstance(setting.value, UnreadableValue):
+        return False
+    return hmac.compare_digest(setting.value.encode(), value.encode())

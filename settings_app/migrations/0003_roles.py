@@ -2,7 +2,21 @@
 
 from django.db import migrations
 
-from settings_app.roles import sync_roles
+from settings_app.roles import EDITORS, KEY_ADMINS, VIEWERS, roles_as_of
+
+# The roles as this migration defined them (later migrations grant more).
+ROLES = {
+    VIEWERS: ("settings_app.view_setting",),
+    EDITORS: ("settings_app.view_setting", "settings_app.add_setting", "settings_app.change_setting"),
+    KEY_ADMINS: (
+        "settings_app.view_setting",
+        "settings_app.add_setting",
+        "settings_app.change_setting",
+        "settings_app.delete_setting",
+        "settings_app.reveal_setting",
+        "settings_app.view_auditevent",
+    ),
+}
 
 
 class Migration(migrations.Migration):
@@ -13,4 +27,4 @@ class Migration(migrations.Migration):
     ]
 
     # Reversing keeps the groups: people may have been added to them since.
-    operations = [migrations.RunPython(sync_roles, migrations.RunPython.noop)]
+    operations = [migrations.RunPython(roles_as_of(ROLES), migrations.RunPython.noop)]

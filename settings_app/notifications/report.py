@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..key_advice import explain
+from ..decryption_failures import REASONS, describe
 from ..models import VerificationStatus
 from .due import DueSetting
 from .notices import NotifyReport, Outcome
@@ -84,7 +84,10 @@ def stale_lines(run: ReverifyRun, age: str) -> list[str]:
 
 def unreadable_lines(run: ReverifyRun) -> list[str]:
     """For standard error: each key whose value cannot be decrypted, and what to do."""
-    return [f"{s.key}: not verified. {explain(error)}" for s, error in run.unreadable]
+    return [
+        f"{describe(setting, error)}. {REASONS[error.reason].advice}"
+        for setting, error in run.unreadable
+    ]
 
 
 def stale_problem(run: ReverifyRun) -> tuple[str, int]:

@@ -24,10 +24,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .. import audit, verification
+from .. import audit, decryption_failures, verification
 from ..crypto import DecryptionError
 from ..models import AuditAction, Setting, VerificationStatus
 from ..providers import Provider, get_provider
+from ..unreadable import readable
 from ..verification import VerificationResult
 from .notices import NotifyReport, invalid_notice, send_notices
 
@@ -114,7 +115,7 @@ def split_stale(
     cutoff = now - max_age
     if candidates is None:
         stale_rows = Q(last_verified_at__isnull=True) | Q(last_verified_at__lt=cutoff)
-        stale = list(Setting.objects.filter(stale_rows).defer("value").order_by("key"))
+        stale = list(Setting.objects.filter(stale_rows).order_by("key"))
         return stale, Setting.objects.count() - len(stale)
     listed = list(candidates)
     stale = [s for s in listed if s.last_verified_at is None or s.last_verified_at < cutoff]
@@ -125,12 +126,13 @@ def _plan(setting: Setting, run: ReverifyRun) -> PendingCheck | None:
     """The check to send for `setting`, or None when it was settled without sending one."""
     provider = get_provider(setting.provider)
     try:
-        api_key = setting.value  # deferred: each row is decrypted (or fails) on its own
+        api_key = readable(setting.value)
         if provider is None:  # nothing to send: verify_setting records why
             run.verified.append((setting, verification.verify_setting(setting)))
             return None
     except DecryptionError as error:
         run.unreadable.append((setting, error))
+        decryption_failures.record_once([setting], during="verify_settings --stale")
         return None
     planned = planned_request(provider, api_key)
     if isinstance(planned, VerificationResult):

@@ -15,6 +15,7 @@ from ..crypto import DecryptionError
 from ..masking import mask
 from ..models import NoticeKind, Setting
 from ..providers import get_provider
+from ..unreadable import readable
 from . import due
 from .policy import Policy
 
@@ -34,10 +35,10 @@ class NoticeMessage:
 def masked_value(setting: Setting) -> str:
     """The setting's mask, read fresh (the due service defers values); never the value."""
     try:
-        value = Setting.objects.filter(pk=setting.pk).values_list("value", flat=True).first()
+        stored = Setting.objects.filter(pk=setting.pk).values_list("value", flat=True).first()
+        return mask(readable(stored) or "", setting.provider)
     except DecryptionError:
         return UNREADABLE_MASK
-    return mask(value or "", setting.provider)
 
 
 def provider_name(setting: Setting) -> str:

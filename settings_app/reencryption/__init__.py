@@ -15,6 +15,7 @@ from .raw import Statement, compare_and_swap, iterate_raw
 from .run import MAX_REPORTED_FAILURES, AuditEntry, ReencryptReport, reencrypt
 from .status import EncryptionStatus, FallbackKey, encryption_status, fallback_keys
 from .survey import Classification, FieldSurvey, classify, survey
+from .swaps import Rotation, SwapWarning, last_rotation, suspected_swaps
 
 __all__ = [
     "MAX_REPORTED_FAILURES",
@@ -29,7 +30,9 @@ __all__ = [
     "FieldSurvey",
     "ModelSpec",
     "ReencryptReport",
+    "Rotation",
     "Statement",
+    "SwapWarning",
     "classify",
     "compare_and_swap",
     "count_rows",
@@ -37,8 +40,10 @@ __all__ = [
     "encryption_status",
     "fallback_keys",
     "iterate_raw",
+    "last_rotation",
     "plan_batch",
     "plan_row",
     "reencrypt",
     "survey",
+    "suspected_swaps",
 ]

@@ -2,7 +2,8 @@
 
 Rows are read in primary-key order by keyset pagination (memory stays flat) and written by
 compare-and-swap, each batch in its own transaction: an edit made while it runs is never
-overwritten, and a run killed at any moment can simply be run again.
+overwritten, and a run killed at any moment can simply be run again. A finished run also
+moves the key-check record to the current keys (`key_check.service.refresh_key_check`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..key_check.service import refresh_key_check
 from ..models import AuditAction
 from .discovery import ModelSpec
 from .planning import BatchPlan, Failure, plan_batch
@@ -40,6 +42,8 @@ class ReencryptReport:
     failed: int = 0
     failures: list[Failure] = field(default_factory=list)  # the first MAX_REPORTED_FAILURES
     seconds: float = 0.0
+    interrupted: bool = False  # stopped by KeyboardInterrupt; every batch counted is committed
+    key_check_written: bool = False  # the key-check record was (re)written under current keys
 
     @property
     def rows_per_second(self) -> float:
@@ -54,6 +58,14 @@ class ReencryptReport:
         )
 
     @property
+    def interruption(self) -> str:
+        """The one line to end an interrupted run with."""
+        return (
+            f"Interrupted: {self.updated} rows re-encrypted and committed; run `manage.py "
+            "reencrypt` again to resume."
+        )
+
+    @property
     def error(self) -> str | None:
         """Why the run must exit non-zero, or None when every row was readable."""
         if not self.failed:
@@ -62,15 +74,15 @@ class ReencryptReport:
 
     def audit_entries(self) -> Iterator[AuditEntry]:
         """The run itself, then each reported failure (by pk and field, never by value)."""
-        yield AuditEntry(
-            AuditAction.REENCRYPTED,
-            {
-                "models": list(self.models),
-                "scanned": self.scanned,
-                "updated": self.updated,
-                "failed": self.failed,
-            },
-        )
+        details: dict[str, Any] = {
+            "models": list(self.models),
+            "scanned": self.scanned,
+            "updated": self.updated,
+            "failed": self.failed,
+        }
+        if self.interrupted:
+            details["interrupted"] = True
+        yield AuditEntry(AuditAction.REENCRYPTED, details)
         for failure in self.failures:
             yield AuditEntry(
                 AuditAction.DECRYPTION_FAILED,
@@ -94,13 +106,22 @@ def reencrypt(
     using: str = "default",
     progress: Callable[[int], None] = lambda rows: None,
 ) -> ReencryptReport:
-    """Bring every value to the current key; see the module docstring for the guarantees."""
+    """Bring every value to the current key; see the module docstring for the guarantees.
+
+    A KeyboardInterrupt (`progress` may raise one between batches) ends the run early with
+    `interrupted` set: the batch in progress, if any, is rolled back with its transaction.
+    """
     report = ReencryptReport(models=tuple(spec.label for spec in specs))
     started = time.perf_counter()
-    for spec in specs:
-        for rows in iterate_raw(spec, batch_size, using):
-            plan = plan_batch(spec, rows)
-            report.add(plan, len(rows), compare_and_swap(spec, plan.updates, using))
-            progress(len(rows))
+    try:
+        for spec in specs:
+            for rows in iterate_raw(spec, batch_size, using):
+                plan = plan_batch(spec, rows)
+                report.add(plan, len(rows), compare_and_swap(spec, plan.updates, using))
+                progress(len(rows))
+    except KeyboardInterrupt:
+        report.interrupted = True
+    else:
+        report.key_check_written = refresh_key_check(using, every_value_verified=not report.failed)
     report.seconds = time.perf_counter() - started
     return report

@@ -1,20 +1,24 @@
 """`encryption_status()`: the survey, read as an operator's answer.
 
 Which fallback keys no stored value names any more (they can be retired), which are still in
-use and by how many values, and how many values are a problem (plaintext, or unreadable).
+use and by how many values, how many values are a problem (plaintext, or unreadable), whether
+a primary key looks swapped with its fallback (`swaps`), and whether the configured keys are
+those that wrote the data (`key_check`).
 """
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .. import keyring
 from ..crypto.keyset import KeySet
 from ..key_advice import DETERMINISTIC_FALLBACKS, PRIMARY_FALLBACKS
+from ..key_check.service import KeyCheckResult, KeyCheckState, check_keys
 from .discovery import encrypted_models
 from .survey import FieldSurvey, survey
+from .swaps import SwapWarning, last_rotation, suspected_swaps
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,10 @@ class FallbackKey:
 class EncryptionStatus:
     surveys: list[FieldSurvey]
     fallbacks: list[FallbackKey]
+    swaps: list[SwapWarning] = field(default_factory=list)  # primary and fallback swapped?
+    key_check: KeyCheckResult = field(  # are these the keys that wrote the data?
+        default_factory=lambda: KeyCheckResult(KeyCheckState.MISSING)
+    )
 
     @property
     def problems(self) -> int:
@@ -64,4 +72,5 @@ def encryption_status(*, using: str = "default") -> EncryptionStatus:
     key configuration itself is broken."""
     keyset = keyring.get_keyset()
     surveys = survey(encrypted_models(), using=using)
-    return EncryptionStatus(surveys, fallback_keys(surveys, keyset))
+    swaps = suspected_swaps(surveys, keyset, last_rotation(using))
+    return EncryptionStatus(surveys, fallback_keys(surveys, keyset), swaps, check_keys(using))

@@ -124,6 +124,7 @@ def form_data(**fields: str) -> dict[str, str]:
     """The POST body of the add/change form, with defaults for the fields not given."""
     data = {"key": "openai_api_key", "provider": "openai", "value": "", "description": ""}
     data["expires_at"] = ""
+    data["version"] = "1"  # the version the change form was opened at
     data.update(fields)
     return data
 

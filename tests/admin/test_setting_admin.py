@@ -250,3 +250,67 @@ def test_a_view_only_user_sees_masked_keys_and_cannot_change_them(viewer_client,
     assert viewer_client.get(ADD).status_code == 403
     stored.refresh_from_db()
     assert stored.value == canary
+
+
+# --- a value stays bound to the provider it was entered for ---------------------------------
+def test_changing_the_provider_without_a_new_value_is_refused(admin_client, stored, canary):
+    response = admin_client.post(change_url(stored), form_data(provider="xai"))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "You changed the provider from OpenAI to xAI" in page
+    assert "paste the xAI key" in page
+    stored.refresh_from_db()
+    assert (stored.provider, stored.value) == ("openai", canary)
+
+
+def test_changing_the_provider_with_a_new_value_is_saved(admin_client, stored, leak_log):
+    xai_key = make_canary("xai-")
+    leak_log.append(xai_key)
+
+    response = admin_client.post(change_url(stored), form_data(provider="xai", value=xai_key))
+
+    assert response.status_code == 302
+    stored.refresh_from_db()
+    assert (stored.provider, stored.value) == ("xai", xai_key)
+
+
+# --- the form is no decryption oracle --------------------------------------------------------
+def test_a_pasted_ciphertext_is_refused_and_never_opened(admin_client, stored, leak_log):
+    ciphertext = raw_value("openai_api_key")  # from a dump or a backup
+    leak_log.append(ciphertext)
+
+    response = admin_client.post(ADD, form_data(key="copied_key", value=ciphertext))
+
+    assert response.status_code == 200
+    assert "start with &#x27;$kv&#x27; are reserved" in response.content.decode()
+    assert not Setting.objects.filter(key="copied_key").exists()
+
+
+def test_a_value_with_kv_inside_is_an_ordinary_value(admin_client, leak_log):
+    value = "mypw-kv1$abc-0123456789"
+    leak_log.append(value)
+
+    admin_client.post(ADD, form_data(key="service_password", provider="other", value=value))
+
+    assert Setting.objects.get(key="service_password").value == value
+
+
+# --- what was typed is what is stored ------------------------------------------------------
+def test_an_other_value_keeps_its_inner_whitespace_and_line_breaks(admin_client, leak_log):
+    value = "pass phrase with spaces\r\nand a second line"
+    leak_log.append(value)
+
+    admin_client.post(ADD, form_data(key="passphrase", provider="other", value=f"  {value}\n"))
+
+    assert Setting.objects.get(key="passphrase").value == value
+
+
+def test_inner_whitespace_in_a_provider_key_is_refused_without_quoting_it(admin_client, canary):
+    split = f"{canary[:20]} {canary[20:]}"
+
+    response = admin_client.post(ADD, form_data(value=split))
+
+    page = response.content.decode()
+    assert "OpenAI keys never contain spaces or line breaks" in page
+    assert not Setting.objects.exists()

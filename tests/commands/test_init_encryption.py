@@ -62,6 +62,7 @@ def test_write_creates_a_private_file_and_refuses_to_overwrite(tmp_path: Path) -
 def test_write_appends_to_an_existing_env_file(tmp_path: Path) -> None:
     target = tmp_path / ".env"
     target.write_text("DEBUG=true\nSECRET_KEY=abc")
+    target.chmod(0o600)  # a file others can read is refused: see test_key_file_modes.py
     run("--write", str(target))
     assert target.read_text().startswith("DEBUG=true\nSECRET_KEY=abc\nKEYVAULT_PRIMARY_KEY=")
     assert variables_in(target) == {

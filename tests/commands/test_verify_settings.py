@@ -8,10 +8,11 @@ import logging
 import pytest
 from django.core.management import CommandError, call_command
 
-from settings_app.models import Setting
+from settings_app.models import AuditAction, AuditEvent, Setting
 from tests.conftest import run_manage
 from tests.keys import sqlite_env
 from tests.provider_server import ProviderServer, provider_server_fixture  # noqa: F401
+from tests.unreadable_rows import raw_value, write_raw_value
 
 GOOD = "sk-proj-GOOD-0123456789abcdef"
 BAD = "sk-proj-BAD-fedcba9876543210"
@@ -117,3 +118,42 @@ def test_manage_py_exits_non_zero_with_a_clear_last_line(tmp_path) -> None:
         "openai_api_key  openai    invalid  HTTP 401: the provider rejected the key.",
     ]
     assert BAD not in result.stdout + result.stderr
+
+
+def test_unreadable_rows_are_reported_on_stderr_and_the_rest_verified(
+    stored: dict[str, str], settings, provider_server: ProviderServer
+) -> None:
+    broken = Setting.objects.get(key="old_openai_key")
+    write_raw_value(broken, raw_value(broken)[:-6])
+    also_broken = Setting.objects.create(key="legacy", value="x" * 20, provider="openai")
+    write_raw_value(also_broken, "sk-proj-LEGACY-plaintext-0123456789")
+    out, err = io.StringIO(), io.StringIO()
+
+    with pytest.raises(CommandError, match=r"^2 setting\(s\) cannot be decrypted: legacy, old_"):
+        call_command("verify_settings", stdout=out, stderr=err)
+
+    rows = {line.split()[0]: line.split()[2] for line in out.getvalue().splitlines()[1:]}
+    assert rows == {"anthropic_api_key": "restricted", "openai_api_key": "valid"}
+    assert err.getvalue().splitlines() == [
+        "legacy cannot be decrypted (not encrypted). To migrate legacy plaintext: set "
+        "KEYVAULT_SUPPORT_UNENCRYPTED_DATA=true, run `python manage.py reencrypt`, then turn "
+        "the setting off again.",
+        "old_openai_key cannot be decrypted (failed authentication). Restore the value from a "
+        "backup, or enter it again.",
+    ]
+    assert len(provider_server.requests) == 2
+    shown = out.getvalue() + err.getvalue()
+    assert "$kv" not in shown and "LEGACY" not in shown
+    audited = AuditEvent.objects.filter(action=AuditAction.DECRYPTION_FAILED)
+    assert sorted(audited.values_list("setting_key", flat=True)) == ["legacy", "old_openai_key"]
+
+
+def test_a_named_unreadable_row_fails_the_command(stored: dict[str, str]) -> None:
+    broken = Setting.objects.get(key="old_openai_key")
+    write_raw_value(broken, raw_value(broken)[:-6])
+    err = io.StringIO()
+
+    with pytest.raises(CommandError, match="cannot be decrypted: old_openai_key"):
+        call_command("verify_settings", "old_openai_key", stdout=io.StringIO(), stderr=err)
+
+    assert err.getvalue().startswith("old_openai_key cannot be decrypted (failed authentication)")

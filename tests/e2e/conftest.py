@@ -49,6 +49,13 @@ PASSWORD = "correct horse battery staple"
 TIMEOUT_MS = 15_000
 
 Screenshot = Callable[["Page", str], Path]
+# Every page reports Content-Security-Policy violations to the console, where `page` collects
+# them: a journey that trips the policy fails, so the admin is known to work under it.
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  console.error(`CSP violation: ${event.violatedDirective} blocked ${event.blockedURI}`);
+});
+"""
 
 
 def browser_missing() -> str:
@@ -104,15 +111,28 @@ def browser(monkeypatch: pytest.MonkeyPatch) -> Iterator[Browser]:
 
 @pytest.fixture
 def page(browser: Browser, live_server: Any) -> Iterator[Page]:
-    """A page in its own browser context (own cookies), with live_server as the base URL."""
+    """A page in its own browser context (own cookies), with live_server as the base URL.
+
+    The test fails if any page it visits violates the Content-Security-Policy.
+    """
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 800})
     context.set_default_timeout(TIMEOUT_MS)
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
     # No context.route() here: intercepting requests changes how Chromium treats history and
     # cache (going back to the no-store reveal page stops failing), which journey 3 checks.
+    violations: list[str] = []
     try:
-        yield context.new_page()
+        opened = context.new_page()
+        opened.on("console", lambda message: _collect_csp_violation(message.text, violations))
+        yield opened
     finally:
         context.close()
+    assert violations == [], "the page broke its Content-Security-Policy"
+
+
+def _collect_csp_violation(text: str, violations: list[str]) -> None:
+    if text.startswith("CSP violation") or "Content Security Policy" in text:
+        violations.append(text)
 
 
 @pytest.fixture

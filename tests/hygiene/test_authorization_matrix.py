@@ -17,7 +17,13 @@ import pytest
 from django.contrib.admin.models import LogEntry
 
 from settings_app import verification
-from settings_app.models import AuditAction, AuditEvent, Setting, VerificationStatus
+from settings_app.models import (
+    AuditAction,
+    AuditEvent,
+    Setting,
+    SettingVersion,
+    VerificationStatus,
+)
 from tests.hygiene.conftest import AUDIT, LOGIN, PASSWORD, REASON, SETTINGS, client_for
 from tests.reveal_helpers import once_token
 
@@ -41,6 +47,14 @@ def _gone(setting: Setting) -> bool:
     return not Setting.objects.filter(pk=setting.pk).exists()
 
 
+def _restored(setting: Setting) -> bool:
+    return Setting.objects.get(pk=setting.pk).version == 3
+
+
+def _destroyed(setting: Setting) -> bool:
+    return SettingVersion.objects.get(setting=setting, version=1).is_destroyed
+
+
 def _verified(setting: Setting) -> bool:
     setting.refresh_from_db()
     return setting.verification_status == VerificationStatus.VALID
@@ -60,7 +74,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "change": Endpoint(
         "post",
         SETTINGS + "{pk}/change/",
-        {**FORM, "key": "openai_api_key", "value": "", "description": "edited"},
+        {**FORM, "key": "openai_api_key", "value": "", "description": "edited", "version": "2"},
         lambda s: Setting.objects.get(pk=s.pk).description == "edited",
     ),
     "delete form": Endpoint("get", SETTINGS + "{pk}/delete/"),
@@ -86,6 +100,13 @@ ENDPOINTS: dict[str, Endpoint] = {
         {"action": "delete_selected", "_selected_action": "{pk}", "post": "yes"},
         _gone,
     ),
+    "versions": Endpoint("get", SETTINGS + "{pk}/versions/"),
+    "restore form": Endpoint("get", SETTINGS + "{pk}/versions/1/restore/"),
+    "restore": Endpoint(
+        "post", SETTINGS + "{pk}/versions/1/restore/", {"opened_at": "2"}, _restored
+    ),
+    "destroy form": Endpoint("get", SETTINGS + "{pk}/versions/1/destroy/"),
+    "destroy": Endpoint("post", SETTINGS + "{pk}/versions/1/destroy/", {}, _destroyed),
     "audit list": Endpoint("get", AUDIT),
     "audit view": Endpoint("get", AUDIT + "{event}/change/"),
     "audit change": Endpoint("post", AUDIT + "{event}/change/", {"setting_key": "forged"}),
@@ -113,6 +134,12 @@ EXPECTED: dict[str, tuple[int, ...]] = {
     # (redirect, "No action selected"). Only the database check can tell these from success.
     "bulk verify": (302, 403, 200, 302, 302, 302),
     "bulk delete": (302, 403, 200, 302, 302, 302),
+    # Versions: everyone who sees a key sees its history; only key admins restore or destroy.
+    "versions": (302, 403, 200, 200, 200, 200),
+    "restore form": (302, 403, 403, 403, 200, 200),
+    "restore": (302, 403, 403, 403, 302, 302),
+    "destroy form": (302, 403, 403, 403, 200, 200),
+    "destroy": (302, 403, 403, 403, 302, 302),
     "audit list": (302, 403, 403, 403, 200, 200),
     "audit view": (302, 403, 403, 403, 200, 200),
     "audit change": (302, 403, 403, 403, 403, 403),
@@ -130,9 +157,11 @@ ALLOWED_WRITES: dict[str, frozenset[str]] = {
     "editor": frozenset({"add", "change", "verify", "bulk verify"}),
     "key_admin": frozenset(
         {"add", "change", "verify", "bulk verify", "delete", "bulk delete", "reveal"}
+        | {"restore", "destroy"}
     ),
     "superuser": frozenset(
         {"add", "change", "verify", "bulk verify", "delete", "bulk delete", "reveal"}
+        | {"restore", "destroy"}
     ),
 }
 
@@ -152,12 +181,11 @@ def _provider_says_valid(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def setting(db: None) -> Setting:
-    return Setting.objects.create(
-        key="openai_api_key", value="sk-proj-" + "Zq4" * 12, provider="openai"
-    )
+    Setting.objects.set_value("openai_api_key", "sk-proj-" + "Zq3" * 12)
+    return Setting.objects.set_value("openai_api_key", "sk-proj-" + "Zq4" * 12)  # version 2
 
 
-def snapshot() -> tuple[list[Any], list[Any], int]:
+def snapshot() -> tuple[list[Any], list[Any], int, list[Any]]:
     """Every setting's visible state, the audit trail bar refusals, and the admin log size."""
     settings = list(
         Setting.objects.order_by("pk").values_list(
@@ -171,7 +199,10 @@ def snapshot() -> tuple[list[Any], list[Any], int]:
         .order_by("pk")
         .values_list("pk", "action", "hash")
     )
-    return settings, trail, LogEntry.objects.count()
+    versions = list(
+        SettingVersion.objects.order_by("pk").values_list("pk", "value_fingerprint", "destroyed_at")
+    )
+    return settings, trail, LogEntry.objects.count(), versions
 
 
 def fill(template: str, setting: Setting, event: AuditEvent) -> str:
@@ -218,6 +249,8 @@ def test_the_policy_in_words() -> None:
     assert allowed["nogroup"] == set()
     assert {"list", "change form", "history"} <= allowed["viewer"]
     assert not {"reveal", "reveal form", "audit list", "delete"} & allowed["editor"]
+    assert not {"restore", "restore form", "destroy"} & allowed["editor"]
+    assert "versions" in allowed["viewer"]
     assert {"reveal", "audit list", "audit view", "delete"} <= allowed["key_admin"]
     assert allowed["superuser"] == allowed["key_admin"]
     for role in allowed:

@@ -43,7 +43,13 @@ from tests.reveal_helpers import post_reveal
 pytestmark = pytest.mark.django_db
 
 KEY = "openai_api_key"
-TABLES = ("settings_app_setting", "settings_app_auditevent", "django_admin_log", "django_session")
+TABLES = (
+    "settings_app_setting",
+    "settings_app_settingversion",
+    "settings_app_auditevent",
+    "django_admin_log",
+    "django_session",
+)
 
 
 def parts(secret: str) -> list[str]:
@@ -133,6 +139,7 @@ def form(**fields: str) -> dict[str, str]:
         "value": "",
         "description": "",
         "expires_at": "",
+        "version": "1",  # the version the change form was opened at
     } | fields
 
 
@@ -209,6 +216,23 @@ def test_no_admin_page_shows_a_stored_key(watch: Watch, stored: Setting) -> None
     assert b"Are you sure" in client.post(SETTINGS, bulk_delete).content
     wrong_password = post_reveal(client, one + "reveal/", {"password": "nope", "reason": REASON})
     assert wrong_password.status_code == 200
+
+
+def test_no_version_page_shows_a_key_past_or_present(
+    watch: Watch, stored: Setting, provider_server: ProviderServer
+) -> None:
+    """History, restore (with the provider's refusal) and destroy: masks only, everywhere."""
+    client = logged_in(watch)
+    Setting.objects.set_value(KEY, watch.new())
+    versions = f"{SETTINGS}{stored.pk}/versions/"
+    for page in (versions, versions + "1/restore/", versions + "1/destroy/"):
+        assert client.get(page).status_code == 200, page
+    refused = client.post(versions + "1/restore/", {"verify": "on", "opened_at": "2"})
+    assert b"rejects version 1 now" in refused.content  # the stand-in refuses unknown keys
+    restored = client.post(versions + "1/restore/", {"opened_at": "2", "confirmed": "True"})
+    assert restored.status_code == 302
+    assert client.post(versions + "2/destroy/").status_code == 302
+    assert client.get(versions).status_code == 200
 
 
 def test_lookups_on_the_value_are_refused_not_answered(watch: Watch, stored: Setting) -> None:
@@ -316,7 +340,7 @@ def test_commands_never_print_the_key(
 
     assert f"  {KEY}" in found
     assert "still in use" in status_before and "can be retired now" in status_after
-    assert "1 re-encrypted" in reencrypted
+    assert "2 re-encrypted" in reencrypted  # the setting and its version 1
     assert Setting.objects.get_value(KEY) == stored.value
 
 

@@ -88,3 +88,27 @@ def test_the_admin_form_changes_it_only_for_a_new_value(created, admin_client, l
 
     admin_client.post(change_url(created), form_data(value=canary + "replaced"))
     assert changed_at() == LATER
+
+
+def test_it_is_the_newest_versions_creation_time(created, canary) -> None:
+    Setting.objects.set_value("openai_api_key", canary + "second")
+
+    setting = Setting.objects.get()
+    newest = setting.versions.order_by("-version").first()
+    assert newest is not None and newest.version == 2
+    assert setting.value_changed_at == newest.created_at == LATER
+
+
+def test_set_value_with_the_same_value_is_not_a_change(created, canary) -> None:
+    Setting.objects.set_value("openai_api_key", canary)
+
+    assert changed_at() == START
+
+
+def test_a_rollback_is_a_new_value_from_now(created, canary, frozen) -> None:
+    Setting.objects.set_value("openai_api_key", canary + "second")
+    frozen.move_to(LATER + dt.timedelta(days=5), tick=False)
+
+    Setting.objects.rollback("openai_api_key", 1)
+
+    assert changed_at() == LATER + dt.timedelta(days=5)

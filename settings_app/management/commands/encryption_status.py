@@ -28,8 +28,13 @@ class Command(AuditedCommand):
             raise CommandError(str(error)) from None
         for result in status.surveys:
             self._write_survey(result)
+        self.stdout.write(f"Key check: {status.key_check.summary}")
         self._write_fallbacks(status.fallbacks)
-        self.audit(AuditAction.STATUS_CHECKED, problems=status.problems)
+        for swap in status.swaps:
+            self.stderr.write(f"Warning: {swap.message}")
+        self._audit(status)
+        if status.key_check.is_problem:
+            raise CommandError(status.key_check.message)
         if status.problems:
             raise CommandError(
                 f"{status.problems} values are plaintext or cannot be decrypted; see above. "
@@ -37,6 +42,12 @@ class Command(AuditedCommand):
                 "`manage.py reencrypt`."
             )
         self.stdout.write("OK: every value is encrypted and readable.")
+
+    def _audit(self, status: reencryption.EncryptionStatus) -> None:
+        details: dict[str, Any] = {"problems": status.problems}
+        if status.key_check.is_problem:
+            details["key_check"] = status.key_check.state.value
+        self.audit(AuditAction.STATUS_CHECKED, **details)
 
     def _write_survey(self, result: reencryption.FieldSurvey) -> None:
         mode = "deterministic" if result.deterministic else "randomized"

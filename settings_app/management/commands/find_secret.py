@@ -1,7 +1,8 @@
-"""`manage.py find_secret`: which settings hold this exact value? (the first question after a leak)
+"""`manage.py find_secret`: which settings hold a leaked key? Reads it from standard input.
 
-The candidate is read from standard input, never from the command line (shell history, `ps`),
-and matched through the blind index: no stored value is decrypted.
+The secret never appears on a command line (shell history, `ps`). It is fingerprinted with the
+blind-index keys and matched through the index, in current values and in kept past versions:
+no stored value is decrypted.
 """
 
 from __future__ import annotations
@@ -28,14 +29,21 @@ class Command(AuditedCommand):
             raise CommandError(
                 "No secret on standard input; pipe it in: `... | manage.py find_secret`."
             ) from None
-        self.audit(AuditAction.SEARCHED, matches=found.keys)
+        past = [f"{match.setting_key} version {match.version}" for match in found.past]
+        self.audit(AuditAction.SEARCHED, matches=found.keys, past_matches=past)
         if found.unindexed:
             self.stderr.write(
                 f"Warning: {found.unindexed} settings have no fingerprint yet; run "
                 "`manage.py reencrypt` so that they can be searched."
             )
-        if not found.keys:
-            raise CommandError("No setting holds this value.", returncode=1)
+        if not found.found:
+            raise CommandError(
+                "No setting holds this value, now or in a kept version.", returncode=1
+            )
         self.stdout.write(f"{len(found.keys)} setting(s) hold this value:")
         for key in found.keys:
             self.stdout.write(f"  {key}")
+        if found.past:
+            self.stdout.write(f"{len(found.past)} past version(s) held it:")
+            for match in found.past:
+                self.stdout.write(f"  {match.describe()}")

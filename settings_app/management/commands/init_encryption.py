@@ -65,10 +65,10 @@ class Command(AuditedCommand):
         if options["write"]:
             path = Path(options["write"])
             try:
-                write_env_file(path, values)
+                mode = write_env_file(path, values)
             except (KeyFileError, OSError) as error:
                 raise CommandError(str(error)) from None
-            self.stdout.write(f"Wrote {', '.join(values)} to {path} (mode 0600).")
+            self.stdout.write(f"Wrote {', '.join(values)} to {path} (mode {mode:04o}).")
         else:
             render = format_json if options["format"] == "json" else format_env
             self.stdout.write(render(values), ending="")

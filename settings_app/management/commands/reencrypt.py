@@ -9,7 +9,10 @@ from django.core.management.base import CommandError, CommandParser
 from settings_app import reencryption
 from settings_app.crypto import EncryptionError
 from settings_app.management.base import AuditedCommand
+from settings_app.management.interruption import Interruption, deferred_interrupts
 from settings_app.management.progress import progress
+
+INTERRUPTED_EXIT_STATUS = 130  # the shell's status for a process ended by SIGINT
 
 
 class Command(AuditedCommand):
@@ -29,22 +32,47 @@ class Command(AuditedCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         specs, using = self._models(options), options["database"]
         if options["dry_run"]:
-            for result in reencryption.survey(specs, using=using):
-                counts = ", ".join(f"{found}: {n}" for found, n in sorted(result.states.items()))
-                self.stdout.write(f"{result.label}: {counts or 'no rows'}")
-            self.stdout.write("Dry run: nothing was written.")
+            self._dry_run(specs, using)
             return
-        with progress(reencryption.count_rows(specs, using), self.stdout.write) as advance:
-            report = reencryption.reencrypt(
-                specs, batch_size=options["batch_size"], using=using, progress=advance
-            )
-        for entry in report.audit_entries():
-            self.audit(entry.action, **entry.details)
+        with deferred_interrupts() as interruption:  # Ctrl-C stops between batches
+            report = self._run(specs, using, options["batch_size"], interruption)
+            for entry in report.audit_entries():
+                self.audit(entry.action, **entry.details)
+        if report.interrupted:
+            raise CommandError(report.interruption, returncode=INTERRUPTED_EXIT_STATUS)
         for failure in report.failures:
             self.stderr.write(failure.line)
         self.stdout.write(report.summary)
         if report.error:
             raise CommandError(report.error)
+
+    def _run(
+        self,
+        specs: list[reencryption.ModelSpec],
+        using: str,
+        batch_size: int,
+        interruption: Interruption,
+    ) -> reencryption.ReencryptReport:
+        with progress(reencryption.count_rows(specs, using), self.stdout.write) as advance:
+
+            def advance_or_stop(rows: int) -> None:
+                advance(rows)
+                interruption.check()
+
+            return reencryption.reencrypt(
+                specs, batch_size=batch_size, using=using, progress=advance_or_stop
+            )
+
+    def _dry_run(self, specs: list[reencryption.ModelSpec], using: str) -> None:
+        try:
+            for result in reencryption.survey(specs, using=using):
+                counts = ", ".join(f"{found}: {n}" for found, n in sorted(result.states.items()))
+                self.stdout.write(f"{result.label}: {counts or 'no rows'}")
+        except KeyboardInterrupt:
+            raise CommandError(
+                "Interrupted: a dry run writes nothing.", returncode=INTERRUPTED_EXIT_STATUS
+            ) from None
+        self.stdout.write("Dry run: nothing was written.")
 
     def _models(self, options: dict[str, Any]) -> list[reencryption.ModelSpec]:
         if options["batch_size"] < 1:

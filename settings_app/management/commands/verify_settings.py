@@ -9,11 +9,12 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
+from settings_app import decryption_failures
 from settings_app.management.base import AuditedCommand
 from settings_app.models import Setting, VerificationStatus
 from settings_app.notifications import report
 from settings_app.notifications.reverify import MAX_CONCURRENT, parse_age, reverify_stale
-from settings_app.verification import VerificationResult, verify_setting
+from settings_app.verification import VerificationResult, verify_all
 
 HEADINGS = ("KEY", "PROVIDER", "STATUS", "DETAIL")
 
@@ -21,7 +22,7 @@ HEADINGS = ("KEY", "PROVIDER", "STATUS", "DETAIL")
 class Command(AuditedCommand):
     help = (
         "Verify stored keys with their providers (all, or the named ones) and record the "
-        "outcome. Exits with status 1 when any key is invalid."
+        "outcome. Exits with status 1 when any key is invalid or cannot be decrypted."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -41,11 +42,18 @@ class Command(AuditedCommand):
         if not settings:
             self.stdout.write("No settings to verify.")
             return
-        rows = [(s, verify_setting(s)) for s in settings]
-        self.stdout.write(format_table(rows))
-        invalid = [s.key for s, result in rows if result.status == VerificationStatus.INVALID]
-        if invalid:
-            raise CommandError(f"{len(invalid)} invalid key(s): {', '.join(invalid)}.")
+        run = verify_all(settings)
+        if run.verified:
+            self.stdout.write(format_table(run.verified))
+        for setting, error in run.unreadable:
+            advice = decryption_failures.REASONS[error.reason].advice
+            self.stderr.write(f"{decryption_failures.describe(setting, error)}. {advice}")
+        problems = [
+            _listed("setting(s) cannot be decrypted", [s.key for s, _ in run.unreadable]),
+            _listed("invalid key(s)", [s.key for s, r in run.verified if r.status == INVALID]),
+        ]
+        if any(problems):
+            raise CommandError(" ".join(problem for problem in problems if problem))
 
     def handle_stale(self, age: tuple[str, timedelta], keys: Sequence[str]) -> None:
         """--stale: re-verify concurrently only what was not verified within the age."""
@@ -58,6 +66,13 @@ class Command(AuditedCommand):
         problem, status = report.stale_problem(run)
         if problem:
             raise CommandError(problem, returncode=status)
+
+
+INVALID = VerificationStatus.INVALID
+
+
+def _listed(what: str, keys: Sequence[str]) -> str:
+    return f"{len(keys)} {what}: {', '.join(keys)}." if keys else ""
 
 
 def stale_age(text: str) -> tuple[str, timedelta]:
