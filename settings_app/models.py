@@ -173,7 +173,8 @@ class Setting(models.Model):
         help_text="Replace the key this often. Blank follows the global policy "
         "(KEYVAULT_MAX_KEY_AGE_DAYS); 0 never asks.",
     )
-    # When the value itself last changed; metadata edits (description, dates) leave it alone.
+    # When the value itself last changed: set with each new version (versions/tracking.py), so
+    # metadata edits (description, dates) leave it alone. A key's age counts from it.
     value_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
