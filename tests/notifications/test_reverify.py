@@ -170,20 +170,28 @@ def test_a_key_that_turns_invalid_gets_one_notice(frozen, providers, admin_with_
     assert_no_secret(str(mail.outbox[0].body), canary, where="the notice")
 
 
-def test_an_unreadable_key_is_reported_and_the_others_verified(providers, canary) -> None:
-    broken = store("broken_key", canary + "broken")
-    store("openai_api_key", canary)
-    providers.accept(canary)
+def break_value(setting: Setting) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {Setting._meta.db_table} SET value = %s WHERE id = %s",
-            ["$kv1$r$AAAA$notaciphertext", broken.pk],
+            ["$kv1$r$AAAA$notaciphertext", setting.pk],
         )
 
+
+def test_an_unreadable_key_is_reported_and_the_others_verified(providers, canary) -> None:
+    break_value(store("broken_key", canary + "broken"))
+    store("openai_api_key", canary)
+    providers.accept(canary)
+
     run = reverify_stale(DAY)
+    reverify_stale(DAY)
 
     assert [s.key for s, _ in run.unreadable] == ["broken_key"]
     assert [(s.key, r.status) for s, r in run.verified] == [("openai_api_key", "valid")]
+    failed = AuditEvent.objects.filter(action=AuditAction.DECRYPTION_FAILED)
+    assert [(e.setting_key, e.details["during"]) for e in failed] == [
+        ("broken_key", "verify_settings --stale")  # once, however often it is tried
+    ]
 
 
 def verify_stale(*args: str) -> tuple[str, str, CommandError | None]:
@@ -245,3 +253,13 @@ def test_a_notice_that_cannot_be_sent_fails_with_status_2(frozen, providers, web
     assert error is not None and error.returncode == 2
     assert str(error) == "1 invalid key(s): openai_api_key. 1 notice(s) could not be sent."
     assert "failed: openai_api_key: turned invalid (webhook)" in out
+
+
+def test_the_command_names_an_unreadable_key_on_stderr_and_fails(providers, canary) -> None:
+    break_value(store("broken_key", canary + "broken"))
+
+    out, err, error = verify_stale("--stale", "1d")
+
+    assert err.startswith("broken_key cannot be decrypted (")
+    assert error is not None and str(error) == "1 key(s) cannot be decrypted."
+    assert "0 key(s) verified within 1d were left alone." in out
