@@ -31,6 +31,7 @@ run: $(VENV)/.installed-app
 	@$(PY) -m keyvault_site.local_env .env
 	@grep -q '^KEYVAULT_PRIMARY_KEY=' .env || $(PY) manage.py init_encryption --write .env
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py createcachetable
 	@$(PY) manage.py create_local_admin
 	$(PY) manage.py runserver $(HOST):$(PORT)
 

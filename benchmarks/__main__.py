@@ -20,7 +20,17 @@ from .sizes import FULL, QUICK, Sizes
 from .timing import progress
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
-SECTIONS = ("crypto", "orm", "lookup", "reencrypt", "startup", "admin", "versions")
+SECTIONS = (
+    "crypto",
+    "orm",
+    "lookup",
+    "reencrypt",
+    "startup",
+    "admin",
+    "versions",
+    "api",
+    "client",
+)
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:
@@ -39,7 +49,18 @@ def parse(argv: Sequence[str]) -> argparse.Namespace:
 
 def sections(sizes: Sizes, env: Environment) -> dict[str, Callable[[], list[Result]]]:
     """Each benchmark by name; imported here because the models need Django set up first."""
-    from . import admin, crypto_path, lookup, orm, reencrypt, startup, versions
+    from . import (
+        admin,
+        api_read,
+        client,
+        crypto_path,
+        lookup,
+        orm,
+        reencrypt,
+        startup,
+        value_cache,
+        versions,
+    )
 
     aliases = ["default", *([env.postgres] if env.postgres else [])]
     return {
@@ -57,6 +78,8 @@ def sections(sizes: Sizes, env: Environment) -> dict[str, Callable[[], list[Resu
         "startup": lambda: startup.run(sizes),
         "admin": lambda: _guarded("7 admin changelist", lambda: admin.run(sizes)),
         "versions": lambda: _guarded("8 versions", lambda: versions.run(sizes)),
+        "api": lambda: api_read.run(sizes, env),
+        "client": lambda: [*value_cache.run(sizes), *client.run(sizes)],
     }
 
 

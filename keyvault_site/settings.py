@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "axes",
     "csp",
+    "rest_framework",
+    "drf_spectacular",
     "settings_app",
 ]
 
@@ -92,12 +94,26 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 
+SQLITE_SETTINGS = {
+    "OPTIONS": {
+        # Take the write lock when a transaction starts: concurrent writers then wait for each
+        # other (busy timeout) instead of failing with "database is locked" when they upgrade.
+        "transaction_mode": "IMMEDIATE",
+        # Write-ahead log: readers never wait for the writer, and a commit is one append and
+        # one fsync. (API rate counters relax even that: settings_app/relaxed_commit.py.)
+        "init_command": "PRAGMA journal_mode=WAL;",
+    },
+    # Keep each worker's connection: closing the last one to a WAL database checkpoints it
+    # (more fsyncs), which once per request would cost more than the request.
+    "CONN_MAX_AGE": 600,
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Take the write lock when a transaction starts: concurrent writers then wait for each
-    # other (busy timeout) instead of failing with "database is locked" when they upgrade.
-    DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
+    DATABASES["default"].setdefault("OPTIONS", {}).update(SQLITE_SETTINGS["OPTIONS"])
+    DATABASES["default"]["CONN_MAX_AGE"] = SQLITE_SETTINGS["CONN_MAX_AGE"]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CACHES = {"default": env.cache_url("KEYVAULT_CACHE_URL", default="dbcache://keyvault_cache")}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -158,6 +174,9 @@ AXES_FAILURE_LIMIT = env.int("KEYVAULT_LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("KEYVAULT_LOGIN_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# Lock out the client's address, not the proxy's: the same rule as the audit trail and the API
+# (KEYVAULT_TRUSTED_PROXY_COUNT below).
+AXES_CLIENT_IP_CALLABLE = "settings_app.client_address.client_ip"
 # The lockout store (AccessAttempt.get_data/post_data) keeps what a failed form carried, masking
 # only these (and "password", always): every other field of the login and reveal forms.
 AXES_SENSITIVE_PARAMETERS = [
@@ -181,6 +200,37 @@ KEYVAULT_KEY_DERIVATION_SALT = env.str("KEYVAULT_KEY_DERIVATION_SALT", default="
 KEYVAULT_SUPPORT_UNENCRYPTED_DATA = env.bool("KEYVAULT_SUPPORT_UNENCRYPTED_DATA", default=False)
 # Past versions kept per setting besides the current one (settings_app/versions/retention.py).
 KEYVAULT_MAX_VERSIONS = env.int("KEYVAULT_MAX_VERSIONS", default=10)
+# Setting.objects.get_value keeps plaintext in process memory this long (0: off); changes in
+# other processes reach it within about a second through a stamp in the default cache.
+KEYVAULT_VALUE_CACHE_SECONDS = env.float("KEYVAULT_VALUE_CACHE_SECONDS", default=30)
+
+# --- Read API for services (settings_app/api, docs/api.md) -----------------------------------
+KEYVAULT_TOKEN_MAX_DAYS = env.int("KEYVAULT_TOKEN_MAX_DAYS", default=365)
+KEYVAULT_API_RATE = env.str("KEYVAULT_API_RATE", default="600/m")  # per token
+# Proxies in front of keyvault that append to X-Forwarded-For (0: none, the header is ignored).
+KEYVAULT_TRUSTED_PROXY_COUNT = env.int("KEYVAULT_TRUSTED_PROXY_COUNT", default=0)
+
+REST_FRAMEWORK = {
+    # Service tokens only: no session (no CSRF surface) and no basic auth on the API.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "settings_app.api.authentication.ServiceTokenAuthentication"
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["settings_app.api.permissions.HasServiceToken"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],  # no browsable API
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+    "UNAUTHENTICATED_TOKEN": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "keyvault API",
+    "DESCRIPTION": "Services read settings with a service token: Authorization: Bearer kvt_...",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    # The schema describes endpoints, never data: readable without a token.
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+}
 
 # --- Expiry and rotation reminders (settings_app/notifications; README "Schedule") ---------
 # Rotate every key at least this often, in days (0: no global policy). A key's own

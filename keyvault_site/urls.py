@@ -1,12 +1,13 @@
-"""URL routes: the Django admin is the whole web interface."""
+"""URL routes: the Django admin for people, the read API (/api/v1/) for services."""
 
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("settings_app.api.urls")),
 ]

@@ -27,6 +27,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from . import decryption_failures, key_advice, providers, verification
+from .api import admin as api_admin
 from .audit import admin as audit_admin
 from .crypto import DecryptionError, EncryptionError
 from .forms import MAIN_FIELDS, SettingForm
@@ -46,7 +47,7 @@ from .reveal import reveal_setting_view
 from .unreadable import UnreadableValue
 from .versions.admin import VersionedSettingAdmin
 
-__all__ = ["SettingAdmin", "audit_admin"]  # audit_admin registers the audit trail page
+__all__ = ["SettingAdmin", "api_admin", "audit_admin"]  # they register their own pages
 
 TITLE = "Provider keys"
 admin.site.site_header = "keyvault"
@@ -162,6 +163,11 @@ class SettingAdmin(RotationAdminMixin, VersionedSettingAdmin):
             ("History", {"fields": HISTORY_FIELDS}),
         ]
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Setting | None = None) -> Any:
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        # One way: a key made service-only cannot be made revealable again in the admin.
+        return (*readonly, "service_only") if obj is not None and obj.service_only else readonly
+
     def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
         initial = super().get_changeform_initial_data(request)
         initial.pop("value", None)  # a key never travels in a URL
@@ -267,7 +273,8 @@ class SettingAdmin(RotationAdminMixin, VersionedSettingAdmin):
         if setting is not None:
             decryption_failures.record_once([setting], during="admin change page")
         context = {
-            "can_reveal": request.user.has_perm("settings_app.reveal_setting"),
+            "can_reveal": request.user.has_perm("settings_app.reveal_setting")
+            and not (setting is not None and setting.service_only),
             "can_view_audit": request.user.has_perm("settings_app.view_auditevent"),
             "audit_url": (
                 reverse("admin:settings_app_auditevent_changelist")

@@ -37,6 +37,7 @@ _SECRET_HANDLING = (
     "django.contrib.admin",
     "django.core.serializers",
     "django.template",
+    "rest_framework",  # the API's renderers and responses hold values being sent
 )
 _SECRET_HANDLING_PREFIXES = tuple(f"{name}." for name in _SECRET_HANDLING)
 SENSITIVE_POST_PARAMETERS = frozenset({"value", "password", "password1", "password2"})

@@ -21,7 +21,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models, router, transaction
 from django.utils import timezone
 
-from . import audit, decryption_failures, providers
+from . import audit, decryption_failures, providers, value_cache
 from .audit.models import AppendOnlyError, AuditAction, AuditChainHead, AuditEvent, AuditSource
 from .fields import BlindIndexField, EncryptedQuerySet, EncryptedTextField
 from .key_check.models import KeyCheck
@@ -119,11 +119,16 @@ class SettingManager(models.Manager.from_queryset(SettingQuerySet)):  # type: ig
     def get_value(self, key: str, default: str | None = None) -> str | None:
         """The plaintext of setting `key`, or `default` when there is no such setting.
 
-        A stored value that cannot be decrypted raises DecryptionError (audited once).
+        A stored value that cannot be decrypted raises DecryptionError (audited once). Values
+        are cached per process for KEYVAULT_VALUE_CACHE_SECONDS (see value_cache.py).
         """
+        value = value_cache.lookup(key, self._load_value)
+        return default if value is None else value
+
+    def _load_value(self, key: str) -> str | None:
         found = self.filter(key=key).first()
         if found is None:
-            return default
+            return None
         return decryption_failures.readable_value(found, during="get_value")
 
     def set_value(
@@ -196,6 +201,13 @@ class Setting(models.Model):
     )
     # 1 for a new setting, +1 on each change of the value (settings_app.versions.tracking).
     version = models.PositiveIntegerField(default=1, editable=False)
+    service_only = models.BooleanField(
+        default=False,
+        help_text=(
+            "Only services can read it, with a service token; nobody can reveal it here. "
+            "Once set, it cannot be cleared in the admin."
+        ),
+    )
 
     objects = SettingManager()
 
@@ -257,4 +269,6 @@ class Setting(models.Model):
 
 
 # Versions live in their own sub-package; exported here too, like every model of the app.
+from .api.models import RateLimitCounter, ServiceToken  # noqa: E402, F401
+from .audit.coalescing import CoalescedWindow  # noqa: E402, F401
 from .versions.models import SettingVersion as SettingVersion  # noqa: E402

@@ -2,8 +2,8 @@
 
 Log records (`log_filters.py`), audit details and user agents (`audit/recording.py`) and
 provider answers shown in the admin (`admin.py`) all go through `redact()`, so a masked secret
-reads the same everywhere: `sk-proj-[REDACTED]`, `$kv[REDACTED]`, or `[REDACTED]` alone for a
-known value cut out whole.
+reads the same everywhere: `sk-proj-[REDACTED]`, `$kv[REDACTED]`, `kvt_[REDACTED]` (a service
+token), or `[REDACTED]` alone for a known value cut out whole.
 
 It is a safety net for mistakes elsewhere, not a licence to log secrets: unless the caller names
 the secret, it knows only keys with a recognisable prefix (see providers.PROVIDERS), so
@@ -16,6 +16,8 @@ import functools
 import re
 
 from . import providers
+from .api.tokens import PREFIX as SERVICE_TOKEN_PREFIX
+from .api.tokens import TOKEN_PATTERN as SERVICE_TOKEN
 from .crypto.envelope import MARKER
 
 REDACTED = "[REDACTED]"
@@ -44,4 +46,5 @@ def redact(text: str, *known_secrets: str | None) -> str:
         if secret:
             text = text.replace(secret, REDACTED)
     text = _ENVELOPE.sub(MARKER + REDACTED, text)
+    text = SERVICE_TOKEN.sub(SERVICE_TOKEN_PREFIX + REDACTED, text)
     return _key_pattern().sub(lambda match: match[1] + REDACTED, text)

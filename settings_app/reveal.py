@@ -1,7 +1,8 @@
 """The reveal view: a key admin sees one setting's plaintext, once, after re-entering a password.
 
 Mounted by the Setting admin at `<object_id>/reveal/` inside `admin_site.admin_view` (which
-adds the staff login). Every attempt, shown or refused, is written to the audit trail. Each form
+adds the staff login). Every attempt, shown or refused, is written to the audit trail (repeated
+refusals for want of the permission as one event and a summary with their count). Each form
 carries a one-time token (`reveal_tokens.py`) spent in the database in the transaction that
 records the outcome: of concurrent POSTs of one form, exactly one gets an answer.
 """
@@ -24,6 +25,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
 from . import audit, reveal_tokens
+from .audit.coalescing import record_coalesced
 from .crypto import DecryptionError
 from .models import AuditAction, AuditSource, Setting
 from .unreadable import readable
@@ -31,6 +33,10 @@ from .unreadable import readable
 PERMISSION = "settings_app.reveal_setting"
 FORM_TEMPLATE = "admin/settings_app/reveal.html"
 VALUE_TEMPLATE = "admin/settings_app/reveal_done.html"
+SERVICE_ONLY = (
+    "This key is service-only: services read it with a service token, and nobody can reveal it "
+    "here. The refusal was recorded in the audit trail."
+)
 
 
 class RevealForm(forms.Form):
@@ -74,9 +80,13 @@ def reveal_setting_view(
     """GET: the password-and-reason form. POST: the plaintext, once, if the password is right."""
     site = admin_site or admin.site
     if not request.user.has_perm(PERMISSION):
-        _refuse(request, "", "no_permission", object_id=object_id[:64])
+        _refuse_unpermitted(request, object_id)
         raise PermissionDenied
     setting = _get_setting(object_id)
+    if setting.service_only:
+        _refuse(request, setting.key, "service_only")
+        context = {**_context(request, site, setting), "form": None, "error": SERVICE_ONLY}
+        return render(request, FORM_TEMPLATE, context)
     if request.method != "POST":
         return _render_form(request, site, setting, RevealForm(request.user))
     once = request.POST.get("once", "")
@@ -105,9 +115,38 @@ def _replayed(request: HttpRequest, site: admin.AdminSite, setting: Setting) -> 
 def _get_setting(object_id: str) -> Setting:
     """The setting without its value: nothing is decrypted before the password is checked."""
     try:
-        return Setting.objects.only("pk", "key").get(pk=unquote(object_id))
+        return Setting.objects.only("pk", "key", "service_only").get(pk=unquote(object_id))
     except (Setting.DoesNotExist, ValueError, ValidationError):
         raise Http404("No such setting.") from None
+
+
+def _refuse_unpermitted(request: HttpRequest, object_id: str) -> None:
+    """Record a reveal by staff without the permission, without flooding the trail.
+
+    Only an id that names a setting reaches the trail (as its key): nothing typed into the URL
+    does. Repeats by one user of one setting within a window are counted into one summary.
+    """
+    if not request.user.is_authenticated:
+        return
+    pk, setting_key = _existing_setting(object_id)
+    record_coalesced(
+        AuditAction.REVEAL_REFUSED,
+        f"no_permission:user:{request.user.pk}:setting:{pk}",
+        request=request,
+        setting_key=setting_key,
+        actor_label=request.user.get_username(),
+        source=AuditSource.ADMIN,
+        result="no_permission",
+    )
+
+
+def _existing_setting(object_id: str) -> tuple[str, str]:
+    """(pk, key) of the setting `object_id` names, or ("", "") for anything else."""
+    try:
+        found = Setting.objects.filter(pk=unquote(object_id)).values_list("pk", "key").first()
+    except (ValueError, ValidationError, OverflowError):
+        found = None
+    return ("", "") if found is None else (str(found[0]), found[1])
 
 
 def _refuse(request: HttpRequest, setting_key: str, result: str, **details: Any) -> None:

@@ -34,6 +34,9 @@ ROLES: dict[str, tuple[str, ...]] = {
         "settings_app.reveal_setting",
         "settings_app.rollback_setting",
         "settings_app.view_auditevent",
+        "settings_app.view_servicetoken",
+        "settings_app.add_servicetoken",
+        "settings_app.revoke_servicetoken",
     ),
 }
 
@@ -43,13 +46,16 @@ def sync_roles(apps: Any, schema_editor: Any = None, roles: Roles | None = None)
 
     `apps` is a migration's historical registry (or django.apps.apps). Permissions are created
     first, because post_migrate, which normally creates them, runs only after all migrations.
+    Permissions of models an earlier migration has not created yet are left out; the migration
+    that creates such a model runs this again.
     """
     _create_app_permissions(apps, "settings_app")
     group_model = apps.get_model("auth", "Group")
     permission_model = apps.get_model("auth", "Permission")
     for name, perms in (ROLES if roles is None else roles).items():
         group, _ = group_model.objects.get_or_create(name=name)
-        group.permissions.set([_permission(permission_model, perm) for perm in perms])
+        found = (_permission(permission_model, perm) for perm in perms)
+        group.permissions.set([permission for permission in found if permission is not None])
 
 
 def roles_as_of(roles: Roles) -> Callable[[Any, Any], None]:
@@ -75,4 +81,5 @@ def _create_app_permissions(apps: Any, app_label: str) -> None:
 
 def _permission(permission_model: Any, dotted: str) -> Any:
     app_label, codename = dotted.split(".", 1)
-    return permission_model.objects.get(content_type__app_label=app_label, codename=codename)
+    found = permission_model.objects.filter(content_type__app_label=app_label, codename=codename)
+    return found.first()

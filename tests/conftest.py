@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from settings_app import keyring
+from settings_app import keyring, value_cache
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,8 +22,10 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         if name.startswith(("KEYVAULT_", "OPENAI_", "ANTHROPIC_")) and name != "KEYVAULT_ENV_FILE":
             monkeypatch.delenv(name)
     keyring.reset()
+    value_cache.reset()
     yield
     keyring.reset()
+    value_cache.reset()
 
 
 def run_manage(

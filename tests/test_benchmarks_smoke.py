@@ -53,6 +53,7 @@ def test_quick_run_exits_cleanly_and_prints_the_table(quick_run):
         "6 KeySet",
         "7 admin",
         "8 versions",
+        "9 API read",
     ):
         assert f"| {number}" in done.stdout
 

@@ -57,12 +57,19 @@ def test_pages_send_a_strict_policy(admin: Client, url: str) -> None:
 
 
 def test_inline_styles_carry_the_nonce_of_their_response(admin: Client) -> None:
-    setting = Setting.objects.create(key="openai_api_key", value="sk-proj-csp-00000001")
+    Setting.objects.set_value("openai_api_key", "sk-proj-csp-00000001")
+    setting = Setting.objects.set_value("openai_api_key", "sk-proj-csp-00000002")
+    page = f"/admin/settings_app/setting/{setting.pk}"
     for url in [
         "/admin/settings_app/setting/",
-        f"/admin/settings_app/setting/{setting.pk}/change/",
+        f"{page}/change/",
+        f"{page}/versions/",
+        f"{page}/versions/1/restore/",
+        f"{page}/versions/1/destroy/",
+        "/admin/settings_app/setting/import-env/",
     ]:
         response = admin.get(url)
+        assert response.status_code == 200, url
         html = response.content.decode()
         styles = re.findall(r"<style([^>]*)>", html)
         assert styles, "these pages have inline styles"

@@ -29,9 +29,10 @@ def test_copy_paste_whitespace_at_the_ends_is_trimmed(pasted: str, cleaned: str)
     assert clean_whitespace(pasted) == cleaned  # the one rule, shared with find_secret
 
 
-def test_clean_whitespace_removes_every_kind_of_whitespace() -> None:
-    assert clean_whitespace(" a\u00a0b\u2003c\x0bd\x0ce\u3000 ") == "abcde"
-    assert clean_whitespace(" \n\t ") == ""
+def test_clean_whitespace_trims_every_kind_of_whitespace_at_the_ends_only() -> None:
+    inner = "a\u00a0b\u2003c\x0bd\x0ce"
+    assert clean_whitespace(f"\u00a0\u2003\x0b{inner}\x0c\u3000 ") == inner
+    assert clean_whitespace(" \n\t\u3000 ") == ""
 
 
 @pytest.mark.parametrize(

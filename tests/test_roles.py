@@ -32,6 +32,9 @@ def test_the_migration_created_the_three_groups() -> None:
             "settings_app.reveal_setting",
             "settings_app.rollback_setting",
             "settings_app.view_auditevent",
+            "settings_app.view_servicetoken",
+            "settings_app.add_servicetoken",
+            "settings_app.revoke_servicetoken",
         },
     }
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from settings_app.crypto import DecryptionError
-from settings_app.models import AuditAction, AuditEvent, Setting
+from settings_app.models import AuditAction, AuditEvent, Setting, SettingVersion
 from tests.unreadable_rows import BY_NAME, Breakage, every_breakage, raw_value
 
 pytestmark = pytest.mark.django_db
@@ -54,11 +54,14 @@ def test_queryset_delete_removes_unreadable_rows_and_audits_it(
     breakage: Breakage, stored: Setting, settings
 ) -> None:
     breakage.break_row(stored, settings)
+    versions = stored.versions.count()
 
-    deleted, _ = Setting.objects.filter(pk=stored.pk).delete()
+    _, per_model = Setting.objects.filter(pk=stored.pk).delete()
 
-    assert deleted == 1
-    assert not Setting.objects.exists()
+    # The setting, and with it its versions (their ciphertexts go too).
+    assert versions >= 1
+    assert per_model == {"settings_app.Setting": 1, "settings_app.SettingVersion": versions}
+    assert not Setting.objects.exists() and not SettingVersion.objects.exists()
     assert AuditEvent.objects.filter(action=AuditAction.DELETED, setting_key=stored.key).exists()
 
 

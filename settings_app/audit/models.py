@@ -39,6 +39,9 @@ class AuditAction(models.TextChoices):
     VERSION_RESTORED = "version_restored", "Version restored"
     VERSION_DESTROYED = "version_destroyed", "Version destroyed"
     STALE_WRITE_REFUSED = "stale_write_refused", "Stale write refused"
+    API_READ = "api_read", "Read over the API"
+    TOKEN_CREATED = "token_created", "Service token created"
+    TOKEN_REVOKED = "token_revoked", "Service token revoked"
     NOTICE_SENT = "notice_sent", "Notice sent"
     NOTICE_FAILED = "notice_failed", "Notice not sent"
 
@@ -47,6 +50,7 @@ class AuditSource(models.TextChoices):
     ADMIN = "admin", "Admin"
     COMMAND = "command", "Management command"
     CODE = "code", "Code"
+    API = "api", "API"
 
 
 class AuditEventQuerySet(models.QuerySet["AuditEvent"]):

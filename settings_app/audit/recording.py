@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import math
 from collections.abc import Mapping
 from typing import Any
@@ -10,6 +9,7 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest
 
+from .. import client_address
 from ..redaction import redact
 from .chain import append
 from .models import AuditAction, AuditEvent, AuditSource
@@ -107,12 +107,8 @@ def _clean_scalar(key: str, value: Any) -> DetailValue:
 
 
 def client_ip(request: HttpRequest | None) -> str:
-    """REMOTE_ADDR, normalised; proxies' X-Forwarded-For is not trusted."""
-    raw = "" if request is None else request.META.get("REMOTE_ADDR", "")
-    try:
-        return str(ipaddress.ip_address(raw))
-    except ValueError:
-        return ""
+    """The client's address by the trusted-proxy rule (`client_address`); "" without a request."""
+    return "" if request is None else client_address.client_ip(request)
 
 
 def _user_agent(request: HttpRequest | None) -> str:

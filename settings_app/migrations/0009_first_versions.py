@@ -2,18 +2,16 @@
 
 from django.db import migrations
 
-from settings_app.crypto import DecryptionError
 from settings_app.masking import mask
+from settings_app.unreadable import UnreadableValue
 
 
 def first_versions(apps, schema_editor):
     Setting = apps.get_model("settings_app", "Setting")
     SettingVersion = apps.get_model("settings_app", "SettingVersion")
     db = schema_editor.connection.alias
-    for pk in Setting.objects.using(db).values_list("pk", flat=True):
-        try:
-            setting = Setting.objects.using(db).select_related("updated_by").get(pk=pk)
-        except DecryptionError:
+    for setting in Setting.objects.using(db).select_related("updated_by").iterator():
+        if isinstance(setting.value, UnreadableValue):
             continue  # unreadable with these keys: its next value becomes its first version
         SettingVersion.objects.using(db).create(
             setting=setting,

@@ -136,7 +136,13 @@ def test_renumbering_a_row_leaves_every_admin_page_working() -> None:
     setting = Setting.objects.get(key="openai_api_key")
     changed = client.post(
         f"/admin/settings_app/setting/{setting.pk}/change/",
-        {"key": setting.key, "provider": "openai", "value": "", "description": "rotated"},
+        {
+            "key": setting.key,
+            "provider": "openai",
+            "value": "",
+            "description": "rotated",
+            "version": str(setting.version),  # the version the form was opened at
+        },
     )
     assert changed.status_code == 302
     setting.provider = "other"  # "other" is verified without a network call

@@ -6,7 +6,7 @@ import pytest
 
 from settings_app.importers import store
 from settings_app.importers.store import Outcome, store_value
-from settings_app.models import AuditAction, AuditEvent, Setting
+from settings_app.models import AuditAction, AuditEvent, Setting, SettingVersion
 from tests.importers.conftest import run_command
 
 pytestmark = pytest.mark.django_db
@@ -82,14 +82,17 @@ def test_setting_created_concurrently_is_never_overwritten(monkeypatch):
     real = Setting.objects.select_for_update
     calls = []
 
-    def first_read_misses_it():
+    def first_read_misses_it(*args, **kwargs):
         calls.append(1)
-        return Setting.objects.none() if len(calls) == 1 else real()
+        return Setting.objects.none() if len(calls) == 1 else real(*args, **kwargs)
 
     monkeypatch.setattr(Setting.objects, "select_for_update", first_read_misses_it)
 
     outcome = store_value("k", VALUE, provider="openai", replace=False, source="s")
 
-    assert outcome is Outcome.KEPT and len(calls) == 2
+    # Our read misses it; set_value's locked read finds it and refuses to create; we look again.
+    assert outcome is Outcome.KEPT and len(calls) == 3
     assert Setting.objects.get_value("k") == "sk-proj-written-by-someone-else"
+    assert Setting.objects.get(key="k").version == 1
+    assert list(SettingVersion.objects.values_list("version", flat=True)) == [1]
     assert not AuditEvent.objects.filter(action=AuditAction.IMPORTED).exists()

@@ -11,7 +11,7 @@ from django.db.migrations.executor import MigrationExecutor
 
 from settings_app.models import Setting
 
-BEFORE = [("settings_app", "0011_key_check")]
+BEFORE = [("settings_app", "0015_audit_actions_for_api")]
 T0 = dt.datetime(2024, 3, 1, 12, 0, tzinfo=dt.UTC)
 
 

@@ -50,11 +50,16 @@ def test_fingerprints_keep_a_deterministic_fallback_in_use(settings) -> None:
     rotate_deterministic(settings)
 
     (in_use,) = reencryption.encryption_status().fallbacks
-    # The token's envelope and the setting's fingerprint both name the old deterministic key.
-    assert (in_use.variable, in_use.key_id, in_use.uses) == (DETERMINISTIC_FALLBACKS, old, 2)
+    # The token's envelope, the setting's fingerprint and that of its version 1 all name the
+    # old deterministic key.
+    fingerprints = raw_values("settings_app_setting", "value_fingerprint") + raw_values(
+        "settings_app_settingversion", "value_fingerprint"
+    )
+    assert [fingerprint.split(":")[0] for fingerprint in fingerprints] == [old, old]
+    assert (in_use.variable, in_use.key_id, in_use.uses) == (DETERMINISTIC_FALLBACKS, old, 3)
     Token.objects.all().delete()
-    (fingerprint_only,) = reencryption.encryption_status().fallbacks
-    assert (fingerprint_only.uses, fingerprint_only.retirable) == (1, False)
+    (fingerprints_only,) = reencryption.encryption_status().fallbacks
+    assert (fingerprints_only.uses, fingerprints_only.retirable) == (2, False)
     reencryption.reencrypt(reencryption.encrypted_models())
     assert reencryption.encryption_status().fallbacks[0].retirable
 

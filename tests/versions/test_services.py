@@ -7,7 +7,7 @@ from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection
 
-from settings_app import audit
+from settings_app.audit import chain
 from settings_app.models import AuditAction, AuditEvent, Setting, SettingVersion
 from settings_app.verification import VerificationResult
 from settings_app.versions import (
@@ -137,7 +137,7 @@ def test_if_the_audit_event_cannot_be_written_nothing_is_saved(monkeypatch) -> N
     def broken(*args, **kwargs):
         raise IntegrityError("the audit table is unavailable")
 
-    monkeypatch.setattr(audit, "_append", broken)
+    monkeypatch.setattr(chain, "append_many", broken)  # where every event is inserted
     with pytest.raises(IntegrityError):
         Setting.objects.set_value(KEY, new_key())
 

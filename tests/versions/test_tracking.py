@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from settings_app import audit
+from settings_app.audit import chain
 from settings_app.crypto import DecryptionError
 from settings_app.models import AuditAction, AuditEvent, AuditSource, Setting, SettingVersion
 from tests.versions.conftest import KEY, masked, new_key
@@ -204,7 +205,7 @@ def test_a_plain_save_whose_audit_event_fails_leaves_neither_value_nor_version(
     def broken(*args, **kwargs):
         raise RuntimeError("the audit table is unavailable")
 
-    monkeypatch.setattr(audit, "_append", broken)
+    monkeypatch.setattr(chain, "append_many", broken)  # where every event is inserted
     setting.value = new_key()
     with pytest.raises(RuntimeError):
         setting.save()

@@ -26,7 +26,7 @@ def value_changed_from_versions(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("settings_app", "0012_notifications")]
+    dependencies = [("settings_app", "0016_notifications")]
 
-    # Reversing leaves the column to 0012's reversal, which drops it.
+    # Reversing leaves the column to 0016's reversal, which drops it.
     operations = [migrations.RunPython(value_changed_from_versions, migrations.RunPython.noop)]

@@ -1,0 +1,36 @@
+"""keyvault's client: read settings from a keyvault server with a service token.
+
+    from keyvault_client import Client
+
+    client = Client()  # KEYVAULT_URL and KEYVAULT_TOKEN (or KEYVAULT_TOKEN_FILE)
+    client.get("openai_api_key")
+
+Depends only on httpx (and never imports Django), so other services can install or vendor it.
+The `keyvault` command (`keyvault run`, `keyvault get`) is in `keyvault_client.cli`.
+"""
+
+from __future__ import annotations
+
+from .client import Client
+from .errors import (
+    ConfigurationError,
+    Forbidden,
+    KeyvaultError,
+    NotFound,
+    ProtocolError,
+    RateLimited,
+    Unauthorized,
+    Unavailable,
+)
+
+__all__ = [
+    "Client",
+    "ConfigurationError",
+    "Forbidden",
+    "KeyvaultError",
+    "NotFound",
+    "ProtocolError",
+    "RateLimited",
+    "Unauthorized",
+    "Unavailable",
+]

@@ -1,0 +1,1 @@
+"""The read API: services fetch settings over HTTPS with scoped, hashed, expiring tokens."""

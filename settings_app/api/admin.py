@@ -1,0 +1,183 @@
+"""The "Service tokens" admin, for key admins: create a token (shown once), view, revoke.
+
+Tokens are never edited or deleted: a wrong one is revoked and a new one created, so the list
+keeps the history. The page that shows a new token answers the POST itself (the token is in no
+redirect, session or cache) and is marked never-cached; a replayed POST shows nothing.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_variables
+from django.views.decorators.http import require_POST
+
+from settings_app.reveal import RevealedValue
+
+from . import services
+from .forms import ServiceTokenForm
+from .models import ServiceToken
+
+REVOKE_PERMISSION = "settings_app.revoke_servicetoken"
+FORM_TEMPLATE = "admin/settings_app/servicetoken/create.html"
+CREATED_TEMPLATE = "admin/settings_app/servicetoken/created.html"
+ONCE_SESSION_KEY = "keyvault-service-token-form-once"
+REPLAYED = "This form was already submitted; a token is shown only once. Fill it in again."
+
+
+@admin.register(ServiceToken)
+class ServiceTokenAdmin(admin.ModelAdmin):
+    list_display = ("name", "scope_shown", "status_shown", "expires_at", "last_used", "created_by")
+    list_select_related = ("created_by",)
+    search_fields = ("name", "description")
+    fields = (
+        "name",
+        "description",
+        "scope_shown",
+        "networks_shown",
+        "status_shown",
+        "expires_at",
+        "created_at",
+        "created_by",
+        "last_used_at",
+        "last_used_ip",
+        "revoked_at",
+    )
+    readonly_fields = fields
+    actions = ("revoke_selected",)
+
+    @admin.display(description="Scope")
+    def scope_shown(self, token: ServiceToken) -> str:
+        return ", ".join(token.scope)
+
+    @admin.display(description="Allowed networks")
+    def networks_shown(self, token: ServiceToken) -> str:
+        return ", ".join(token.allowed_networks) or "any address"
+
+    @admin.display(description="Status")
+    def status_shown(self, token: ServiceToken) -> str:
+        return token.status(timezone.now())
+
+    @admin.display(description="Last used", ordering="last_used_at")
+    def last_used(self, token: ServiceToken) -> str:
+        if token.last_used_at is None:
+            return "never"
+        return f"{token.last_used_at:%Y-%m-%d %H:%M} from {token.last_used_ip or '?'}"
+
+    # --- permissions: add and view by the model's permissions; never change or delete --------
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm(REVOKE_PERMISSION)
+
+    # --- creating ---------------------------------------------------------------------------
+    @method_decorator(never_cache)
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        """GET: the form. POST: create the token and show it, once, in this very response."""
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        if request.method != "POST":
+            return self._render_form(request, ServiceTokenForm())
+        if not self._spend_once_token(request):
+            return self._render_form(request, ServiceTokenForm(), error=REPLAYED)
+        form = ServiceTokenForm(request.POST)
+        if form.is_valid():
+            try:
+                created = services.create_token(**form.service_arguments(), created_by=request.user)
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                return self._render_created(request, created)
+        return self._render_form(request, form)
+
+    def _spend_once_token(self, request: HttpRequest) -> bool:
+        expected = request.session.pop(ONCE_SESSION_KEY, None)
+        return bool(expected) and secrets.compare_digest(
+            str(expected), request.POST.get("once", "")
+        )
+
+    def _render_form(self, request: HttpRequest, form: ServiceTokenForm, error: str = "") -> Any:
+        once = request.session[ONCE_SESSION_KEY] = secrets.token_urlsafe(16)
+        context = {**self._context(request, "New service token"), "form": form, "once": once}
+        return render(request, FORM_TEMPLATE, {**context, "error": error})
+
+    @method_decorator(sensitive_variables())  # the new token is a local here
+    def _render_created(self, request: HttpRequest, created: services.CreatedToken) -> Any:
+        context = {
+            **self._context(request, f"Service token {created.token.name}"),
+            "token": created.token,
+            "secret": RevealedValue(created.secret),
+            "changelist_url": reverse("admin:settings_app_servicetoken_changelist"),
+        }
+        return render(request, CREATED_TEMPLATE, context)
+
+    def _context(self, request: HttpRequest, title: str) -> dict[str, Any]:
+        return {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "subtitle": None,
+            "opts": self.opts,
+            "has_view_permission": self.has_view_permission(request),
+        }
+
+    # --- revoking ---------------------------------------------------------------------------
+    def get_urls(self) -> list[URLPattern]:
+        revoke = self.admin_site.admin_view(require_POST(self.revoke_view))
+        return [
+            path("<path:object_id>/revoke/", revoke, name="settings_app_servicetoken_revoke"),
+            *super().get_urls(),
+        ]
+
+    def revoke_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """POST-only (admin_view adds CSRF protection): revoke one token."""
+        if not self.has_revoke_permission(request):
+            raise PermissionDenied
+        token = self.get_object(request, unquote(object_id))
+        if token is None:
+            raise Http404("No such service token.")
+        self._revoke(request, token)
+        return HttpResponseRedirect(reverse("admin:settings_app_servicetoken_changelist"))
+
+    @admin.action(description="Revoke selected tokens", permissions=["revoke"])
+    def revoke_selected(self, request: HttpRequest, queryset: QuerySet[ServiceToken]) -> None:
+        for token in queryset:
+            self._revoke(request, token)
+
+    def _revoke(self, request: HttpRequest, token: ServiceToken) -> None:
+        try:
+            services.revoke_token(token.name)
+        except services.ServiceTokenError as error:
+            self.message_user(request, str(error), messages.WARNING)
+        else:
+            self.message_user(request, f"Revoked {token.name}: it is refused from now on.")
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        token = self.get_object(request, unquote(object_id))
+        can_revoke = token is not None and token.revoked_at is None
+        context = {"can_revoke": can_revoke and self.has_revoke_permission(request)}
+        return super().change_view(
+            request, object_id, form_url, {**context, **(extra_context or {})}
+        )

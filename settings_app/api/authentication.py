@@ -1,0 +1,54 @@
+"""`Authorization: Bearer kvt_...` for the API: one opaque 401 for every way a token is bad.
+
+A missing, malformed, unknown, expired or revoked token gets the same body and header, so the
+answer never tells an attacker which it was. Malformed tokens (wrong shape or checksum) are
+refused before any database query.
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
+
+from . import tokens
+from .lookup import first_where
+from .models import ServiceToken
+
+SCHEME = "Bearer"
+INVALID = "A valid service token is required: send Authorization: Bearer kvt_..."
+CHALLENGE = f'{SCHEME} realm="keyvault"'
+
+
+class ServiceTokenAuthentication(BaseAuthentication):
+    """Authenticates a request as the active ServiceToken it presents (request.auth)."""
+
+    def authenticate(self, request: Request) -> tuple[None, ServiceToken]:
+        token = find_active_token(_presented_token(request))
+        if token is None:
+            raise AuthenticationFailed(INVALID)
+        return None, token
+
+    def authenticate_header(self, request: Request) -> str:
+        return CHALLENGE
+
+
+def _presented_token(request: Request) -> str:
+    scheme, _, credentials = str(request.META.get("HTTP_AUTHORIZATION", "")).partition(" ")
+    if scheme.lower() != SCHEME.lower():
+        return ""
+    return credentials.strip()
+
+
+def find_active_token(presented: str) -> ServiceToken | None:
+    """The active token `presented` is, or None; one indexed query for a well-formed token."""
+    if not tokens.is_well_formed(presented):
+        return None
+    hashes = tokens.candidate_hashes(presented)
+    token = first_where(ServiceToken, "token_hash", hashes)
+    # The index found it; compare again in constant time so no code path leaks timing.
+    if token is None or not any(constant_time_compare(token.token_hash, h) for h in hashes):
+        return None
+    return token if token.is_active(timezone.now()) else None

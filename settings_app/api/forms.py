@@ -1,0 +1,76 @@
+"""The admin's "new service token" form: lines of keys and networks, a lifetime in days."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
+
+from . import expiry, networks, scope
+from .models import NAME_MAX_LENGTH
+
+# Model field -> form field, for errors the service reports by model field.
+FORM_FIELD_FOR = {"expires_at": "expires_in_days"}
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class ServiceTokenForm(forms.Form):
+    name = forms.CharField(
+        max_length=NAME_MAX_LENGTH,
+        help_text="Who uses it, e.g. billing-worker. Letters, digits, '_', '-' and '.'.",
+    )
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    scope = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="One setting key or pattern per line, e.g. openai_api_key or anthropic_*.",
+    )
+    expires_in_days = forms.IntegerField(
+        min_value=1, initial=expiry.DEFAULT_LIFETIME.days, label="Expires in (days)"
+    )
+    allowed_networks = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text="One CIDR per line (10.0.0.0/8, 2001:db8::/32); empty allows any address.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        limit = expiry.max_days()
+        field = self.fields["expires_in_days"]
+        field.validators.append(MaxValueValidator(limit))  # the setting is read per form
+        field.widget.attrs["max"] = limit
+        field.help_text = f"At most {limit} days (KEYVAULT_TOKEN_MAX_DAYS)."
+
+    def clean_scope(self) -> list[str]:
+        patterns = _lines(self.cleaned_data["scope"])
+        scope.validate_scope(patterns)
+        return patterns
+
+    def clean_allowed_networks(self) -> list[str]:
+        return networks.normalise_networks(_lines(self.cleaned_data["allowed_networks"]))
+
+    def service_arguments(self) -> dict[str, Any]:
+        """The cleaned data as `services.create_token` arguments."""
+        data = self.cleaned_data
+        return {
+            "name": data["name"],
+            "scope": data["scope"],
+            "lifetime": timedelta(days=data["expires_in_days"]),
+            "allowed_networks": data["allowed_networks"],
+            "description": data["description"],
+        }
+
+    def add_service_errors(self, error: ValidationError) -> None:
+        """Show the service's (model's) validation errors on the matching form fields."""
+        if not hasattr(error, "error_dict"):
+            self.add_error(None, error)
+            return
+        for model_field, errors in error.error_dict.items():
+            name = FORM_FIELD_FOR.get(model_field, model_field)
+            self.add_error(name if name in self.fields else None, errors)

@@ -1,0 +1,80 @@
+"""What a token reads: the settings in its scope, fetched in one query, each read audited.
+
+Out-of-scope keys are never queried and look exactly like missing ones, so the API is no
+oracle for which keys exist.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC
+from typing import Any
+
+from django.http import HttpRequest
+
+from settings_app.audit.coalescing import record_coalesced
+from settings_app.decryption_failures import readable_value
+from settings_app.fields import UnreadableValue
+from settings_app.models import AuditAction, AuditSource, Setting
+
+from . import scope
+from .lookup import first_where
+from .models import ServiceToken
+
+READ_FIELDS = ("key", "value", "version", "provider", "updated_at")
+MAX_KEYS = 100  # per listing request
+
+
+def readable_setting(token: ServiceToken, key: str) -> Setting | None:
+    """The setting `key` if the token's scope covers it and it exists, else None.
+
+    DecryptionError (audited once per row and key id) when its value cannot be decrypted."""
+    if not token.allows_key(key):
+        return None
+    setting = first_where(Setting, "key", [key], READ_FIELDS)
+    if setting is not None:
+        readable_value(setting, during="API read")  # DecryptionError, audited once
+    return setting
+
+
+def readable_settings(token: ServiceToken, keys: Iterable[str] | None = None) -> list[Setting]:
+    """The settings among `keys` (default: all) that the scope covers, by key, one query."""
+    found = Setting.objects.only(*READ_FIELDS)
+    if keys is None:
+        found = found.filter(scope.query(token.scope))
+    else:
+        found = found.filter(key__in=[key for key in keys if token.allows_key(key)])
+    # The database matched the patterns; Python's fnmatch confirms, as a second guard.
+    settings = [setting for setting in found.order_by("key") if token.allows_key(setting.key)]
+    for setting in settings:
+        if isinstance(setting.value, UnreadableValue):
+            readable_value(setting, during="API read")  # DecryptionError, audited once
+    return settings
+
+
+def as_json(setting: Setting) -> dict[str, Any]:
+    """The API's representation (serializers.SettingReadSerializer documents it), built
+    directly: a serializer per read would cost more than the rest of the answer."""
+    updated_at = setting.updated_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return {
+        "key": setting.key,
+        "value": setting.value,
+        "version": setting.version,
+        "provider": setting.provider,
+        "updated_at": updated_at,
+    }
+
+
+def record_read(token: ServiceToken, setting: Setting, request: HttpRequest, ip: str) -> None:
+    """An api_read event; repeats within a minute are coalesced into one summary."""
+    record_coalesced(
+        AuditAction.API_READ,
+        f"token:{token.pk}:{setting.key}",
+        request=request,
+        setting_key=setting.key,
+        actor_label=f"service token {token.name}",
+        source=AuditSource.API,
+        token_name=token.name,
+        version=setting.version,
+        client_ip=ip,
+    )

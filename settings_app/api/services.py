@@ -1,0 +1,112 @@
+"""Creating, revoking and using service tokens: what the admin pages and commands both call.
+
+Every change is recorded in the audit trail in the same transaction, or not made at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from settings_app import audit
+from settings_app.models import AuditAction
+
+from . import expiry, tokens
+from .models import LAST_USED_INTERVAL, ServiceToken
+
+
+class ServiceTokenError(Exception):
+    """A token operation that cannot be done; the message says why and what to do."""
+
+
+class UnknownToken(ServiceTokenError):
+    pass
+
+
+class AlreadyRevoked(ServiceTokenError):
+    pass
+
+
+@dataclass(frozen=True)
+class CreatedToken:
+    """A new token and its secret, which exists only here: it is shown once, never stored."""
+
+    token: ServiceToken
+    secret: str = field(repr=False)
+
+
+def create_token(
+    name: str,
+    scope: Iterable[str],
+    *,
+    lifetime: timedelta = expiry.DEFAULT_LIFETIME,
+    allowed_networks: Iterable[str] = (),
+    description: str = "",
+    created_by: Any = None,
+) -> CreatedToken:
+    """Create and audit a token; ValidationError (by field) when an input is wrong."""
+    now = timezone.now()
+    secret = tokens.generate()
+    token = ServiceToken(
+        name=name,
+        scope=list(scope),
+        allowed_networks=list(allowed_networks),
+        description=description,
+        expires_at=now + lifetime,
+        created_at=now,
+        created_by=created_by,
+        token_hash=tokens.token_hash(secret),
+    )
+    token.full_clean()
+    try:
+        with transaction.atomic():
+            token.save(force_insert=True)
+            audit.record_as_current_actor(
+                AuditAction.TOKEN_CREATED,
+                token_name=token.name,
+                scope=token.scope,
+                allowed_networks=token.allowed_networks,
+                expires_at=token.expires_at.isoformat(),
+            )
+    except IntegrityError:  # created by someone else between full_clean() and save()
+        raise ValidationError({"name": "A service token with this name already exists."}) from None
+    return CreatedToken(token, secret)
+
+
+def revoke_token(name: str) -> ServiceToken:
+    """Revoke the token called `name`: its next request is refused. Audited."""
+    with transaction.atomic():
+        token = ServiceToken.objects.select_for_update().filter(name=name).first()
+        if token is None:
+            raise UnknownToken(
+                f"There is no service token named {name!r}; the admin's Service tokens page "
+                "lists them."
+            )
+        if token.revoked_at is not None:
+            raise AlreadyRevoked(
+                f"Service token {name!r} was already revoked at {token.revoked_at:%Y-%m-%d %H:%M} "
+                "UTC."
+            )
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        audit.record_as_current_actor(AuditAction.TOKEN_REVOKED, token_name=token.name)
+    return token
+
+
+def mark_used(token: ServiceToken, address: str, now: datetime | None = None) -> None:
+    """Note when and where the token was last used, at most once per LAST_USED_INTERVAL."""
+    now = now or timezone.now()
+    if token.last_used_at is not None and now - token.last_used_at < LAST_USED_INTERVAL:
+        return
+    stale = Q(last_used_at__isnull=True) | Q(last_used_at__lte=now - LAST_USED_INTERVAL)
+    # Conditional, so concurrent workers write once between them.
+    ServiceToken.objects.filter(stale, pk=token.pk).update(
+        last_used_at=now, last_used_ip=address or None
+    )

@@ -1,0 +1,61 @@
+"""Per-token rate limit: `KEYVAULT_API_RATE` requests (default 600/m) per token per window.
+
+Fixed windows aligned to the clock; the counters are shared by every worker (counters.py).
+Over the limit, the answer is 429 with `Retry-After`: the seconds until the window ends.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from rest_framework.request import Request
+from rest_framework.throttling import BaseThrottle
+
+from . import counters
+from .models import ServiceToken
+
+PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_RATE = re.compile(r"\s*(\d+)\s*/\s*(s|sec|second|m|min|minute|h|hour|d|day)\s*", re.IGNORECASE)
+
+
+def parse_rate(text: str) -> tuple[int, int]:
+    """`600/m` as (600 requests, 60 seconds); s, m, h and d (or second, minute...) are units."""
+    match = _RATE.fullmatch(text)
+    if not match or int(match[1]) == 0:
+        raise ImproperlyConfigured(
+            f"KEYVAULT_API_RATE={text!r} is not a rate: write requests per period, such as "
+            "600/m, 20/s, 10000/h or 100000/d."
+        )
+    return int(match[1]), PERIODS[match[2][0].lower()]
+
+
+def configured_rate() -> tuple[int, int]:
+    """KEYVAULT_API_RATE, read at call time."""
+    return parse_rate(str(getattr(settings, "KEYVAULT_API_RATE", "600/m")))
+
+
+class TokenRateThrottle(BaseThrottle):
+    """Counts the requests of the authenticated token in the current window."""
+
+    def __init__(self) -> None:
+        self.retry_after: float | None = None
+
+    def allow_request(self, request: Request, view: Any) -> bool:
+        token = request.auth
+        if not isinstance(token, ServiceToken):
+            return True  # nothing to count: authentication and permissions already refused it
+        limit, period = configured_rate()
+        now = time.time()
+        window = int(now // period)
+        count = counters.increment(f"keyvault:api-rate:{token.pk}:{period}:{window}", period)
+        if count <= limit:
+            return True
+        self.retry_after = (window + 1) * period - now
+        return False
+
+    def wait(self) -> float | None:
+        return self.retry_after

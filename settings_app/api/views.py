@@ -1,0 +1,165 @@
+"""The read API: `GET /api/v1/settings/<key>` and `GET /api/v1/settings/?keys=a,b`.
+
+Every response is `Cache-Control: no-store`. A single setting carries `ETag: "<version>"`, and
+`If-None-Match` with that version answers 304 without the value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.http import parse_etags, quote_etag
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import BaseParser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from settings_app.client_address import client_ip
+from settings_app.crypto import DecryptionError
+from settings_app.models import Setting
+
+from . import reads, services
+from .models import ServiceToken
+from .permissions import FromAllowedNetwork, HasServiceToken
+from .serializers import ErrorSerializer, SettingListSerializer, SettingReadSerializer
+from .throttling import TokenRateThrottle
+
+# The same answer for a key that does not exist and one outside the scope: no oracle.
+NOT_FOUND = "No setting with this key is readable with this token."
+ERRORS = {
+    401: OpenApiResponse(ErrorSerializer, "Missing, malformed, unknown, expired or revoked token."),
+    403: OpenApiResponse(ErrorSerializer, "The token may not be used from this address."),
+    429: OpenApiResponse(ErrorSerializer, "Rate limit reached; see Retry-After."),
+}
+
+
+class Undecryptable(APIException):
+    status_code = status.HTTP_500_INTERNAL_SERVER_ERROR
+    default_detail = "A stored value cannot be decrypted with the configured keys."
+    default_code = "undecryptable"
+
+
+class JSONOnly(BaseContentNegotiation):
+    """The API speaks JSON whatever the client accepts: no negotiation to spend time on."""
+
+    def select_parser(self, request: Request, parsers: Iterable[BaseParser]) -> BaseParser:
+        return next(iter(parsers))
+
+    def select_renderer(
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        renderer = next(iter(renderers))
+        return renderer, renderer.media_type
+
+
+class TokenAPIView(APIView):
+    """A GET-only view for service tokens, from allowed networks, within the rate limit."""
+
+    permission_classes = [HasServiceToken, FromAllowedNetwork]
+    throttle_classes = [TokenRateThrottle]
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = JSONOnly
+    http_method_names = ["get"]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        services.mark_used(self.token, client_ip(request._request))
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response["Cache-Control"] = "no-store"  # values must never sit in a cache
+        return response
+
+    @property
+    def token(self) -> ServiceToken:
+        token = self.request.auth
+        assert isinstance(token, ServiceToken)  # HasServiceToken ran first
+        return token
+
+    def record_reads(self, settings: list[Setting]) -> None:
+        """Audit each read before its value leaves: no trail, no value."""
+        django_request = self.request._request
+        address = client_ip(django_request)
+        for setting in settings:
+            reads.record_read(self.token, setting, django_request, address)
+
+    def undecryptable(self) -> Undecryptable:
+        """The answer for a value the keys cannot open (reads.py has audited it once)."""
+        return Undecryptable()
+
+
+class SettingDetailView(TokenAPIView):
+    @extend_schema(
+        operation_id="read_setting",
+        responses={
+            200: SettingReadSerializer,
+            304: OpenApiResponse(description="If-None-Match matched: no body."),
+            404: OpenApiResponse(ErrorSerializer, "No such key, or not in the token's scope."),
+            **ERRORS,
+        },
+    )
+    def get(self, request: Request, key: str) -> Response:
+        """One setting, with its value; ETag is its version."""
+        try:
+            setting = reads.readable_setting(self.token, key)
+        except DecryptionError:
+            raise self.undecryptable() from None
+        if setting is None:
+            raise NotFound(NOT_FOUND)
+        etag = quote_etag(str(setting.version))
+        if _etag_matches(request._request, etag):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+        self.record_reads([setting])
+        return Response(reads.as_json(setting), headers={"ETag": etag})
+
+
+class SettingListView(TokenAPIView):
+    @extend_schema(
+        operation_id="read_settings",
+        parameters=[
+            OpenApiParameter(
+                "keys",
+                str,
+                description=f"Comma-separated keys (at most {reads.MAX_KEYS}); default: every "
+                "setting in the token's scope. Keys outside the scope are left out.",
+            )
+        ],
+        responses={200: SettingListSerializer, 400: ErrorSerializer, **ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        """The settings in the token's scope, or the in-scope subset of `keys`."""
+        keys = _requested_keys(request.query_params.get("keys"))
+        try:
+            settings = reads.readable_settings(self.token, keys)
+        except DecryptionError:
+            raise self.undecryptable() from None
+        self.record_reads(settings)
+        return Response({"settings": [reads.as_json(setting) for setting in settings]})
+
+
+def _requested_keys(raw: str | None) -> list[str] | None:
+    if raw is None:
+        return None
+    keys = list(dict.fromkeys(key.strip() for key in raw.split(",") if key.strip()))
+    if len(keys) > reads.MAX_KEYS:
+        raise ValidationError(
+            {"keys": f"Ask for at most {reads.MAX_KEYS} keys per request; {len(keys)} given."}
+        )
+    return keys
+
+
+def _etag_matches(request: HttpRequest, etag: str) -> bool:
+    # If-None-Match compares weakly (RFC 9110 13.1.2): W/"3" matches "3".
+    wanted = {
+        tag.removeprefix("W/") for tag in parse_etags(request.headers.get("If-None-Match", ""))
+    }
+    return "*" in wanted or etag in wanted

@@ -1,0 +1,202 @@
+"""Coalesced audit events: a busy caller repeating one action leaves a few events, not thousands.
+
+Events are keyed by (action, subject) and grouped in fixed windows (a minute by default). The
+first event of a window is recorded at once, as usual; repeats in the same window only raise a
+counter. When a later window of that key opens (or `flush_due()` runs, e.g. from
+`manage.py flush_audit_windows`), one summary event is appended with `repeats=N`. The trail is
+append-only and hash-chained, so nothing already written is ever edited.
+
+Counters live in a small table, one row per open window, changed with `UPDATE ... SET repeats =
+repeats + 1` and flushed under a row lock, so every gunicorn worker and host shares them and no
+repeat is counted twice or lost. A repeat that arrives after its window was flushed is recorded
+as an event of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, connections, models, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from ..relaxed_commit import relaxed_commit
+
+DEFAULT_WINDOW = timedelta(minutes=1)
+FLUSH_BATCH = 200  # due windows summarised per opportunistic flush
+SUBJECT_MAX_LENGTH = 255
+
+
+class CoalescedWindow(models.Model):
+    """One open window of one (action, subject): its first event was recorded, repeats counted."""
+
+    action = models.CharField(max_length=32)
+    subject = models.CharField(max_length=SUBJECT_MAX_LENGTH)
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField(db_index=True)
+    repeats = models.PositiveIntegerField(default=0)
+    last_at = models.DateTimeField()
+    # What the summary event repeats from the first one: setting_key, actor_label, source,
+    # details. Already cleaned for the trail (no values, secrets masked).
+    event = models.JSONField(default=dict)
+
+    class Meta:
+        app_label = "settings_app"
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(
+                fields=("action", "subject", "window_start"), name="coalesced_window_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.subject} from {self.window_start:%H:%M:%S}: +{self.repeats}"
+
+
+def record_coalesced(
+    action: str,
+    subject: str,
+    *,
+    request: HttpRequest | None = None,
+    window: timedelta = DEFAULT_WINDOW,
+    setting_key: str = "",
+    actor_label: str = "",
+    source: str = "code",
+    **details: Any,
+) -> bool:
+    """Record `action` on `subject` now if it is the first in its window, else count it.
+
+    True when an event was written now. The arguments are those of `audit.record()`.
+    """
+    from .. import audit
+
+    now = timezone.now()
+    start = _window_start(now, window)
+    with relaxed_commit(_db()):  # the common case: one counter, no fsync wait
+        if _count_repeat(action, subject, start, now):
+            return False
+    event = {
+        "setting_key": setting_key,
+        "actor_label": actor_label,
+        "source": source,
+        "details": audit.clean_details(details),
+    }
+    with transaction.atomic(using=_db()):  # an event: fully durable
+        opened = _open_window(action, subject, start, start + window, now, event)
+        if not opened and _count_repeat(action, subject, start, now):
+            return False  # another worker opened the window meanwhile
+        # Opened, or arrived after its window was flushed: either way recorded now.
+        if opened:
+            _flush(_due(now).filter(action=action, subject=subject))
+        audit.record(action, request=request, **_event_arguments(event))
+    if opened:
+        flush_due(now)  # other keys' finished windows, so summaries never wait for long
+    return True
+
+
+def flush_due(now: datetime | None = None, limit: int | None = FLUSH_BATCH) -> int:
+    """Close every finished window (the oldest `limit`, or all) and append the summaries of
+    those that counted repeats; the number of summaries written.
+
+    One transaction per window: a flush never holds one window's lock while waiting for the
+    audit trail's, so it cannot deadlock with a request recording an event.
+    """
+    due = _due(now or timezone.now()).order_by("window_end")
+    summarised = 0
+    for window in list(due if limit is None else due[:limit]):
+        with transaction.atomic(using=_db()):
+            summarised += _flush([window])
+    return summarised
+
+
+def _db() -> str:
+    from django.db import router
+
+    return router.db_for_write(CoalescedWindow)
+
+
+def _window_start(now: datetime, window: timedelta) -> datetime:
+    seconds = window.total_seconds()
+    epoch = now.timestamp()
+    return datetime.fromtimestamp(epoch - epoch % seconds, tz=now.tzinfo)
+
+
+def _due(now: datetime) -> models.QuerySet[CoalescedWindow]:
+    return CoalescedWindow.objects.using(_db()).filter(window_end__lte=now)
+
+
+def _count_repeat(action: str, subject: str, start: datetime, now: datetime) -> bool:
+    """Add one to the open window's repeats; False when there is no such window.
+
+    Plain SQL: this runs on every repeated event (each API read), where building the ORM
+    query would cost more than executing it.
+    """
+    connection = connections[_db()]
+    quote, adapt = connection.ops.quote_name, connection.ops.adapt_datetimefield_value
+    table = quote(CoalescedWindow._meta.db_table)
+    repeats, last_at = quote("repeats"), quote("last_at")
+    where = " AND ".join(f"{quote(name)} = %s" for name in ("action", "subject", "window_start"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET {repeats} = {repeats} + 1, {last_at} = %s WHERE {where}",  # noqa: S608
+            [adapt(now), action, subject, adapt(start)],
+        )
+        return bool(cursor.rowcount)
+
+
+def _open_window(
+    action: str, subject: str, start: datetime, end: datetime, now: datetime, event: dict[str, Any]
+) -> bool:
+    """Insert the window's row; False when it exists (opened by another worker, or flushed)."""
+    try:
+        with transaction.atomic(using=_db()):
+            CoalescedWindow.objects.using(_db()).create(
+                action=action,
+                subject=subject,
+                window_start=start,
+                window_end=end,
+                last_at=now,
+                event=event,
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def _flush(windows: Iterable[CoalescedWindow]) -> int:
+    """Delete each window under a row lock and append its summary if it counted repeats.
+
+    Deleting under the lock is the claim: a concurrent flush of the same window finds no row,
+    and a concurrent repeat waits, finds no row, and records itself (never counted twice).
+    """
+    from .. import audit
+
+    pks = [window.pk for window in windows]
+    rows = CoalescedWindow.objects.using(_db()).filter(pk__in=pks)
+    # Every lock is taken before the first audit write, which locks the trail until commit:
+    # waiting for a window while holding the trail could deadlock with another flush.
+    locked = list(rows.select_for_update().order_by("pk"))  # rows flushed meanwhile are gone
+    rows.filter(pk__in=[window.pk for window in locked]).delete()
+    summarised = 0
+    for window in locked:
+        if window.repeats:
+            arguments = _event_arguments(window.event)
+            arguments.update(
+                repeats=window.repeats,
+                window_start=window.window_start.isoformat(),
+                last_repeat_at=window.last_at.isoformat(),
+            )
+            audit.record(window.action, **arguments)
+            summarised += 1
+    return summarised
+
+
+def _event_arguments(event: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "setting_key": event["setting_key"],
+        "actor_label": event["actor_label"],
+        "source": event["source"],
+        **event["details"],
+    }
