@@ -232,6 +232,34 @@ SPECTACULAR_SETTINGS = {
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
 }
 
+# --- Expiry and rotation reminders (settings_app/notifications; README "Schedule") ---------
+# Rotate every key at least this often, in days (0: no global policy). A key's own
+# "rotate every" days overrides it.
+KEYVAULT_MAX_KEY_AGE_DAYS = env.int("KEYVAULT_MAX_KEY_AGE_DAYS", default=0)
+# A key not verified within this many days is due for verification (0: the rule is off).
+KEYVAULT_VERIFY_MAX_AGE_DAYS = env.int("KEYVAULT_VERIFY_MAX_AGE_DAYS", default=0)
+# Seconds to wait for each provider during verification, e.g. "gemini=20,openai=5".
+KEYVAULT_VERIFY_TIMEOUTS = env.dict("KEYVAULT_VERIFY_TIMEOUTS", default={})
+# Who gets notices besides the users in the "keyvault key admins" group.
+KEYVAULT_NOTIFY_EMAILS = env.list("KEYVAULT_NOTIFY_EMAILS", default=[])
+# A Slack-compatible incoming webhook for notices, and the secret that signs their bodies.
+KEYVAULT_NOTIFY_WEBHOOK_URL = env.str("KEYVAULT_NOTIFY_WEBHOOK_URL", default="")
+KEYVAULT_NOTIFY_WEBHOOK_SECRET = env.str("KEYVAULT_NOTIFY_WEBHOOK_SECRET", default="")
+
+# E-mail (notices, error mails): EMAIL_URL such as smtp+tls://user:password@mail.example.com:587;
+# development prints mails on the console.
+vars().update(
+    {
+        name: value
+        for name, value in env.email_url(
+            "EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25"
+        ).items()
+        if value is not None
+    }
+)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="keyvault@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
 # Error pages and mails to ADMINS never show locals of code that handles keys, and mask keys
 # wherever else they appear (exception messages, source lines).
 DEFAULT_EXCEPTION_REPORTER_FILTER = "settings_app.error_reports.SecretHidingReporterFilter"

@@ -35,6 +35,13 @@ from .importers.admin_views import import_env_urls
 from .key_check.service import check_keys
 from .masking import mask
 from .models import Setting, VerificationStatus
+from .notifications.admin import (
+    ROTATION_FIELDS,
+    ROTATION_FIELDSET,
+    DueListFilter,
+    RotationAdminMixin,
+    due_banner,
+)
 from .redaction import redact
 from .reveal import reveal_setting_view
 from .unreadable import UnreadableValue
@@ -72,7 +79,7 @@ class ProviderRow:
 
 
 @admin.register(Setting)
-class SettingAdmin(VersionedSettingAdmin):
+class SettingAdmin(RotationAdminMixin, VersionedSettingAdmin):
     form = SettingForm
     list_display = (
         "key",
@@ -83,7 +90,7 @@ class SettingAdmin(VersionedSettingAdmin):
         "updated",
     )
     list_select_related = ("updated_by",)
-    list_filter = ("provider", "verification_status")
+    list_filter = ("provider", "verification_status", DueListFilter)
     # Never "value": it is ciphertext in the database (and the field refuses the lookup).
     search_fields = ("key", "description")
     search_help_text = "Search by key name or description."
@@ -91,6 +98,7 @@ class SettingAdmin(VersionedSettingAdmin):
         "current_value",
         *VERIFICATION_SHOWN,
         *HISTORY_FIELDS,
+        *ROTATION_FIELDS,
     )
     actions = ("verify_selected",)
 
@@ -151,6 +159,7 @@ class SettingAdmin(VersionedSettingAdmin):
         return [
             (None, {"fields": main}),
             ("Verification", {"fields": VERIFICATION_SHOWN}),
+            ROTATION_FIELDSET,
             ("History", {"fields": HISTORY_FIELDS}),
         ]
 
@@ -188,7 +197,11 @@ class SettingAdmin(VersionedSettingAdmin):
     ) -> HttpResponse:
         if request.method == "GET":
             self.report_key_check(request)
-        context = {"title": TITLE, "provider_overview": self.provider_overview(request)}
+        context = {
+            "title": TITLE,
+            "provider_overview": self.provider_overview(request),
+            "due_keys": due_banner(),
+        }
         response = super().changelist_view(request, {**context, **(extra_context or {})})
         changelist = getattr(response, "context_data", None) or {}
         if "cl" in changelist:

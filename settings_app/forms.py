@@ -12,7 +12,15 @@ from .unreadable import UnreadableValue
 from .versions.forms import StaleWriteCheck
 
 # The fields an admin fills in, in order; the Setting admin lays its pages out from them too.
-MAIN_FIELDS = ("key", "provider", "value", "description", "expires_at", "service_only")
+MAIN_FIELDS = (
+    "key",
+    "provider",
+    "value",
+    "description",
+    "expires_at",
+    "rotate_every_days",
+    "service_only",
+)
 KEEP_VALUE_HELP = "Leave blank to keep the current key; paste a new key to replace it."
 NEW_VALUE_HELP = "Paste the key. It is stored encrypted and shown masked after saving."
 UNREADABLE_HELP = "The stored key cannot be decrypted: paste the key again to replace it."

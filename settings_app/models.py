@@ -3,9 +3,10 @@ state, with its key validator, its manager and the VerificationStatus choices.
 
 The audit trail's models (AuditEvent, AuditChainHead, AuditAction, AuditSource, AppendOnlyError)
 live in `settings_app/audit/models.py`, RevealToken in `settings_app/reveal_tokens.py`, KeyCheck
-(the key-check record) in `settings_app/key_check/models.py` and SettingVersion in
-`settings_app/versions/models.py`; all are re-exported here, so `settings_app.models` names every
-model of the app. Developers read plaintext through the ORM
+(the key-check record) in `settings_app/key_check/models.py`, SettingVersion in
+`settings_app/versions/models.py` and Notice (expiry and rotation reminders sent) in
+`settings_app/notifications/models.py`; all are re-exported here, so `settings_app.models` names
+every model of the app. Developers read plaintext through the ORM
 (`Setting.objects.get_value("openai_api_key")`); the database column only ever holds ciphertext.
 """
 
@@ -16,6 +17,7 @@ from collections.abc import Collection, Iterable
 from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models, router, transaction
 from django.utils import timezone
 
@@ -24,6 +26,7 @@ from .audit.models import AppendOnlyError, AuditAction, AuditChainHead, AuditEve
 from .fields import BlindIndexField, EncryptedQuerySet, EncryptedTextField
 from .key_check.models import KeyCheck
 from .model_parts import KEY_MAX_LENGTH, user_reference
+from .notifications.models import Notice, NoticeChannel, NoticeKind
 from .reveal_tokens import RevealToken
 
 __all__ = [
@@ -34,6 +37,9 @@ __all__ = [
     "AuditEvent",
     "AuditSource",
     "KeyCheck",
+    "Notice",
+    "NoticeChannel",
+    "NoticeKind",
     "RevealToken",
     "Setting",
     "SettingManager",
@@ -43,6 +49,7 @@ __all__ = [
 ]
 
 _KEY_CHARACTERS = frozenset(string.ascii_letters + string.digits + "_-.")
+MAX_ROTATION_DAYS = 3650  # ten years: a longer period is "never"
 
 
 def validate_setting_key(key: str) -> None:
@@ -163,6 +170,17 @@ class Setting(models.Model):
     provider = models.CharField(max_length=32, choices=providers.CHOICES, default=providers.OTHER)
     description = models.TextField(blank=True, default="")
     expires_at = models.DateField(null=True, blank=True, help_text="When the key stops working.")
+    rotate_every_days = models.PositiveIntegerField(
+        "rotate every (days)",
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(MAX_ROTATION_DAYS)],
+        help_text="Replace the key this often. Blank follows the global policy "
+        "(KEYVAULT_MAX_KEY_AGE_DAYS); 0 never asks.",
+    )
+    # When the value itself last changed: set with each new version (versions/tracking.py), so
+    # metadata edits (description, dates) leave it alone. A key's age counts from it.
+    value_changed_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     created_by = user_reference()

@@ -42,6 +42,8 @@ class AuditAction(models.TextChoices):
     API_READ = "api_read", "Read over the API"
     TOKEN_CREATED = "token_created", "Service token created"
     TOKEN_REVOKED = "token_revoked", "Service token revoked"
+    NOTICE_SENT = "notice_sent", "Notice sent"
+    NOTICE_FAILED = "notice_failed", "Notice not sent"
 
 
 class AuditSource(models.TextChoices):

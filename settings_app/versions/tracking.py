@@ -4,7 +4,8 @@ Receivers on Setting's signals, so the admin, the services and plain ORM code
 (`setting.value = ...; setting.save()`) are all covered:
 - `post_init` remembers the value an instance was loaded with;
 - `pre_save` numbers a new version when the value differs from the stored one (1 for a new
-  setting), and resets the verification status, which belonged to the old value;
+  setting), stamps `value_changed_at` (the key's age counts from it), and resets the
+  verification status, which belonged to the old value;
 - `post_save` inserts the version row (the one extra INSERT of a save) and prunes past
   retention; a verification outcome is copied to the current version's row.
 `Setting.save()` runs the save, these receivers and the audit event in one transaction.
@@ -22,6 +23,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import DEFERRED
 from django.db.models.signals import post_init, post_save, pre_save
 from django.dispatch import receiver
+from django.utils import timezone
 
 from .. import audit
 from ..crypto import DecryptionError
@@ -41,7 +43,9 @@ _RESTORING = "_versions_restoring"  # the number of the version the running save
 # What Setting.record_verification() saves; a new value resets it.
 VERIFICATION_FIELDS = Setting.VERIFICATION_FIELDS
 # Saved along with the value whenever it changes.
-_SAVED_WITH_VALUE = frozenset({"value_fingerprint", "version", "updated_at", *VERIFICATION_FIELDS})
+_SAVED_WITH_VALUE = frozenset(
+    {"value_fingerprint", "version", "updated_at", "value_changed_at", *VERIFICATION_FIELDS}
+)
 
 
 def fields_saved_with(update_fields: Iterable[str]) -> frozenset[str]:
@@ -114,6 +118,8 @@ def number_new_version(
         if _RESTORING not in instance.__dict__:
             _reset_verification(instance)
     instance.__dict__[_NEW_VERSION] = instance.version
+    # The key's age (reminders) counts from here: the version's own creation time.
+    instance.value_changed_at = timezone.now()
 
 
 @receiver(post_save, sender=Setting, dispatch_uid="versions.store_new_version")
@@ -135,7 +141,7 @@ def store_new_version(
         version=number,
         value=instance.value,
         mask=mask(instance.value, instance.provider)[:MASK_MAX_LENGTH],
-        created_at=instance.updated_at,
+        created_at=instance.value_changed_at,
         created_by=user,
         created_by_label=label,
         verification_status=instance.verification_status,

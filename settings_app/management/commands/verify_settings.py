@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
@@ -10,6 +12,8 @@ from django.core.management.base import CommandError, CommandParser
 from settings_app import decryption_failures
 from settings_app.management.base import AuditedCommand
 from settings_app.models import Setting, VerificationStatus
+from settings_app.notifications import report
+from settings_app.notifications.reverify import MAX_CONCURRENT, parse_age, reverify_stale
 from settings_app.verification import VerificationResult, verify_all
 
 HEADINGS = ("KEY", "PROVIDER", "STATUS", "DETAIL")
@@ -23,8 +27,17 @@ class Command(AuditedCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("keys", nargs="*", metavar="KEY", help="Setting keys (default: all).")
+        parser.add_argument(
+            "--stale",
+            type=stale_age,
+            metavar="AGE",
+            help=f"Only keys not verified within AGE (e.g. 7d, 12h), {MAX_CONCURRENT} at a "
+            "time; a key that turns invalid gets a notice.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["stale"] is not None:
+            return self.handle_stale(options["stale"], options["keys"])
         settings = select_settings(options["keys"])
         if not settings:
             self.stdout.write("No settings to verify.")
@@ -42,12 +55,32 @@ class Command(AuditedCommand):
         if any(problems):
             raise CommandError(" ".join(problem for problem in problems if problem))
 
+    def handle_stale(self, age: tuple[str, timedelta], keys: Sequence[str]) -> None:
+        """--stale: re-verify concurrently only what was not verified within the age."""
+        run = reverify_stale(age[1], select_settings(keys) if keys else None)
+        if run.verified:
+            self.stdout.write(format_table(run.verified))
+        self.stdout.write("\n".join(report.stale_lines(run, age[0])))
+        for line in report.unreadable_lines(run):
+            self.stderr.write(line)
+        problem, status = report.stale_problem(run)
+        if problem:
+            raise CommandError(problem, returncode=status)
+
 
 INVALID = VerificationStatus.INVALID
 
 
 def _listed(what: str, keys: Sequence[str]) -> str:
     return f"{len(keys)} {what}: {', '.join(keys)}." if keys else ""
+
+
+def stale_age(text: str) -> tuple[str, timedelta]:
+    """--stale's argument, as given (for messages) and as a duration."""
+    try:
+        return text, parse_age(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def select_settings(keys: Sequence[str]) -> list[Setting]:
