@@ -53,12 +53,8 @@ class EncryptedTextField(models.TextField):
 
     # --- database -> Python ----------------------------------------------------------------
     def get_db_converters(self, connection: BaseDatabaseWrapper) -> list[Converter]:
-        decrypt = self.cipher().decrypt  # looked up once per query, not once per row
-
-        def decrypt_from_db(value: Any, expression: Any, connection: BaseDatabaseWrapper) -> Any:
-            return None if value is None else decrypt(value)
-
-        return [decrypt_from_db, *super().get_db_converters(connection)]
+        # Built once per query, not once per row: the converter is the cipher's own reader.
+        return [self.cipher().column_reader(), *super().get_db_converters(connection)]
 
     # --- Python -> database ----------------------------------------------------------------
     def get_prep_value(self, value: Any) -> Any:

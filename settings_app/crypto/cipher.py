@@ -12,8 +12,9 @@ The decrypt path is the hot path of every ORM read: one slice, one dict lookup b
 
 from __future__ import annotations
 
+import binascii
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Literal
 
 from cryptography.exceptions import InvalidTag
@@ -27,6 +28,10 @@ NONCE_BYTES = 12
 HEADER_LENGTH = envelope.HEADER_LENGTH
 _decode_payload = envelope.decode_payload  # the one canonical-base64 rule, bound locally
 _encode_payload = envelope.encode_payload
+_a2b = binascii.a2b_base64
+_CANONICAL_LAST = envelope._CANONICAL_LAST  # decode_payload's rule, inlined in column_reader
+
+ColumnReader = Callable[[Any, Any, Any], Any]
 
 ValueState = Literal["current", "fallback", "plaintext", "unknown-key", "damaged"]
 
@@ -76,6 +81,19 @@ class FieldCipher:
     def decrypt(self, text: str) -> str:
         """The plaintext of an envelope; DecryptionError for anything that does not verify."""
         raise NotImplementedError
+
+    def column_reader(self) -> ColumnReader:
+        """`decrypt` for a per-row loop, called as `read(value, *two_ignored)`: None stays None.
+
+        This is the signature of a Django database converter; the generic version simply wraps
+        `decrypt`.
+        """
+        decrypt = self.decrypt
+
+        def read(value: Any, _expression: Any, _connection: Any) -> Any:
+            return None if value is None else decrypt(value)
+
+        return read
 
     def is_current(self, text: str) -> bool:
         """True if `text` is an envelope of this field under the current key (no decryption)."""
@@ -164,6 +182,31 @@ class RandomizedCipher(FieldCipher):
             return entry[0].decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], entry[1]).decode()
         except (InvalidTag, ValueError, IndexError):
             raise self._tampered() from None
+
+    def column_reader(self) -> ColumnReader:
+        """One Python call per row for values under the current key, the ORM's hot path.
+
+        Three calls per row (converter, decrypt, decode_payload) cost reads about 5% against
+        bare AES-GCM (benchmarks/orm.py). Anything else goes to `decrypt`, whose errors it keeps.
+        """
+        aead, aad = self._table[self._current_header]
+        head, open_sealed, decrypt = self._current_header, aead.decrypt, self.decrypt
+
+        def read(value: Any, _expression: Any, _connection: Any) -> Any:
+            if value is None:
+                return None
+            if value.startswith(head):
+                body = value[HEADER_LENGTH:]
+                try:
+                    raw = _a2b(body, strict_mode=True)
+                    rest = len(raw) % 3
+                    if (body[rest - 4] in _CANONICAL_LAST[rest]) if rest else body[-1] != "=":
+                        return open_sealed(raw[:NONCE_BYTES], raw[NONCE_BYTES:], aad).decode()
+                except (InvalidTag, ValueError, IndexError):
+                    pass
+            return decrypt(value)
+
+        return read
 
 
 class DeterministicCipher(FieldCipher):
