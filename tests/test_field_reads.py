@@ -9,6 +9,8 @@ from __future__ import annotations
 import binascii
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pytest_django.fixtures import Settings
 
 from settings_app.crypto import DecryptionError
@@ -82,3 +84,29 @@ def test_an_envelope_moved_between_rows_still_reads_but_a_flipped_tag_does_not()
     )
     with pytest.raises(DecryptionError, match="failed authentication"):
         Secret.objects.get(pk=first.pk)
+
+
+@given(
+    plaintext=st.text(max_size=40),
+    edits=st.lists(
+        st.tuples(st.integers(min_value=-6, max_value=-1), st.sampled_from(BASE64 + "=!")),
+        max_size=2,
+    ),
+    extra=st.sampled_from(["", "=", "==", "A", "AA=="]),
+)
+def test_the_column_reader_accepts_exactly_what_decrypt_accepts(
+    plaintext: str, edits: list[tuple[int, str]], extra: str
+) -> None:
+    cipher = Secret._meta.get_field("value").cipher()
+    text = list(cipher.encrypt(plaintext.encode("utf-8", "replace").decode()))
+    for position, character in edits:
+        text[position] = character
+    stored = "".join(text) + extra
+    read = cipher.column_reader()
+    try:
+        expected = cipher.decrypt(stored)
+    except DecryptionError:
+        with pytest.raises(DecryptionError):
+            read(stored, None, None)
+    else:
+        assert read(stored, None, None) == expected
