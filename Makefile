@@ -37,8 +37,11 @@ run: $(VENV)/.installed-app
 
 ## test: the whole suite (SQLite by default; set DATABASE_URL=postgres://... for PostgreSQL)
 # The bench extra too: the suite runs a quick smoke pass of the benchmarks so they never rot.
+# Tests run in a random order (pytest-randomly prints the seed) and fail below the branch-coverage
+# floor in pyproject.toml. Replay an order: make test PYTEST_ARGS=--randomly-seed=N;
+# file order: make test PYTEST_ARGS="-p no:randomly".
 test: $(VENV)/.installed-bench
-	$(BIN)/pytest
+	$(BIN)/pytest --cov $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

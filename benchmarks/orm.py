@@ -1,4 +1,9 @@
-"""Benchmarks 2 and 3: ORM reads and bulk writes, keyvault against a plain TextField and fernet."""
+"""Benchmarks 2 and 3: ORM reads and bulk writes against the attainable AES-GCM floor.
+
+The floor reads keyvault's own table as plain text and opens each envelope with bare AESGCM
+(writes: seals each value with bare AESGCM and inserts plain text), in the same alternating
+rounds; the ratio to a plain TextField and the speed-up over fernet-fields are reported too.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import models
-
+from settings_app import keyring
 from settings_app.crypto import envelope
 
 from .benchapp.models import FernetRow, KeyvaultRow, KeyvaultRowEnvelope, PlainRow
@@ -18,23 +22,27 @@ from .timing import Sample, alternate, progress, ratio
 from .values import api_keys
 
 CONTENDERS: dict[str, Any] = {
-    "plain": PlainRow,
     "keyvault": KeyvaultRow,
+    "plain": PlainRow,
     "fernet": FernetRow,
 }
 
 
 @dataclass(frozen=True)
 class Targets:
-    """Max slowdown against plain, min speed-up over fernet (None: reported only)."""
+    """Max slowdown against the attainable floor, min speed-up over fernet (None: reported)."""
 
-    vs_plain: float | None
+    vs_floor: float
     vs_fernet: float | None
 
 
-READ_TARGETS = {"default": Targets(1.6, 2.2), "postgres": Targets(1.3, None)}
-WRITE_TARGETS = {"default": Targets(1.25, 1.7), "postgres": Targets(None, None)}
+# The floor is what any AES-GCM field must pay on this machine, measured in the same rounds:
+# the plain column's own work plus one bare AESGCM call per row (see _floor_readers/_floor_writer).
+READ_TARGETS = {"default": Targets(1.15, 2.2), "postgres": Targets(1.15, None)}
+WRITE_TARGETS = {"default": Targets(1.15, 1.7), "postgres": Targets(1.15, None)}
 DB_NAMES = {"default": "SQLite", "postgres": "PostgreSQL"}
+FLOOR_READ = "plain column + bare AESGCM + .decode() per row"
+FLOOR_WRITE = "bare AESGCM encrypt per row + plain bulk_create"
 
 
 def _seed(alias: str, values: list[str]) -> None:
@@ -68,40 +76,52 @@ def _floor_readers(alias: str) -> dict[str, Callable[[], object]]:
     }
 
 
-def _floor_row(name: str, samples: dict[str, Sample]) -> Result:
-    kv, plain, floor = samples["keyvault"], samples["plain"], samples["floor"]
-    return Result(
-        f"{name}: attainable floor",
-        f"{ratio(floor, plain):.2f}x plain",
-        "(reported)",
-        "INFO",
-        f"plain column + bare AESGCM + .decode() per row {floor.spread(1e6, 'µs/row')}; "
-        f"keyvault = {ratio(kv, floor):.2f}x this floor",
-    )
+def _floor_writer(alias: str) -> Callable[[list[Any]], object]:
+    """Seal each plaintext with bare AESGCM into an envelope, then a plain bulk_create."""
+    encrypt = field_floor()[1]
+    head = envelope.header(envelope.RANDOMIZED, keyring.get_keyset().randomized[0].key_id)
+    rows = KeyvaultRowEnvelope._default_manager.using(alias)
+
+    def write(pending: list[Any]) -> object:
+        for obj in pending:
+            obj.value = head + encrypt(obj.value.encode()).decode()
+        return rows.bulk_create(pending)
+
+    return write
 
 
-def _rows(
-    name: str, samples: dict[str, Sample], targets: Targets, unit_scale: float
-) -> list[Result]:
-    kv, plain, fernet = samples["keyvault"], samples["plain"], samples["fernet"]
-    slowdown, speedup = ratio(kv, plain), ratio(fernet, kv)
-    detail = (
-        f"keyvault {kv.spread(unit_scale, 'µs/row')}; plain {plain.spread(unit_scale, 'µs/row')}; "
-        f"fernet {fernet.spread(unit_scale, 'µs/row')}"
+def _rows(name: str, samples: dict[str, Sample], targets: Targets, floor_what: str) -> list[Result]:
+    """The target (vs the floor), then the reported ratio to plain, then fernet."""
+    kv, plain, fernet, floor = (samples[k] for k in ("keyvault", "plain", "fernet", "floor"))
+    to_floor, to_plain, speedup = ratio(kv, floor), ratio(kv, plain), ratio(fernet, kv)
+    us = "µs/row"
+    fernet_target: tuple[str, Status] = (
+        ("(reported)", "INFO")
+        if targets.vs_fernet is None
+        else (f">= {targets.vs_fernet}x faster", verdict(speedup >= targets.vs_fernet))
     )
-    status: Status
-    results = []
-    if targets.vs_plain is None:
-        status, target = "INFO", "(reported)"
-    else:
-        status, target = verdict(slowdown <= targets.vs_plain), f"<= {targets.vs_plain}x"
-    results.append(Result(f"{name} vs plain", f"{slowdown:.2f}x plain", target, status, detail))
-    if targets.vs_fernet is None:
-        status, target = "INFO", "(reported)"
-    else:
-        status, target = verdict(speedup >= targets.vs_fernet), f">= {targets.vs_fernet}x faster"
-    results.append(Result(f"{name} vs fernet", f"{speedup:.2f}x faster", target, status, detail))
-    return results
+    return [
+        Result(
+            f"{name} vs attainable floor",
+            f"{to_floor:.2f}x floor",
+            f"<= {targets.vs_floor}x",
+            verdict(to_floor <= targets.vs_floor),
+            f"keyvault {kv.spread(1e6, us)}; floor ({floor_what}) {floor.spread(1e6, us)}",
+        ),
+        Result(
+            f"{name} vs plain",
+            f"{to_plain:.2f}x plain",
+            "(reported)",
+            "INFO",
+            f"plain {plain.spread(1e6, us)}; the floor alone is {ratio(floor, plain):.2f}x plain",
+        ),
+        Result(
+            f"{name} vs fernet",
+            f"{speedup:.2f}x faster",
+            *fernet_target,
+            f"fernet {fernet.spread(1e6, us)}",
+        ),
+    ]
 
 
 def run_reads(sizes: Sizes, alias: str) -> list[Result]:
@@ -113,19 +133,22 @@ def run_reads(sizes: Sizes, alias: str) -> list[Result]:
         ("instances, .value touched", _read_instances),
         ("values_list", _read_values),
     ):
-        progress(f"ORM read on {db}: {label}, {sizes.rounds} rounds")
-        work = {name: reader(model, alias) for name, model in CONTENDERS.items()}
-        work["floor"] = floors[label]
-        samples = alternate(work, sizes.rounds, per=n)
+        progress(f"ORM read on {db}: {label}, {sizes.orm_rounds} rounds")
+        # keyvault right after its floor: the ratio that is the target pairs the closest runs.
+        work = {"floor": floors[label]}
+        work.update((name, reader(model, alias)) for name, model in CONTENDERS.items())
+        samples = alternate(work, sizes.orm_rounds, per=n)
         name = f"2 ORM read {n:,} rows, {label} ({db})"
-        results += [*_rows(name, samples, READ_TARGETS[alias], 1e6), _floor_row(name, samples)]
+        results += _rows(name, samples, READ_TARGETS[alias], FLOOR_READ)
     return results
 
 
 def run_writes(sizes: Sizes, alias: str) -> list[Result]:
     db, n = DB_NAMES[alias], sizes.orm_rows
     values = api_keys(n, seed=11)
-    pending: dict[str, list[models.Model]] = {}
+    models_by_name = {"floor": KeyvaultRowEnvelope, **CONTENDERS}
+    pending: dict[str, list[Any]] = {}
+    floor_write = _floor_writer(alias)
 
     def reset(name: str, model: Any) -> Callable[[], None]:
         def empty_and_build() -> None:
@@ -135,13 +158,21 @@ def run_writes(sizes: Sizes, alias: str) -> list[Result]:
         return empty_and_build
 
     def write(name: str, model: Any) -> Callable[[], object]:
+        if name == "floor":
+            return lambda: floor_write(pending[name])
         return lambda: model._default_manager.using(alias).bulk_create(pending[name])
 
-    progress(f"ORM write on {db}: bulk_create {n:,} rows, {sizes.rounds} rounds")
+    progress(f"ORM write on {db}: bulk_create {n:,} rows, {sizes.orm_rounds} rounds")
+    resets = {name: reset(name, model) for name, model in models_by_name.items()}
     samples = alternate(
-        {name: write(name, model) for name, model in CONTENDERS.items()},
-        sizes.rounds,
+        {name: write(name, model) for name, model in models_by_name.items()},
+        sizes.orm_rounds,
         per=n,
-        before_each={name: reset(name, model) for name, model in CONTENDERS.items()},
+        before_each=resets,
     )
-    return _rows(f"3 ORM bulk_create {n:,} rows ({db})", samples, WRITE_TARGETS[alias], 1e6)
+    # Untimed: keyvault must read back every value the floor sealed, or the floor is not a floor.
+    resets["floor"]()
+    floor_write(pending["floor"])
+    stored = KeyvaultRow._default_manager.using(alias).values_list("value", flat=True)
+    assert sorted(stored) == sorted(values), "the floor's envelopes do not open as keyvault's"
+    return _rows(f"3 ORM bulk_create {n:,} rows ({db})", samples, WRITE_TARGETS[alias], FLOOR_WRITE)

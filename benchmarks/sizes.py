@@ -10,6 +10,7 @@ class Sizes:
     rounds: int  # alternating rounds per timed comparison
     crypto_calls: int  # timeit iterations per round, per contender
     orm_rows: int  # rows read and written by the ORM benchmarks
+    orm_rounds: int  # rounds of the ORM benchmarks: short runs, so more rounds against noise
     lookup_rows: int  # rows in the deterministic-lookup tables
     lookups: int  # lookups per round, per contender
     reencrypt_large: int  # rows of the big SQLite re-encryption
@@ -25,6 +26,7 @@ FULL = Sizes(
     rounds=9,
     crypto_calls=30_000,
     orm_rows=20_000,
+    orm_rounds=21,
     lookup_rows=100_000,
     lookups=2_000,
     reencrypt_large=1_000_000,
@@ -40,6 +42,7 @@ QUICK = Sizes(
     rounds=3,
     crypto_calls=2_000,
     orm_rows=500,
+    orm_rounds=3,
     lookup_rows=2_000,
     lookups=50,
     reencrypt_large=5_000,

@@ -22,7 +22,7 @@ from django.db.models.signals import pre_save
 from django.utils.functional import cached_property
 
 from . import keyring
-from .crypto import DecryptionError, DeterministicCipher, FieldCipher, blind_index
+from .crypto import DeterministicCipher, FieldCipher, blind_index
 from .crypto.envelope import MARKER
 from .unreadable import UnreadableValue, readable
 
@@ -80,17 +80,12 @@ class EncryptedTextField(models.TextField):
 
     # --- database -> Python ----------------------------------------------------------------
     def get_db_converters(self, connection: BaseDatabaseWrapper) -> list[Converter]:
-        decrypt = self.cipher().decrypt  # looked up once per query, not once per row
-
-        def decrypt_from_db(value: Any, expression: Any, connection: BaseDatabaseWrapper) -> Any:
-            if value is None:
-                return None
-            try:
-                return decrypt(value)
-            except DecryptionError as error:  # this row's problem, not the query's
-                return UnreadableValue(error)
-
-        return [decrypt_from_db, *super().get_db_converters(connection)]
+        # Built once per query, not once per row; a row that does not decrypt loads as an
+        # UnreadableValue: this row's problem, not the query's.
+        return [
+            self.cipher().column_reader(UnreadableValue),
+            *super().get_db_converters(connection),
+        ]
 
     # --- Python -> database ----------------------------------------------------------------
     def get_prep_value(self, value: Any) -> Any:

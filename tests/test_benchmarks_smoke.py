@@ -58,6 +58,16 @@ def test_quick_run_exits_cleanly_and_prints_the_table(quick_run):
         assert f"| {number}" in done.stdout
 
 
+def test_orm_targets_are_ratios_to_the_floor_and_plain_is_still_reported(quick_run):
+    done, _, _, _ = quick_run
+    rows = [line for line in done.stdout.splitlines() if line.startswith("| 2 ORM read")]
+    rows += [line for line in done.stdout.splitlines() if line.startswith("| 3 ORM")]
+    against_floor = [row for row in rows if "vs attainable floor" in row]
+    assert len(against_floor) >= 3  # instances, values_list, bulk_create
+    assert all("x floor | <= 1.15x |" in row for row in against_floor)
+    assert all("(reported)" in row for row in rows if " vs plain |" in row)
+
+
 def test_every_row_has_a_verdict(quick_run):
     done, _, _, _ = quick_run
     rows = [line for line in done.stdout.splitlines() if line.startswith("| ") and "**" in line]
