@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from .. import audit, providers, verification
-from ..crypto import DecryptionError
+from ..fields import UnreadableValue
 from ..models import AuditAction, Setting, validate_setting_key
 from ..redaction import redact
 from ..verification import VerificationResult
@@ -187,13 +187,10 @@ def _acting_as(actor: AbstractBaseUser | None) -> Iterator[None]:
 
 
 def _locked(key: str) -> Setting | None:
-    """The setting, row-locked; its value deferred if the configured keys cannot read it
-    (so that a damaged value can still be replaced or rolled back)."""
-    rows = Setting.objects.select_for_update(of=("self",)).filter(key=key)
-    try:
-        setting = rows.first()
-    except DecryptionError:
-        setting = rows.defer("value").first()
+    """The setting, row-locked, even when the configured keys cannot read its value (so that
+    a damaged value can still be replaced or rolled back)."""
+    # An unreadable value loads as UnreadableValue (fields.py), so the row always loads.
+    setting = Setting.objects.select_for_update(of=("self",)).filter(key=key).first()
     return None if setting is None else tracking.mark_fresh(setting)
 
 
@@ -294,10 +291,8 @@ def _restorable(setting: Setting, version: int) -> SettingVersion:
 
 def _current_value(setting: Setting) -> str | None:
     """The current plaintext, or None when the configured keys cannot read it."""
-    try:
-        return setting.value
-    except DecryptionError:
-        return None
+    value = setting.value
+    return None if isinstance(value, UnreadableValue) else value
 
 
 def _restore(

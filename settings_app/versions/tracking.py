@@ -26,7 +26,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from .. import audit
-from ..crypto import DecryptionError
+from ..fields import UnreadableValue
 from ..masking import mask
 from ..models import Setting, VerificationStatus
 from . import retention
@@ -175,15 +175,11 @@ def _locked_row(instance: Setting, using: str) -> tuple[int, Any]:
     """(version, plaintext) of the stored row, locked; the plaintext is DEFERRED if unreadable."""
     rows = Setting._base_manager.using(using).select_for_update(of=("self",))
     rows = rows.filter(pk=instance.pk)
-    found: tuple[int, Any] | None
-    try:
-        found = rows.values_list("version", "value").first()
-    except DecryptionError:
-        version = rows.values_list("version", flat=True).first()
-        found = None if version is None else (version, DEFERRED)
+    found = rows.values_list("version", "value").first()
     if found is None:
         return instance.version, DEFERRED  # deleted meanwhile: the save itself will say so
-    return found[0], found[1]
+    version, stored = found
+    return version, DEFERRED if isinstance(stored, UnreadableValue) else stored
 
 
 def _reset_verification(instance: Setting) -> None:
