@@ -29,6 +29,7 @@ from django.views.decorators.http import require_POST
 from . import decryption_failures, key_advice, providers, verification
 from .api import admin as api_admin
 from .audit import admin as audit_admin
+from .credentials import admin as credentials_admin
 from .crypto import DecryptionError, EncryptionError
 from .forms import MAIN_FIELDS, SettingForm
 from .importers.admin_views import import_env_urls
@@ -107,7 +108,7 @@ class SettingAdmin(RotationAdminMixin, VersionedSettingAdmin):
     def masked_value(self, obj: Setting) -> str:
         if isinstance(obj.value, UnreadableValue):
             return self._unreadable(obj.value)
-        return mask(obj.value or "", obj.provider)
+        return credentials_admin.field_masks(obj.value) or mask(obj.value or "", obj.provider)
 
     @admin.display(description="Verification", ordering="verification_status")
     def verification(self, obj: Setting) -> SafeString:
@@ -134,7 +135,7 @@ class SettingAdmin(RotationAdminMixin, VersionedSettingAdmin):
         if isinstance(obj.value, UnreadableValue):
             advice = decryption_failures.REASONS[obj.value.reason].advice
             return format_html("{} <p>{}</p>", self._unreadable(obj.value), advice)
-        return mask(obj.value or "", obj.provider)
+        return credentials_admin.field_masks(obj.value) or mask(obj.value or "", obj.provider)
 
     @admin.display(description="Verification detail")
     def verification_detail_shown(self, obj: Setting) -> str:
@@ -152,10 +153,20 @@ class SettingAdmin(RotationAdminMixin, VersionedSettingAdmin):
             url,
         )
 
+    def get_form(
+        self, request: HttpRequest, obj: Setting | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        slug = credentials_admin.structured_slug(request, obj)
+        if slug is not None:
+            kwargs["form"] = credentials_admin.credential_form(slug)
+        return super().get_form(request, obj, change, **kwargs)
+
     def get_fieldsets(self, request: HttpRequest, obj: Setting | None = None) -> Any:
+        slug = credentials_admin.structured_slug(request, obj)
         if obj is None:
-            return [(None, {"fields": MAIN_FIELDS})]
+            return [(None, {"fields": credentials_admin.main_fields(slug, MAIN_FIELDS)})]
         main = _change_form_fields(editable=self.has_change_permission(request, obj))
+        main = credentials_admin.main_fields(slug, main)
         return [
             (None, {"fields": main}),
             ("Verification", {"fields": VERIFICATION_SHOWN}),
@@ -180,7 +191,7 @@ class SettingAdmin(RotationAdminMixin, VersionedSettingAdmin):
             obj.created_by = request.user
         obj.updated_by = request.user
         super().save_model(request, obj, form, change)
-        hint = providers.prefix_hint(obj.provider, obj.value)
+        hint = None if change_is_structured(obj) else providers.prefix_hint(obj.provider, obj.value)
         if hint:
             self.message_user(request, hint, messages.WARNING)
 
@@ -338,6 +349,10 @@ def _change_form_fields(*, editable: bool) -> list[str]:
     write-only input after it for editors only (a view-only page would show it as plain text)."""
     value = ["current_value", "value"] if editable else ["current_value"]
     return [shown for name in MAIN_FIELDS for shown in (value if name == "value" else [name])]
+
+
+def change_is_structured(obj: Setting) -> bool:
+    return credentials_admin.is_structured(obj.value)
 
 
 def _when(moment: Any) -> str:

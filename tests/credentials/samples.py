@@ -60,7 +60,7 @@ def service_account(**changes: str) -> dict[str, str]:
     document = {
         "type": "service_account",
         "project_id": "my-project-123",
-        "private_key_id": "0123456789abcdef0123456789abcdef01234567",
+        "private_key_id": "9f8e7d6c5b4a39281706f5e4d3c2b1a098765432",
         "private_key": private_key_pem(),
         "client_email": CLIENT_EMAIL,
         "client_id": "123456789012345678901",

@@ -1,0 +1,47 @@
+"""The admin's edges for structured credentials: which form and fields, and per-field masks."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString, mark_safe
+
+from settings_app.unreadable import UnreadableValue
+
+from . import envelope
+from .forms import credential_form, field_names
+from .schema import ALWAYS_STRUCTURED
+from .value import from_envelope
+
+__all__ = ["credential_form", "field_masks", "is_structured", "main_fields", "structured_slug"]
+
+
+def structured_slug(request: HttpRequest, obj: Any) -> str | None:
+    """The structured provider whose form this page shows: the setting's, else the one asked."""
+    slug = obj.provider if obj is not None else request.POST.get("provider")
+    slug = slug or request.GET.get("provider", "")
+    return slug if slug in ALWAYS_STRUCTURED else None
+
+
+def main_fields(slug: str | None, fields: Sequence[str]) -> list[str]:
+    """`fields` with the one-string "value" input replaced by the credential's inputs."""
+    if slug is None:
+        return list(fields)
+    return [
+        shown for name in fields for shown in (field_names(slug) if name == "value" else [name])
+    ]
+
+
+def is_structured(value: Any) -> bool:
+    return not isinstance(value, UnreadableValue) and envelope.is_envelope(value)
+
+
+def field_masks(value: Any) -> SafeString | None:
+    """Each field on its own line, secrets masked by the one masking rule; None for a key."""
+    if not is_structured(value):
+        return None
+    masks = from_envelope(envelope.loads(value)).masks()
+    return format_html_join(mark_safe("<br>"), "{}: {}", sorted(masks.items()))
