@@ -3,4 +3,4 @@
 from __future__ import annotations
 
 from tests.admin.conftest import admin_client, leak_log, superuser  # noqa: F401
-from tests.api.conftest import make_token  # noqa: E402, F401
+from tests.api.conftest import make_token  # noqa: F401
