@@ -22,6 +22,8 @@ from django.conf import settings
 from django.db import transaction
 
 from . import audit, decryption_failures
+from .credentials.envelope import is_envelope
+from .credentials.value import from_value
 from .crypto import DecryptionError
 from .models import AuditAction, Setting, VerificationStatus
 from .providers import Provider, contradicting_prefix, get_provider
@@ -102,7 +104,12 @@ def verify_setting(setting: Setting, *, client: httpx.Client | None = None) -> V
     """
     api_key = readable(setting.value)
     provider = get_provider(setting.provider)
-    if provider is None:
+    if is_envelope(api_key):
+        # Imported here: the credentials package builds on this module's results and client.
+        from .credentials.verifiers import check_credential
+
+        result = check_credential(from_value(setting.provider, setting.key, api_key), client=client)
+    elif provider is None:
         result = VerificationResult(
             Status.UNVERIFIED,
             f"The provider '{setting.provider}' is unknown to keyvault, so this key cannot be "

@@ -14,7 +14,8 @@ class SettingReadSerializer(serializers.Serializer):
     version = serializers.IntegerField(help_text="Changes when the value changes; the ETag.")
     provider = serializers.CharField(help_text="openai, anthropic, ... or other.")
     updated_at = serializers.DateTimeField()
-    fields = serializers.DictField(
+    # The metaclass pops declared fields, so this does not shadow Serializer.fields at run time.
+    fields = serializers.DictField(  # type: ignore[assignment]
         child=serializers.CharField(),
         required=False,
         help_text="Structured credentials only: every field by name, secrets included.",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 from django.core.exceptions import ValidationError
 
@@ -44,7 +44,7 @@ class Envelope:
         return {**self.config, **self.secrets}
 
 
-def is_envelope(value: object) -> bool:
+def is_envelope(value: object) -> TypeGuard[str]:
     return isinstance(value, str) and value.startswith(MARKER)
 
 

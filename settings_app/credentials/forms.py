@@ -84,7 +84,7 @@ class CredentialForm(SettingForm):
     def _post_clean(self) -> None:
         if self.errors:
             return  # no credential was built: the model has no value to validate, nor to save
-        super()._post_clean()
+        super()._post_clean()  # type: ignore[misc]
 
     def _check_unreadable(self) -> None:
         if not self.is_adding and isinstance(self.instance.value, UnreadableValue):
