@@ -12,6 +12,7 @@ The `keyvault` command (`keyvault run`, `keyvault get`) is in `keyvault_client.c
 from __future__ import annotations
 
 from .client import Client
+from .credentials import Credential
 from .errors import (
     ConfigurationError,
     Forbidden,
@@ -19,6 +20,7 @@ from .errors import (
     NotFound,
     ProtocolError,
     RateLimited,
+    StructuredCredential,
     Unauthorized,
     Unavailable,
 )
@@ -26,11 +28,13 @@ from .errors import (
 __all__ = [
     "Client",
     "ConfigurationError",
+    "Credential",
     "Forbidden",
     "KeyvaultError",
     "NotFound",
     "ProtocolError",
     "RateLimited",
+    "StructuredCredential",
     "Unauthorized",
     "Unavailable",
 ]

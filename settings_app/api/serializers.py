@@ -33,6 +33,11 @@ class SettingReadSerializer(serializers.Serializer):
         "private (0600) file and set the variable to its path, e.g. "
         "GOOGLE_APPLICATION_CREDENTIALS -> the service-account JSON.",
     )
+    secret_fields = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="Structured credentials only: which fields are secrets (mask them in output).",
+    )
 
 
 class SettingListSerializer(serializers.Serializer):

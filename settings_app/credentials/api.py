@@ -9,7 +9,8 @@ from .value import from_envelope
 
 
 def credential_json(value: Any) -> dict[str, Any] | None:
-    """`value: null`, `fields`, `env` and `files` for an envelope; None for a single key."""
+    """`value: null`, `fields`, `env`, `files` and `secret_fields` for an envelope; None for a
+    single key."""
     if not envelope.is_envelope(value):
         return None
     credential = from_envelope(envelope.loads(value))
@@ -18,4 +19,5 @@ def credential_json(value: Any) -> dict[str, Any] | None:
         "fields": credential.fields,
         "env": credential.env(),
         "files": credential.files(),
+        "secret_fields": sorted(credential.secrets),
     }

@@ -37,6 +37,7 @@ def test_an_azure_credential_reads_as_fields_and_env(make_token: MakeToken) -> N
         "AZURE_OPENAI_DEPLOYMENT": "gpt-4o",
     }
     assert body["files"] == {}
+    assert body["secret_fields"] == ["api_key"]
 
 
 def test_a_bedrock_credential_reads_with_aws_variables(make_token: MakeToken) -> None:
