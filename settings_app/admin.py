@@ -31,7 +31,7 @@ from .api import admin as api_admin
 from .audit import admin as audit_admin
 from .credentials import admin as credentials_admin
 from .crypto import DecryptionError, EncryptionError
-from .forms import MAIN_FIELDS, SettingForm
+from .forms import MAIN_FIELDS, SettingForm, credential_form
 from .importers.admin_views import import_env_urls
 from .key_check.service import check_keys
 from .masking import mask
@@ -158,7 +158,7 @@ class SettingAdmin(RotationAdminMixin, VersionedSettingAdmin):
     ) -> Any:
         slug = credentials_admin.structured_slug(request, obj)
         if slug is not None:
-            kwargs["form"] = credentials_admin.credential_form(slug)
+            kwargs["form"] = credential_form(slug)
         return super().get_form(request, obj, change, **kwargs)
 
     def get_fieldsets(self, request: HttpRequest, obj: Setting | None = None) -> Any:

@@ -12,11 +12,11 @@ from django.utils.safestring import SafeString, mark_safe
 from settings_app.unreadable import UnreadableValue
 
 from . import envelope
-from .forms import credential_form, field_names
+from .forms import field_names
 from .schema import ALWAYS_STRUCTURED
 from .value import from_envelope
 
-__all__ = ["credential_form", "field_masks", "is_structured", "main_fields", "structured_slug"]
+__all__ = ["field_masks", "is_structured", "main_fields", "structured_slug"]
 
 
 def structured_slug(request: HttpRequest, obj: Any) -> str | None:

@@ -1,4 +1,4 @@
-"""The admin form of a structured credential: one input per field, secrets write-only.
+"""The admin form's fields for a structured credential: one input per field, secrets write-only.
 
 A blank secret keeps the stored one; a posted mask is refused, never stored. Changing any
 routing field (where the secrets are sent) requires re-entering every secret in the same save:
@@ -8,18 +8,20 @@ someone who cannot reveal a secret must never be able to point it at a host of t
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import ValidationError
 
 from settings_app import masking
-from settings_app.forms import SettingForm
 from settings_app.unreadable import UnreadableValue
 
 from . import envelope
 from .document import read_service_account
 from .schema import Field, StructuredProvider, get_structured
+
+if TYPE_CHECKING:
+    from settings_app.forms import SettingForm
 
 PREFIX = "field_"
 DOCUMENT = "service_account_json"
@@ -40,11 +42,19 @@ def routing_message(changed: list[str], missing: list[str]) -> str:
     )
 
 
-class CredentialForm(SettingForm):
-    """SettingForm for a structured provider; subclasses are made by `credential_form()`."""
+if TYPE_CHECKING:
+    _SettingForm = SettingForm
+else:
+    _SettingForm = object
+
+
+class CredentialFields(_SettingForm):
+    """Mixed into the Setting form (settings_app.forms.credential_form) for one structured
+    provider: its fields replace the one-string value input."""
 
     provider_spec: StructuredProvider
-    value = None  # type: ignore[assignment]  # the one-string input gives way to the fields
+    holds_one_value = False  # SettingForm's one-value rules do not apply
+    value = None  # the one-string input gives way to the fields
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -66,7 +76,7 @@ class CredentialForm(SettingForm):
         return envelope.loads(value)
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super(SettingForm, self).clean() or {}  # not SettingForm's one-value rules
+        cleaned = super().clean() or {}
         self._check_unreadable()
         posted, typed = self._posted_fields(cleaned)
         if self.errors:
@@ -186,9 +196,8 @@ def field_names(slug: str) -> list[str]:
     return [PREFIX + field.name for field in spec.fields]
 
 
-@functools.cache
-def credential_form(slug: str) -> type[CredentialForm]:
-    """The admin form class for provider `slug`, with one declared field per credential field."""
+def declared_fields(slug: str) -> dict[str, Any]:
+    """The form fields of provider `slug`'s credential, by name, and its registry entry."""
     spec = get_structured(slug)
     assert spec is not None
     shown = set(field_names(slug))
@@ -206,4 +215,4 @@ def credential_form(slug: str) -> type[CredentialForm]:
         )
         declared[UPLOAD] = forms.FileField(label="or upload it", required=False)
     declared["provider_spec"] = spec
-    return type(f"{spec.name.replace(' ', '')}CredentialForm", (CredentialForm,), declared)
+    return declared
