@@ -27,6 +27,7 @@ from .credentials import envelope as credential_envelope
 from .credentials import schema as credential_schema
 from .credentials import storage as credential_storage
 from .credentials.errors import StructuredCredentialError
+from .credentials.index import SecretFieldsIndexField
 from .credentials.value import Credential, from_value
 from .fields import BlindIndexField, EncryptedQuerySet, EncryptedTextField
 from .key_check.models import KeyCheck
@@ -184,6 +185,8 @@ class Setting(models.Model):
     )
     value = EncryptedTextField(help_text="Stored encrypted; shown masked after saving.")
     value_fingerprint = BlindIndexField(source="value")
+    # A structured credential's secret fields, one fingerprint each: find_secret finds it by any.
+    secret_fingerprints = SecretFieldsIndexField()
     provider = models.CharField(max_length=32, choices=PROVIDER_CHOICES, default=providers.OTHER)
     description = models.TextField(blank=True, default="")
     expires_at = models.DateField(null=True, blank=True, help_text="When the key stops working.")

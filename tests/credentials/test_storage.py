@@ -190,3 +190,22 @@ def test_find_secret_finds_the_whole_envelope() -> None:
     set_credential("aws", "bedrock", samples.BEDROCK)
     stored = Setting.objects.get(key="aws").value
     assert find_settings_holding(stored).keys == ["aws"]
+
+
+def test_find_secret_finds_a_credential_by_any_one_secret_field() -> None:
+    set_credential("entra", "azure_openai", samples.AZURE_ENTRA)
+    set_credential("aws", "bedrock", samples.BEDROCK)
+    Setting.objects.set_value("openai_api_key", "sk-proj-abcdefghijklmnop1234")
+    assert find_settings_holding(samples.AZURE_ENTRA["client_secret"]).keys == ["entra"]
+    assert find_settings_holding(f"  {samples.AWS_SECRET}\n").keys == ["aws"]
+    assert find_settings_holding("sk-proj-abcdefghijklmnop1234").keys == ["openai_api_key"]
+    # A routing or plain field is not a secret: it finds nothing.
+    assert find_settings_holding(samples.BEDROCK["access_key_id"]).keys == []
+    assert find_settings_holding(samples.AZURE_ENTRA["tenant_id"]).keys == []
+
+
+def test_the_secret_fingerprints_follow_the_credential() -> None:
+    set_credential("aws", "bedrock", samples.BEDROCK)
+    set_credential("aws", "bedrock", {**samples.BEDROCK, "secret_access_key": "x" * 40})
+    assert find_settings_holding(samples.AWS_SECRET).keys == []
+    assert find_settings_holding("x" * 40).keys == ["aws"]
