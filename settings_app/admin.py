@@ -232,27 +232,17 @@ class SettingAdmin(RotationAdminMixin, VersionedSettingAdmin):
 
     def provider_overview(self, request: HttpRequest) -> list[ProviderRow]:
         """Every known provider, and a link to its keys or to add the missing one."""
+        known = credentials_admin.overview_entries(providers.PROVIDERS.values())
         present = set(
-            Setting.objects.filter(provider__in=providers.PROVIDERS)
+            Setting.objects.filter(provider__in=[slug for slug, _, _ in known])
             .values_list("provider", flat=True)
             .distinct()
         )
         can_add = self.has_add_permission(request)
-        rows = []
-        for provider in providers.PROVIDERS.values():
-            has_key = provider.slug in present
-            rows.append(ProviderRow(provider.name, has_key, self._url(provider, has_key, can_add)))
-        return rows
-
-    def _url(self, provider: providers.Provider, has_key: bool, can_add: bool) -> str | None:
-        """Its keys when it has one; else the add form, pre-filled, for those who may add."""
-        if has_key:
-            changelist = reverse("admin:settings_app_setting_changelist")
-            return f"{changelist}?{urlencode({'provider__exact': provider.slug})}"
-        if not can_add:
-            return None
-        query = urlencode({"key": provider.setting_key, "provider": provider.slug})
-        return f"{reverse('admin:settings_app_setting_add')}?{query}"
+        return [
+            ProviderRow(name, slug in present, _url(slug, key, slug in present, can_add))
+            for slug, name, key in known
+        ]
 
     # --- verification ----------------------------------------------------------------------
     @method_decorator(sensitive_post_parameters("value"))
@@ -349,6 +339,17 @@ def _change_form_fields(*, editable: bool) -> list[str]:
     write-only input after it for editors only (a view-only page would show it as plain text)."""
     value = ["current_value", "value"] if editable else ["current_value"]
     return [shown for name in MAIN_FIELDS for shown in (value if name == "value" else [name])]
+
+
+def _url(slug: str, setting_key: str, has_key: bool, can_add: bool) -> str | None:
+    """Its keys when it has one; else the add form, pre-filled, for those who may add."""
+    if has_key:
+        changelist = reverse("admin:settings_app_setting_changelist")
+        return f"{changelist}?{urlencode({'provider__exact': slug})}"
+    if not can_add:
+        return None
+    query = urlencode({"key": setting_key, "provider": slug})
+    return f"{reverse('admin:settings_app_setting_add')}?{query}"
 
 
 def change_is_structured(obj: Setting) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.http import HttpRequest
@@ -13,10 +13,18 @@ from settings_app.unreadable import UnreadableValue
 
 from . import envelope
 from .forms import field_names
-from .schema import ALWAYS_STRUCTURED
+from .schema import ALWAYS_STRUCTURED, STRUCTURED
 from .value import from_envelope
 
-__all__ = ["field_masks", "is_structured", "main_fields", "structured_slug"]
+__all__ = ["field_masks", "is_structured", "main_fields", "overview_entries", "structured_slug"]
+
+
+def overview_entries(single_key: Iterable[Any]) -> list[tuple[str, str, str]]:
+    """(slug, name, default setting key) of every provider the overview lists: the single-key
+    registry's, then the structured ones (whose setting is named after the provider)."""
+    entries = [(p.slug, p.name, p.setting_key) for p in single_key]
+    structured = [STRUCTURED[slug] for slug in sorted(ALWAYS_STRUCTURED)]
+    return entries + [(p.slug, p.name, p.slug) for p in structured]
 
 
 def structured_slug(request: HttpRequest, obj: Any) -> str | None:

@@ -59,7 +59,7 @@ class Credential:
 
     def masks(self) -> dict[str, str]:
         """Every field, secrets masked by the one masking rule, the others as they are."""
-        masked = {name: masking.mask(value) for name, value in self.secrets.items()}
+        masked = {name: masking.mask(_unarmoured(value)) for name, value in self.secrets.items()}
         return {**self.config, **masked}
 
 
@@ -100,6 +100,13 @@ def service_account_json(fields: Mapping[str, str]) -> str:
     )
     document = {"type": "service_account", **{n: fields[n] for n in names if n in fields}}
     return json.dumps(document, indent=2)
+
+
+def _unarmoured(value: str) -> str:
+    """A PEM key's base64 body (its armour lines are the same for every key), else `value`."""
+    if not value.startswith("-----BEGIN"):
+        return value
+    return "".join(line for line in value.splitlines() if not line.startswith("-----"))
 
 
 def _azure_endpoint(config: Mapping[str, str]) -> str:
