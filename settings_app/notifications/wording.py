@@ -11,8 +11,8 @@ from typing import Any
 
 from django.utils import timezone
 
+from ..credentials.masks import value_mask
 from ..crypto import DecryptionError
-from ..masking import mask
 from ..models import NoticeKind, Setting
 from ..providers import get_provider
 from ..unreadable import readable
@@ -36,7 +36,7 @@ def masked_value(setting: Setting) -> str:
     """The setting's mask, read fresh (the due service defers values); never the value."""
     try:
         stored = Setting.objects.filter(pk=setting.pk).values_list("value", flat=True).first()
-        return mask(readable(stored) or "", setting.provider)
+        return value_mask(readable(stored) or "", setting.provider)
     except DecryptionError:
         return UNREADABLE_MASK
 

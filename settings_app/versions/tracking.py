@@ -26,8 +26,8 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from .. import audit
+from ..credentials.masks import value_mask
 from ..fields import UnreadableValue
-from ..masking import mask
 from ..models import Setting, VerificationStatus
 from . import retention
 from .models import MASK_MAX_LENGTH, SettingVersion
@@ -140,7 +140,7 @@ def store_new_version(
         setting=instance,
         version=number,
         value=instance.value,
-        mask=mask(instance.value, instance.provider)[:MASK_MAX_LENGTH],
+        mask=value_mask(instance.value, instance.provider)[:MASK_MAX_LENGTH],
         created_at=instance.value_changed_at,
         created_by=user,
         created_by_label=label,

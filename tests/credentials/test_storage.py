@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -209,3 +210,29 @@ def test_the_secret_fingerprints_follow_the_credential() -> None:
     set_credential("aws", "bedrock", {**samples.BEDROCK, "secret_access_key": "x" * 40})
     assert find_settings_holding(samples.AWS_SECRET).keys == []
     assert find_settings_holding("x" * 40).keys == ["aws"]
+
+
+def test_a_versions_mask_shows_only_its_secrets_masked() -> None:
+    setting = set_credential("azure", "azure_openai", samples.AZURE)
+    assert setting.versions.get(version=1).mask == "api_key=…cdef"
+
+
+def test_reencrypt_carries_a_credential_to_new_keys(settings: Any) -> None:
+    from settings_app import reencryption
+    from tests.reencryption.rows import drop_fallbacks, rotate_deterministic, rotate_primary
+
+    set_credential("aws", "bedrock", samples.BEDROCK)
+    rotate_primary(settings)
+    rotate_deterministic(settings)
+    # During the rotation the old fingerprints still match (every configured key is tried).
+    assert find_settings_holding(samples.AWS_SECRET).keys == ["aws"]
+    specs = reencryption.encrypted_models(["settings_app.Setting"])
+    assert reencryption.reencrypt(specs, batch_size=10, progress=lambda rows: None).failed == 0
+    drop_fallbacks(settings)
+    credential = Setting.objects.get_credential("aws")
+    assert credential is not None and credential.fields == samples.BEDROCK
+    assert find_settings_holding(stored_value("aws")).keys == ["aws"]
+
+
+def stored_value(key: str) -> str:
+    return str(Setting.objects.get(key=key).value)
