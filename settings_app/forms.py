@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 
 from . import providers
-from .credentials.forms import CredentialFields, declared_fields
+from .credentials.forms import EXTRAS_ONLY, CredentialFields, KeyWithExtras, declared_fields
 from .models import Setting
 from .unreadable import UnreadableValue
 from .versions.forms import StaleWriteCheck
@@ -108,4 +108,5 @@ class SettingForm(StaleWriteCheck, forms.ModelForm):
 def credential_form(slug: str) -> type[SettingForm]:
     """The Setting form for structured provider `slug`: its fields instead of one value."""
     name = f"{slug.title().replace('_', '')}CredentialForm"
-    return type(name, (CredentialFields, SettingForm), declared_fields(slug))
+    mixin = KeyWithExtras if slug in EXTRAS_ONLY else CredentialFields
+    return type(name, (mixin, SettingForm), declared_fields(slug))

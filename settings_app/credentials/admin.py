@@ -31,7 +31,7 @@ def structured_slug(request: HttpRequest, obj: Any) -> str | None:
     """The structured provider whose form this page shows: the setting's, else the one asked."""
     slug = obj.provider if obj is not None else request.POST.get("provider")
     slug = slug or request.GET.get("provider", "")
-    return slug if slug in ALWAYS_STRUCTURED else None
+    return slug if slug in STRUCTURED else None
 
 
 def main_fields(slug: str | None, fields: Sequence[str]) -> list[str]:

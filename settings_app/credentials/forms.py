@@ -48,6 +48,57 @@ else:
     _SettingForm = object
 
 
+# Providers whose key stays the form's one value, with optional extra fields beside it.
+EXTRAS_ONLY = {"openai": ("organization", "project")}
+
+
+class KeyWithExtras(_SettingForm):
+    """Mixed into the Setting form for OpenAI: the key stays the one value input; with an
+    organization or project it is stored as a credential, without them as a plain key."""
+
+    provider_spec: StructuredProvider
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        stored = self.stored_envelope
+        for name in EXTRAS_ONLY[self.provider_spec.slug]:
+            if stored is not None and PREFIX + name in self.fields:
+                self.initial[PREFIX + name] = stored.config.get(name, "")
+
+    @functools.cached_property
+    def stored_envelope(self) -> envelope.Envelope | None:
+        value = None if self.is_adding else self.instance.value
+        return envelope.loads(value) if envelope.is_envelope(value) else None
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.errors or cleaned.get("provider") != self.provider_spec.slug:
+            return cleaned
+        extras = {n: cleaned.get(PREFIX + n) or "" for n in EXTRAS_ONLY[self.provider_spec.slug]}
+        key = cleaned.get("value") or self._stored_key()
+        if key and (any(extras.values()) or self.stored_envelope is not None):
+            self._store(cleaned, key, extras)
+        return cleaned
+
+    def _stored_key(self) -> str:
+        stored = self.stored_envelope
+        return stored.secrets["api_key"] if stored is not None else ""
+
+    def _store(self, cleaned: dict[str, Any], key: str, extras: dict[str, str]) -> None:
+        """The key with its extras as a credential, or as the plain key when none is left."""
+        if not any(extras.values()):
+            cleaned["value"] = key
+            return
+        try:
+            built = envelope.build(self.provider_spec.slug, {"api_key": key, **extras})
+        except ValidationError as error:
+            for name, errors in error.message_dict.items():
+                target = PREFIX + name if PREFIX + name in self.fields else "value"
+                self.add_error(target if target in self.fields else None, errors)
+            return
+        cleaned["value"] = built.dumps()
+
+
 class CredentialFields(_SettingForm):
     """Mixed into the Setting form (settings_app.forms.credential_form) for one structured
     provider: its fields replace the one-string value input."""
@@ -191,6 +242,8 @@ def field_names(slug: str) -> list[str]:
     """The form fields shown for provider `slug`, in order."""
     spec = get_structured(slug)
     assert spec is not None
+    if slug in EXTRAS_ONLY:
+        return ["value", *(PREFIX + name for name in EXTRAS_ONLY[slug])]
     if spec.takes_document:
         return [DOCUMENT, UPLOAD, PREFIX + "location"]
     return [PREFIX + field.name for field in spec.fields]

@@ -179,3 +179,52 @@ def test_not_json_is_explained(admin_client: LeakCheckingClient, watched: list[s
     assert "This is not JSON" in response.content.decode()
     data = vertex_post(service_account_json=json.dumps({"type": "authorized_user"}))
     assert "not a service-account key file" in admin_client.post(ADD, data).content.decode()
+
+
+OPENAI_KEY = "sk-proj-abcdefghijklmnop1234"
+
+
+def openai_post(**fields: str) -> dict[str, str]:
+    data = {"key": "openai_api_key", "provider": "openai", "description": "", "expires_at": ""}
+    data.update({"version": "1", "value": "", "field_organization": "", "field_project": ""})
+    data.update(fields)
+    return data
+
+
+def test_openai_without_extras_stays_a_plain_key(
+    admin_client: LeakCheckingClient, watched: list[str]
+) -> None:
+    watched.append(OPENAI_KEY)
+    admin_client.post(ADD, openai_post(value=OPENAI_KEY))
+    assert Setting.objects.get_value("openai_api_key") == OPENAI_KEY
+
+
+def test_openai_gains_organization_and_project_in_the_form(
+    admin_client: LeakCheckingClient, watched: list[str]
+) -> None:
+    watched.append(OPENAI_KEY)
+    page = admin_client.get(ADD + "?provider=openai").content.decode()
+    assert 'name="field_organization"' in page and 'name="value"' in page
+    admin_client.post(ADD, openai_post(value=OPENAI_KEY, field_organization="org-abcdefgh12"))
+    assert stored_fields("openai_api_key") == {
+        "api_key": OPENAI_KEY,
+        "organization": "org-abcdefgh12",
+    }
+    setting = Setting.objects.get(key="openai_api_key")
+    # A blank key keeps the stored one; clearing the extras makes it a plain key again.
+    admin_client.post(
+        change_url(setting),
+        openai_post(field_project="proj_abcdefgh12", field_organization="org-abcdefgh12"),
+    )
+    assert stored_fields("openai_api_key")["project"] == "proj_abcdefgh12"
+    admin_client.post(change_url(setting), openai_post(version="2"))
+    assert Setting.objects.get_value("openai_api_key") == OPENAI_KEY
+
+
+def test_a_bad_organization_id_is_explained(
+    admin_client: LeakCheckingClient, watched: list[str]
+) -> None:
+    watched.append(OPENAI_KEY)
+    response = admin_client.post(ADD, openai_post(value=OPENAI_KEY, field_organization="acme"))
+    assert "not a valid OpenAI organization id" in response.content.decode()
+    assert not Setting.objects.exists()
