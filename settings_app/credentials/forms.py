@@ -186,14 +186,19 @@ class CredentialFields(_SettingForm):
             return {}
 
     def _with_kept_secrets(self, posted: dict[str, str]) -> dict[str, str]:
+        """`posted` with the stored secrets left blank, those of the shape being filled in
+        (typing an Entra client secret switches an Azure key credential to Entra ID)."""
         stored = self.stored_envelope
         if stored is None:
             return posted
         kept = dict(posted)
         if self.provider_spec.takes_document and not posted.get("private_key"):
             kept.update({k: v for k, v in stored.config.items() if k not in self._shown_names})
+        typed = {n for n in self.provider_spec.secret_names if posted.get(n)}
+        shapes = [s for s in self.provider_spec.shapes if typed <= set(s.names)]
+        allowed = {name for shape in shapes for name in shape.names}
         for name, secret in stored.secrets.items():
-            if not posted.get(name):
+            if not posted.get(name) and name in allowed:
                 kept[name] = secret
         return kept
 

@@ -228,3 +228,11 @@ def test_a_bad_organization_id_is_explained(
     response = admin_client.post(ADD, openai_post(value=OPENAI_KEY, field_organization="acme"))
     assert "not a valid OpenAI organization id" in response.content.decode()
     assert not Setting.objects.exists()
+
+
+def test_typing_entra_secrets_switches_an_azure_key_credential_to_entra(
+    admin_client: LeakCheckingClient, azure: Setting
+) -> None:
+    entra = {f"field_{n}": v for n, v in samples.AZURE_ENTRA.items()}
+    admin_client.post(change_url(azure), azure_post(field_api_key="", **entra))
+    assert stored_fields() == samples.AZURE_ENTRA
