@@ -24,6 +24,7 @@ from tests.conftest import ROOT
 from . import samples
 
 pytestmark = pytest.mark.slow
+OPENAI_KEY = "sk-proj-credentials-client-0123456789"
 
 CHILD_SHOWS_ENVIRONMENT = """
 import json, os, stat, sys
@@ -45,7 +46,8 @@ print("key:", os.environ["AZURE_OPENAI_API_KEY"])
 def credentials_api(live_server: Any, transactional_db: None) -> ApiTarget:
     set_credential("azure", "azure_openai", samples.AZURE)
     set_credential("vertex", "vertex_ai", samples.vertex_fields())
-    created = services.create_token("credential-tests", ["azure", "vertex"])
+    Setting.objects.set_value("openai_api_key", OPENAI_KEY)
+    created = services.create_token("credential-tests", ["azure", "vertex", "openai_api_key"])
     return ApiTarget(live_server.url, created.secret, {}, "none")
 
 
@@ -72,7 +74,8 @@ def test_run_injects_env_and_a_private_file_removed_at_exit(credentials_api: Api
 
 
 def test_credential_chooses_what_is_injected(credentials_api: ApiTarget) -> None:
-    child = "import os; print(sorted(n for n in os.environ if n.startswith(('AZURE', 'GOOGLE'))))"
+    prefixes = ("AZURE", "GOOGLE", "OPENAI_API_KEY")  # not the single key: it was not asked for
+    child = f"import os; print(sorted(n for n in os.environ if n.startswith({prefixes!r})))"
     done = keyvault(
         credentials_api, "run", "--credential", "azure", "--", sys.executable, "-c", child
     )
@@ -138,4 +141,6 @@ def test_the_client_library_reads_a_credential(credentials_api: ApiTarget) -> No
         assert isinstance(credential, Credential)
         assert credential.env["AZURE_OPENAI_API_KEY"] == samples.AZURE_KEY
         assert samples.AZURE_KEY not in repr(credential)
+        single = client.get_credential("openai_api_key")
+        assert (single.fields, single.secrets) == ({"api_key": OPENAI_KEY}, [OPENAI_KEY])
     assert Setting.objects.filter(key="azure").exists()
