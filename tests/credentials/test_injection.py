@@ -29,7 +29,11 @@ VERTEX = Credential(
     {"GOOGLE_APPLICATION_CREDENTIALS": '{"type": "service_account"}'},
     ("private_key",),
 )
-VALUES = {"azure": AZURE, "vertex": VERTEX, "openai_api_key": "sk-proj-single-0123456789"}
+VALUES: dict[str, str | Credential] = {
+    "azure": AZURE,
+    "vertex": VERTEX,
+    "openai_api_key": "sk-proj-single-0123456789",
+}
 
 
 def test_everything_injects_credentials_whole_and_single_keys_by_name() -> None:
