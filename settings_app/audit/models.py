@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 from django.db import models
 from django.utils import timezone
 
-from ..model_parts import KEY_MAX_LENGTH, user_reference
+from ..constants import KEY_MAX_LENGTH, user_reference
 
 
 class AppendOnlyError(Exception):
