@@ -7,7 +7,7 @@ PY := $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck check bench chromium screenshots clean
+.PHONY: run test lint typecheck imports check bench chromium screenshots clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -52,8 +52,12 @@ typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy .
 	$(BIN)/mypy --strict settings_app/crypto
 
-## check: lint, format and types (what CI runs after the tests)
-check: lint typecheck
+# The layers of docs/architecture.md, as contracts in pyproject.toml ([tool.importlinter]).
+imports: $(VENV)/.installed-dev
+	$(BIN)/lint-imports
+
+## check: lint, format, types and import layers (what CI runs after the tests)
+check: lint typecheck imports
 
 ## bench: benchmarks against the floor and peer packages; writes docs/benchmarks.md
 bench: $(VENV)/.installed-bench

@@ -26,14 +26,15 @@ from django.utils.timezone import localtime
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from . import decryption_failures, key_advice, providers, verification
+from . import providers
 from .api import admin as api_admin
 from .audit import admin as audit_admin
 from .crypto import DecryptionError, EncryptionError
+from .encryption import decryption_failures, key_advice
+from .encryption.unreadable import UnreadableValue
 from .forms import MAIN_FIELDS, SettingForm
 from .importers.admin_views import import_env_urls
 from .key_check.service import check_keys
-from .masking import mask
 from .models import Setting, VerificationStatus
 from .notifications.admin import (
     ROTATION_FIELDS,
@@ -42,9 +43,10 @@ from .notifications.admin import (
     RotationAdminMixin,
     due_banner,
 )
+from .providers import verification
+from .providers.masking import mask
 from .redaction import redact
-from .reveal import reveal_setting_view
-from .unreadable import UnreadableValue
+from .reveal.views import reveal_setting_view
 from .versions.admin import VersionedSettingAdmin
 
 __all__ = ["SettingAdmin", "api_admin", "audit_admin"]  # they register their own pages

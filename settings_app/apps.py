@@ -17,7 +17,6 @@ class SettingsAppConfig(AppConfig):
 
     def ready(self) -> None:
         # Importing them connects the system checks and the signal receivers.
-        from . import checks, idle_sessions, keyring  # noqa: F401
         from .api import checks as api_checks  # noqa: F401
         from .audit import receivers  # noqa: F401
         from .key_check import receivers as key_check_receivers  # noqa: F401

@@ -10,15 +10,22 @@ from django.core.validators import MaxValueValidator
 from django.db import models, router, transaction
 from django.utils import timezone
 
-from . import audit, decryption_failures, providers, value_cache
+from . import audit, providers, value_cache
 from .api.models import RateLimitCounter, ServiceToken
-from .audit.coalescing import CoalescedWindow
-from .audit.models import AppendOnlyError, AuditAction, AuditChainHead, AuditEvent, AuditSource
+from .audit.models import (
+    AppendOnlyError,
+    AuditAction,
+    AuditChainHead,
+    AuditEvent,
+    AuditSource,
+    CoalescedWindow,
+)
 from .constants import KEY_CHARACTERS, KEY_MAX_LENGTH, VerificationStatus, user_reference
-from .fields import BlindIndexField, EncryptedQuerySet, EncryptedTextField
+from .encryption import decryption_failures
+from .encryption.fields import BlindIndexField, EncryptedQuerySet, EncryptedTextField
 from .key_check.models import KeyCheck
 from .notifications.models import Notice, NoticeChannel, NoticeKind
-from .reveal_tokens import RevealToken
+from .reveal.models import RevealToken
 from .versions.models import SettingVersion
 
 __all__ = [

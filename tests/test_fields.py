@@ -24,7 +24,7 @@ from settings_app import fields
 from settings_app.crypto import DecryptionError, DecryptionReason, KeyConfigurationError
 from settings_app.crypto import cipher as cipher_module
 from settings_app.crypto.envelope import MARKER, looks_like_envelope
-from settings_app.fields import EncryptedTextField
+from settings_app.encryption.fields import EncryptedTextField
 from tests.crypto.bad_keys import BAD_CONFIGS, BadConfig
 from tests.crypto.damage import bit_flips, extensions, truncations
 from tests.keys import test_key

@@ -23,7 +23,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_POST
 
-from settings_app.reveal import RevealedValue
+from settings_app.reveal.views import RevealedValue
 
 from . import services
 from .forms import ServiceTokenForm

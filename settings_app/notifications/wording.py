@@ -12,10 +12,10 @@ from typing import Any
 from django.utils import timezone
 
 from ..crypto import DecryptionError
-from ..masking import mask
+from ..encryption.unreadable import readable
 from ..models import NoticeKind, Setting
 from ..providers import get_provider
-from ..unreadable import readable
+from ..providers.masking import mask
 from . import due
 from .policy import Policy
 

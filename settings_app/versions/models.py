@@ -12,7 +12,7 @@ from django.db import models
 from django.utils import timezone
 
 from ..constants import VerificationStatus, user_reference
-from ..fields import BlindIndexField, EncryptedManager, EncryptedTextField
+from ..encryption.fields import BlindIndexField, EncryptedManager, EncryptedTextField
 
 MASK_MAX_LENGTH = 64
 LABEL_MAX_LENGTH = 150  # a username, or a command such as "manage.py import_env"

@@ -238,7 +238,7 @@ def test_the_openapi_schema_describes_the_api(db) -> None:
 
 
 def test_an_undecryptable_value_is_a_500_that_reveals_nothing(stored, make_token, settings):
-    from settings_app import keyring
+    from settings_app.encryption import keyring
     from tests.keys import test_key
 
     client = bearer(make_token().secret)

@@ -3,7 +3,7 @@
 Mounted by the Setting admin at `<object_id>/reveal/` inside `admin_site.admin_view` (which
 adds the staff login). Every attempt, shown or refused, is written to the audit trail (repeated
 refusals for want of the permission as one event and a summary with their count). Each form
-carries a one-time token (`reveal_tokens.py`) spent in the database in the transaction that
+carries a one-time token (`tokens.py`) spent in the database in the transaction that
 records the outcome: of concurrent POSTs of one form, exactly one gets an answer.
 """
 
@@ -24,11 +24,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
-from . import audit, reveal_tokens
-from .audit.coalescing import record_coalesced
-from .crypto import DecryptionError
-from .models import AuditAction, AuditSource, Setting
-from .unreadable import readable
+from .. import audit
+from ..audit.coalescing import record_coalesced
+from ..crypto import DecryptionError
+from ..encryption.unreadable import readable
+from ..models import AuditAction, AuditSource, Setting
+from . import tokens as reveal_tokens
 
 PERMISSION = "settings_app.reveal_setting"
 FORM_TEMPLATE = "admin/settings_app/reveal.html"
