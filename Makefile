@@ -13,17 +13,19 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-# Re-install whenever pyproject.toml changes.
-$(VENV)/.installed-app: pyproject.toml | $(PY)
-	$(BIN)/pip install --quiet -e .
+# Re-install whenever a pyproject.toml changes. The client (client/, its own distribution) is
+# installed beside the server, so the `keyvault` command is there for `make run` users too.
+# It is installed from its folder, never by name from an index (which may hold another project).
+$(VENV)/.installed-app: pyproject.toml client/pyproject.toml | $(PY)
+	$(BIN)/pip install --quiet -e './client[httpx]' -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(PY)
-	$(BIN)/pip install --quiet -e '.[dev]'
+$(VENV)/.installed-dev: pyproject.toml client/pyproject.toml | $(PY)
+	$(BIN)/pip install --quiet -e './client[httpx]' -e '.[dev]'
 	touch $@ $(VENV)/.installed-app
 
-$(VENV)/.installed-bench: pyproject.toml | $(PY)
-	$(BIN)/pip install --quiet -e '.[dev,bench]'
+$(VENV)/.installed-bench: pyproject.toml client/pyproject.toml | $(PY)
+	$(BIN)/pip install --quiet -e './client[httpx]' -e '.[dev,bench]'
 	touch $@ $(VENV)/.installed-dev $(VENV)/.installed-app
 
 ## run: serve the app at http://127.0.0.1:8000/admin/ on a local SQLite database
