@@ -8,7 +8,9 @@ from .encryption.fields import (
     EncryptedQuerySet,
     EncryptedTextField,
 )
-from .encryption.unreadable import UnreadableValue, readable
+from .encryption.unreadable import UnreadableValue, require_readable
+
+readable = require_readable  # its earlier name, kept for code that imports it from here
 
 __all__ = [
     "BlindIndexField",
@@ -17,4 +19,5 @@ __all__ = [
     "EncryptedTextField",
     "UnreadableValue",
     "readable",
+    "require_readable",
 ]

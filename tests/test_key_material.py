@@ -15,7 +15,7 @@ from pytest_django.fixtures import Settings
 
 from settings_app.crypto import KeyConfigurationError, KeyProblem, KeyRole, KeySet
 from settings_app.encryption import keyring
-from tests.keys import TEST_KEYS, test_key
+from tests.support.keys import TEST_KEYS, test_key
 
 PASSPHRASE = "correct horse battery staple, our team's vault key 2024!"
 PASSPHRASE_KEY = base64.urlsafe_b64encode(PASSPHRASE.encode()).decode()

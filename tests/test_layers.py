@@ -120,7 +120,7 @@ def _with_reexports_first(source: str) -> str:
 
 @pytest.mark.slow
 def test_the_app_starts_with_the_model_reexports_at_the_top(tmp_path: Path) -> None:
-    for package in ("settings_app", "keyvault_site", "keyvault_client", "tests"):
+    for package in ("settings_app", "keyvault_site", "tests"):
         shutil.copytree(
             ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__")
         )

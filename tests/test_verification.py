@@ -14,7 +14,7 @@ from settings_app.providers import client as provider_client
 from settings_app.providers.classification import VerificationResult
 from settings_app.providers.client import check_key
 from settings_app.providers.verification import verify_setting
-from tests.provider_server import ProviderServer, cohere_valid_body, provider_server_fixture  # noqa: F401
+from tests.support.provider_server import ProviderServer, cohere_valid_body, provider_server_fixture  # noqa: F401
 
 KEY = "sk-proj-TOPSECRET-0123456789abcdef"
 OPENAI = PROVIDERS["openai"]

@@ -24,7 +24,7 @@ from django.utils.functional import cached_property
 from ..crypto import DeterministicCipher, FieldCipher, blind_index
 from ..crypto.envelope import MARKER
 from . import keyring
-from .unreadable import UnreadableValue, readable
+from .unreadable import UnreadableValue, require_readable
 
 __all__ = ["BlindIndexField", "EncryptedManager", "EncryptedQuerySet", "EncryptedTextField"]
 # Migrations and developers name the fields by the path they have always had.
@@ -85,7 +85,7 @@ class EncryptedTextField(models.TextField):
 
     # --- Python -> database ----------------------------------------------------------------
     def get_prep_value(self, value: Any) -> Any:
-        value = self.to_python(readable(models.Field.get_prep_value(self, value)))
+        value = self.to_python(require_readable(models.Field.get_prep_value(self, value)))
         if value is None:
             return None
         refuse_reserved(value)
@@ -104,7 +104,7 @@ class EncryptedTextField(models.TextField):
 
     def value_to_string(self, obj: models.Model) -> Any:
         """Serializers (dumpdata) write ciphertext, never plaintext."""
-        value = readable(self.value_from_object(obj))
+        value = require_readable(self.value_from_object(obj))
         return None if value is None else self.cipher().encrypt(str(value))
 
     def _check_before_saving(
@@ -119,7 +119,7 @@ class EncryptedTextField(models.TextField):
         if raw and isinstance(value, str) and value.startswith(MARKER):
             setattr(instance, self.attname, self.cipher().decrypt(value))
         elif not raw and isinstance(value, str | UnreadableValue):
-            refuse_reserved(readable(value))
+            refuse_reserved(require_readable(value))
 
     # --- lookups ---------------------------------------------------------------------------
     def get_lookup(self, lookup_name: str) -> Any:
@@ -242,7 +242,7 @@ class BlindIndexField(models.CharField):
         return keyring.get_blind_index(f"{self.model._meta.label}.{self.source}")
 
     def pre_save(self, model_instance: models.Model, add: bool) -> Any:
-        plaintext = readable(getattr(model_instance, self.source))
+        plaintext = require_readable(getattr(model_instance, self.source))
         digest = None if plaintext is None else self.index().digest(plaintext)
         setattr(model_instance, self.attname, digest)
         return digest

@@ -56,7 +56,7 @@ class UnreadableValue:
         raise AttributeError(name)
 
 
-def readable(value: _T | UnreadableValue) -> _T:
+def require_readable(value: _T | UnreadableValue) -> _T:
     """`value` itself, unless it is unreadable: then its DecryptionError is raised."""
     if isinstance(value, UnreadableValue):
         raise value.error

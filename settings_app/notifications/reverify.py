@@ -27,7 +27,7 @@ from django.utils import timezone
 from .. import audit
 from ..crypto import DecryptionError
 from ..encryption import decryption_failures
-from ..encryption.unreadable import readable
+from ..encryption.unreadable import require_readable
 from ..models import AuditAction, Setting, VerificationStatus
 from ..providers import Provider, classification, get_provider, verification
 from ..providers import client as provider_client
@@ -128,7 +128,7 @@ def _plan(setting: Setting, run: ReverifyRun) -> PendingCheck | None:
     """The check to send for `setting`, or None when it was settled without sending one."""
     provider = get_provider(setting.provider)
     try:
-        api_key = readable(setting.value)
+        api_key = require_readable(setting.value)
         if provider is None:  # nothing to send: verify_setting records why
             run.verified.append((setting, verification.verify_setting(setting)))
             return None

@@ -16,7 +16,7 @@ from django.db import transaction
 from .. import audit
 from ..crypto import DecryptionError
 from ..encryption import decryption_failures
-from ..encryption.unreadable import readable
+from ..encryption.unreadable import require_readable
 from ..models import AuditAction, Setting
 from . import client as provider_client
 from .classification import Status, VerificationResult
@@ -33,7 +33,7 @@ def verify_setting(setting: Setting, *, client: httpx.Client | None = None) -> V
     its detail names the previous result, so an outage is visible without losing history.
     A value that cannot be decrypted raises its DecryptionError: nothing is sent or recorded.
     """
-    api_key = readable(setting.value)
+    api_key = require_readable(setting.value)
     provider = get_provider(setting.provider)
     if provider is None:
         result = VerificationResult(

@@ -30,7 +30,7 @@ from tests.crypto.bad_keys import (
     BadConfig,
 )
 from tests.crypto.keysets import CONTEXT, deterministic, make_keyset, randomized
-from tests.keys import TEST_KEYS, test_key
+from tests.support.keys import TEST_KEYS, test_key
 
 
 def spellings(secret: bytes) -> list[str]:

@@ -26,7 +26,7 @@ from settings_app.models import (
 from settings_app.providers import classification
 from settings_app.providers import client as provider_client
 from tests.hygiene.conftest import AUDIT, LOGIN, PASSWORD, REASON, SETTINGS, client_for
-from tests.reveal_helpers import once_token
+from tests.support.reveal_helpers import once_token
 
 pytestmark = pytest.mark.django_db
 

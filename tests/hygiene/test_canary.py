@@ -37,9 +37,9 @@ from settings_app.models import AuditAction, AuditEvent, Setting
 from settings_app.providers import PROVIDERS
 from settings_app.providers import client as provider_client
 from tests.hygiene.conftest import AUDIT, PASSWORD, REASON, SETTINGS, make_user
-from tests.keys import fake_key
-from tests.provider_server import ProviderServer, provider_server_fixture  # noqa: F401
-from tests.reveal_helpers import post_reveal
+from tests.support.keys import fake_key
+from tests.support.provider_server import ProviderServer, provider_server_fixture  # noqa: F401
+from tests.support.reveal_helpers import post_reveal
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,8 @@ from django.db import connection
 from settings_app import providers
 from settings_app.models import Setting
 from settings_app.versions.search import SecretSearch, VersionMatch, find_settings_holding
-from tests.keys import fake_key
 from tests.reencryption.rows import set_raw
+from tests.support.keys import fake_key
 
 pytestmark = pytest.mark.django_db
 
