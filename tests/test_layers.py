@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -108,14 +107,21 @@ def test_models_lists_every_model_it_imports_in_all() -> None:
 
 
 def _with_reexports_first(source: str) -> str:
-    """models.py with its `from .x.models import ...` re-exports moved above its other imports."""
-    reexports = re.findall(r"^from \.\S+ import .+$", source, flags=re.MULTILINE)
-    models_lines = [line for line in reexports if ".models import" in line or "reveal" in line]
-    body = source
-    for line in models_lines:
-        body = body.replace(line + "\n", "", 1)
-    anchor = "from __future__ import annotations\n"
-    return body.replace(anchor, anchor + "\n" + "\n".join(models_lines) + "\n", 1)
+    """models.py with its `from .<package>.models import ...` re-exports moved above its other
+    imports (right after `from __future__`), where an import cycle would break start-up."""
+    lines = source.splitlines(keepends=True)
+    reexports = [
+        node
+        for node in ast.parse(source).body
+        if isinstance(node, ast.ImportFrom)
+        and node.level
+        and (node.module or "").endswith("models")
+    ]
+    moved = ["".join(lines[node.lineno - 1 : node.end_lineno]) for node in reexports]
+    for node in reversed(reexports):
+        del lines[node.lineno - 1 : node.end_lineno]
+    anchor = lines.index("from __future__ import annotations\n") + 1
+    return "".join([*lines[:anchor], *moved, *lines[anchor:]])
 
 
 @pytest.mark.slow

@@ -2,7 +2,8 @@
 
 Each test breaks one row the way the hardening issue reproduced it (see
 tests/support/unreadable_rows.py) and checks that every page still works for every role, that
-the row says why it cannot be read and where to find what to do, and that the failure is audited once, not once per page view.
+the row says why it cannot be read and where to find what to do, and that the failure is
+audited once, not once per page view.
 No page may show the ciphertext or the plaintext: LeakCheckingClient scans every response.
 """
 
