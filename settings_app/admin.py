@@ -264,17 +264,12 @@ class SettingAdmin(RotationAdminMixin, VersionedSettingAdmin):
             *super().get_urls(),
         ]
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
+    def change_context(self, request: HttpRequest, object_id: str) -> dict[str, Any]:
         setting = self.get_object(request, unquote(object_id))
         if setting is not None:
             decryption_failures.record_once([setting], during="admin change page")
-        context = {
+        return {
+            **super().change_context(request, object_id),
             "can_reveal": request.user.has_perm("settings_app.reveal_setting")
             and not (setting is not None and setting.service_only),
             "can_view_audit": request.user.has_perm("settings_app.view_auditevent"),
@@ -286,9 +281,6 @@ class SettingAdmin(RotationAdminMixin, VersionedSettingAdmin):
                 else ""
             ),
         }
-        return super().change_view(
-            request, object_id, form_url, {**context, **(extra_context or {})}
-        )
 
     def verify_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """POST-only (admin_view adds CSRF protection): verify one key and say how it went."""
