@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString, mark_safe
 
-from settings_app.unreadable import UnreadableValue
+from settings_app.encryption.unreadable import UnreadableValue
 
 from . import envelope
 from .forms import field_names

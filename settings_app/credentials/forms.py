@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.core.exceptions import ValidationError
 
-from settings_app import masking
-from settings_app.unreadable import UnreadableValue
+from settings_app.encryption.unreadable import UnreadableValue
+from settings_app.providers import masking
 
 from . import envelope
 from .document import read_service_account

@@ -8,8 +8,9 @@ from typing import Any
 
 import httpx
 
-from settings_app.models import VerificationStatus as Status
-from settings_app.verification import MAX_BODY_BYTES, VerificationResult, get_client
+from settings_app.constants import VerificationStatus as Status
+from settings_app.providers.classification import VerificationResult
+from settings_app.providers.client import MAX_BODY_BYTES, get_client
 
 
 @dataclass(frozen=True)

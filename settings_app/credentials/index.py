@@ -15,8 +15,8 @@ from typing import Any
 
 from django.db import models
 
-from settings_app import keyring
-from settings_app.unreadable import UnreadableValue
+from settings_app.encryption import keyring
+from settings_app.encryption.unreadable import UnreadableValue
 
 from . import envelope
 

@@ -3,7 +3,7 @@ masking rule."""
 
 from __future__ import annotations
 
-from settings_app import masking
+from settings_app.providers import masking
 
 from . import envelope
 from .value import from_envelope

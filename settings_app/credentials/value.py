@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from settings_app import masking
+from settings_app.providers import masking
 
 from .envelope import Envelope, is_envelope, loads
 from .schema import AZURE_SUFFIXES, StructuredProvider, get_structured

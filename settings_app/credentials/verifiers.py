@@ -6,9 +6,10 @@ from collections.abc import Callable, Mapping
 
 import httpx
 
-from settings_app.models import VerificationStatus as Status
+from settings_app.constants import VerificationStatus as Status
 from settings_app.providers import PROVIDERS
-from settings_app.verification import VerificationResult, check_key
+from settings_app.providers.classification import VerificationResult
+from settings_app.providers.client import check_key
 
 from .http import Unreachable
 from .urls import UnsafeURLError

@@ -7,8 +7,8 @@ from urllib.parse import quote
 
 import httpx
 
-from settings_app.models import VerificationStatus as Status
-from settings_app.verification import VerificationResult
+from settings_app.constants import VerificationStatus as Status
+from settings_app.providers.classification import VerificationResult
 
 from . import urls
 from .http import exchange, generic

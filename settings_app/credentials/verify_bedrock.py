@@ -10,8 +10,8 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-from settings_app.models import VerificationStatus as Status
-from settings_app.verification import VerificationResult
+from settings_app.constants import VerificationStatus as Status
+from settings_app.providers.classification import VerificationResult
 
 from . import urls
 from .http import Answer, exchange, generic

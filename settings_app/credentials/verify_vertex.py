@@ -12,8 +12,8 @@ from collections.abc import Mapping
 import httpx
 from google.auth import crypt, jwt
 
-from settings_app.models import VerificationStatus as Status
-from settings_app.verification import VerificationResult
+from settings_app.constants import VerificationStatus as Status
+from settings_app.providers.classification import VerificationResult
 
 from . import urls
 from .http import exchange, generic

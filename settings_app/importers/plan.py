@@ -18,8 +18,8 @@ from django.core.exceptions import ValidationError
 from settings_app.credentials.masks import credential_mask
 from settings_app.credentials.storage import clean_value
 from settings_app.crypto import DecryptionError
-from settings_app.masking import mask
 from settings_app.models import Setting, validate_setting_key
+from settings_app.providers.masking import mask
 
 FINGERPRINT = Setting._meta.get_field("value_fingerprint")
 

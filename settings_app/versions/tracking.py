@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from .. import audit
 from ..credentials.masks import value_mask
-from ..fields import UnreadableValue
+from ..encryption.unreadable import UnreadableValue
 from ..models import Setting, VerificationStatus
 from . import retention
 from .models import MASK_MAX_LENGTH, SettingVersion

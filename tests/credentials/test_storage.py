@@ -12,7 +12,7 @@ from settings_app.credentials import envelope
 from settings_app.credentials.errors import StructuredCredentialError
 from settings_app.credentials.services import set_credential
 from settings_app.models import Setting
-from settings_app.secret_search import find_settings_holding
+from settings_app.versions.search import find_settings_holding
 
 from . import samples
 

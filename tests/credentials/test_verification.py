@@ -8,7 +8,7 @@ import pytest
 
 from settings_app.credentials.services import set_credential
 from settings_app.models import Setting
-from settings_app.verification import verify_setting
+from settings_app.providers.verification import verify_setting
 
 from . import samples
 from .standins import GOOGLE_TOKEN_URI, Standins
