@@ -4,6 +4,11 @@ The command runs directly (no shell). With masking, keyvault stays as its parent
 child's stdout and stderr through, with every secret replaced by `***`, forwards the signals a
 supervisor sends, and exits with the child's status (128 + N if signal N killed it). Without
 masking it simply becomes the command (exec), so signals and exit status are the command's own.
+
+The masking parent keeps the token in its initial environment and its memory, so on Linux it
+makes itself non-dumpable first (as ssh-agent does): the child, running as the same user,
+cannot read /proc/<parent>/environ or /proc/<parent>/mem. That child can still read any file
+the user can, a token file included: real isolation means running it as another user.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ if TYPE_CHECKING:
     from typing import IO, NoReturn
 
 TOKEN_VARIABLES = ("KEYVAULT_TOKEN", "KEYVAULT_TOKEN_FILE")
+PR_SET_DUMPABLE = 4  # from <linux/prctl.h>
 # Sent by a terminal to its whole foreground process group, child included: see _forward.
 KEYBOARD_SIGNALS = (signal.SIGINT, signal.SIGQUIT)
 FORWARDED_SIGNALS = (
@@ -52,6 +58,7 @@ def exec_command(argv: list[str], environment: Mapping[str, str]) -> NoReturn:
 
 def run_masked(argv: list[str], environment: Mapping[str, str], secrets: list[str]) -> int:
     """Run the command with its output masked; its exit status (OSError if it cannot start)."""
+    forbid_inspection()
     forwarder = _SignalForwarder()
     forwarder.install()
     child = subprocess.Popen(  # noqa: S603  (no shell: the command as given)
@@ -62,6 +69,18 @@ def run_masked(argv: list[str], environment: Mapping[str, str], secrets: list[st
     _copy_masked({child.stdout: sys.stdout.fileno(), child.stderr: sys.stderr.fileno()}, secrets)
     status = child.wait()
     return 128 - status if status < 0 else status
+
+
+def forbid_inspection() -> None:
+    """Make this process non-dumpable, so that processes of the same user (its child among
+    them) cannot read its environment or memory through /proc; a no-op off Linux."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes  # here, not at the top: only the masking parent needs it
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE) failed")
 
 
 class _SignalForwarder:
