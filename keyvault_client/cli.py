@@ -113,7 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=_mapping,
         metavar="NAME=key",
         help="put setting `key` in variable NAME (repeatable); without --env, every setting "
-        "in the token's scope goes in its upper-cased key, e.g. OPENAI_API_KEY",
+        "in the token's scope goes in its upper-cased key, e.g. OPENAI_API_KEY, if that is a "
+        "provider SDK's variable or ends in _API_KEY, _TOKEN or _SECRET",
     )
     run.add_argument("--all", action="store_true", help="also every other setting in scope")
     run.add_argument("--no-mask", action="store_true", help="pass the output through untouched")
@@ -186,10 +187,9 @@ def _fetch(client: Client, explicit: dict[str, str], *, everything: bool) -> dic
     missing = [key for key in explicit.values() if key not in values]
     if missing:
         raise NotFound(missing)
-    try:
-        names = automatic_variables(values, explicit)
-    except MappingError as error:
-        raise UsageError(str(error)) from None
+    names, skipped = automatic_variables(values, explicit)
+    for line in skipped:
+        print(f"keyvault run: {line}", file=sys.stderr)
     names.update(explicit)
     return {name: values[key] for name, key in names.items()}
 

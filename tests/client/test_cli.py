@@ -143,12 +143,27 @@ def test_an_unknown_key_stops_before_the_command_runs(
     assert not marker.exists()
 
 
-def test_automatic_names_never_take_over_path_or_the_loader(api_server: ApiServer) -> None:
-    api_server.put("ld_preload", "/srv/uploads/evil.so")
+@pytest.mark.parametrize("key", ["ld_preload", "sslkeylogfile", "openai.api.key", "9_api_key"])
+def test_a_setting_without_a_usable_automatic_name_is_skipped_and_the_run_goes_on(
+    api_server: ApiServer, key: str
+) -> None:
+    api_server.put(key, "/srv/uploads/evil.so")
     api_server.scope = ("*",)
-    done = keyvault(api_server, "run", "--", "true")
-    assert done.returncode == cli.EXIT_USAGE
-    assert "LD_PRELOAD" in done.stderr and "--env LD_PRELOAD=ld_preload" in done.stderr
+    show = "import os; print(sorted(n for n in os.environ if n.isupper() and n[:3] != 'LC_'))"
+    done = keyvault(api_server, "run", "--no-mask", "--", sys.executable, "-c", show)
+    assert done.returncode == 0, done.stderr
+    assert "/srv/uploads/evil.so" not in done.stdout
+    assert eval(done.stdout) == [  # noqa: S307  (our own child's repr of a list of strings)
+        "ANTHROPIC_API_KEY", "KEYVAULT_URL", "OPENAI_API_KEY", "PATH"
+    ]  # fmt: skip
+    # One line per skipped setting: this one, and internal_db_password (not an automatic name).
+    lines = sorted(done.stderr.splitlines(), key=lambda line: "internal_db_password" in line)
+    assert len(lines) == 2 and repr(key) in lines[0] and "--env" in lines[0]
+
+
+def test_an_unusable_name_asked_for_by_env_is_an_error(api_server: ApiServer) -> None:
+    done = keyvault(api_server, "run", "--env", "9X=openai_api_key", "--", "true")
+    assert done.returncode == cli.EXIT_USAGE and "9X" in done.stderr
 
 
 @pytest.mark.parametrize(

@@ -77,9 +77,14 @@ def snoop(
     keyvault = [*_as_ordinary_user(), sys.executable, "-m", "keyvault_client", "run"]
     environment = {"PATH": os.environ["PATH"], "KEYVAULT_URL": target.url}
     environment.update(env or {"KEYVAULT_TOKEN": target.token})
-    done = subprocess.run(  # noqa: S603  (our own command line)
+    done = subprocess.run(
         [*keyvault, "--env", "OPENAI_API_KEY=openai_api_key", "--", *child],
-        env=environment, cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+        env=environment,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     return {line.split()[0]: line.split(maxsplit=1)[1] for line in done.stdout.splitlines()}
@@ -99,5 +104,6 @@ def test_the_child_cannot_learn_the_token_file_from_its_parent(
 ) -> None:
     token_file = tmp_path / "token"
     token_file.write_text(keyvault_api.token, encoding="utf-8")
-    found = snoop(keyvault_api, str(token_file), tmp_path, env={"KEYVAULT_TOKEN_FILE": str(token_file)})
+    env = {"KEYVAULT_TOKEN_FILE": str(token_file)}
+    found = snoop(keyvault_api, str(token_file), tmp_path, env=env)
     assert "found" not in found.values(), found
