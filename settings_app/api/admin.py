@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 
 from settings_app.reveal import RevealedValue
 
-from . import services
+from . import service_only, services
 from .forms import ServiceTokenForm
 from .models import ServiceToken
 
@@ -45,6 +45,7 @@ class ServiceTokenAdmin(admin.ModelAdmin):
         "name",
         "description",
         "scope_shown",
+        "service_only_shown",
         "networks_shown",
         "status_shown",
         "expires_at",
@@ -60,6 +61,10 @@ class ServiceTokenAdmin(admin.ModelAdmin):
     @admin.display(description="Scope")
     def scope_shown(self, token: ServiceToken) -> str:
         return ", ".join(token.scope)
+
+    @admin.display(description="Service-only settings it reads")
+    def service_only_shown(self, token: ServiceToken) -> str:
+        return ", ".join(service_only.covered_service_only(token.scope)) or "none"
 
     @admin.display(description="Allowed networks")
     def networks_shown(self, token: ServiceToken) -> str:

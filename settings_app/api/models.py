@@ -82,7 +82,10 @@ class ServiceToken(models.Model):
     class Meta:
         ordering = ("name",)
         default_permissions = ("add", "view")  # never edited or deleted: revoked, and kept
-        permissions = (("revoke_servicetoken", "Can revoke a service token"),)
+        permissions = (
+            ("revoke_servicetoken", "Can revoke a service token"),
+            ("grant_service_only", "Can create tokens that read service-only settings"),
+        )
         verbose_name = "service token"
 
     def __str__(self) -> str:

@@ -18,7 +18,7 @@ from django.utils import timezone
 from settings_app import audit
 from settings_app.models import AuditAction
 
-from . import expiry, tokens
+from . import expiry, service_only, tokens
 from .models import LAST_USED_INTERVAL, ServiceToken
 
 
@@ -67,6 +67,7 @@ def create_token(
     token.full_clean()
     try:
         with transaction.atomic():
+            granted = service_only.check_grant(token.scope, created_by)
             token.save(force_insert=True)
             audit.record_as_current_actor(
                 AuditAction.TOKEN_CREATED,
@@ -74,6 +75,7 @@ def create_token(
                 scope=token.scope,
                 allowed_networks=token.allowed_networks,
                 expires_at=token.expires_at.isoformat(),
+                service_only=granted,
             )
     except IntegrityError:  # created by someone else between full_clean() and save()
         raise ValidationError({"name": "A service token with this name already exists."}) from None
