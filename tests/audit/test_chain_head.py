@@ -88,9 +88,11 @@ def test_a_fresh_database_has_no_break() -> None:
 def test_each_write_logs_the_head_for_an_outside_witness(
     caplog: pytest.LogCaptureFixture, django_capture_on_commit_callbacks: Any
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="keyvault.audit"):
-        with django_capture_on_commit_callbacks(execute=True):
-            event = audit.record(AuditAction.VERIFIED, setting_key="witnessed")
+    with (
+        caplog.at_level(logging.INFO, logger="keyvault.audit"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        event = audit.record(AuditAction.VERIFIED, setting_key="witnessed")
     (logged,) = [r for r in caplog.records if r.name == "keyvault.audit"]
     assert f"sequence={event.sequence}" in logged.getMessage()
     assert f"hash={event.hash}" in logged.getMessage()
