@@ -45,11 +45,17 @@ __all__ = [
     "SettingManager",
     "SettingQuerySet",
     "VerificationStatus",
+    "is_setting_key",
     "validate_setting_key",
 ]
 
 _KEY_CHARACTERS = frozenset(string.ascii_letters + string.digits + "_-.")
 MAX_ROTATION_DAYS = 3650  # ten years: a longer period is "never"
+
+
+def is_setting_key(key: str) -> bool:
+    """Whether `key` could name a setting: the syntax `validate_setting_key` enforces."""
+    return 1 <= len(key) <= KEY_MAX_LENGTH and _KEY_CHARACTERS.issuperset(key)
 
 
 def validate_setting_key(key: str) -> None:
