@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from django.utils.http import parse_etags, quote_etag
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.exceptions import APIException, NotFound, ParseError
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import BaseParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -60,13 +60,13 @@ class JSONOnly(BaseContentNegotiation):
 
 
 class TokenAPIView(APIView):
-    """A GET-only view for service tokens, from allowed networks, within the rate limit."""
+    """A GET (and HEAD) view for service tokens, from allowed networks, within the rate limit."""
 
     permission_classes = [HasServiceToken, FromAllowedNetwork]
     throttle_classes = [TokenRateThrottle]
     renderer_classes = [JSONRenderer]
     content_negotiation_class = JSONOnly
-    http_method_names = ["get"]
+    http_method_names = ["get", "head"]  # Django's View answers HEAD with get()
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
@@ -137,7 +137,7 @@ class SettingListView(TokenAPIView):
     )
     def get(self, request: Request) -> Response:
         """The settings in the token's scope, or the in-scope subset of `keys`."""
-        keys = _requested_keys(request.query_params.get("keys"))
+        keys = _requested_keys(request.query_params.getlist("keys"))
         try:
             settings = reads.readable_settings(self.token, keys)
         except DecryptionError:
@@ -146,14 +146,14 @@ class SettingListView(TokenAPIView):
         return Response({"settings": [reads.as_json(setting) for setting in settings]})
 
 
-def _requested_keys(raw: str | None) -> list[str] | None:
-    if raw is None:
+def _requested_keys(values: list[str]) -> list[str] | None:
+    """The keys asked for, from every `keys` parameter (repeated ones are merged); None: all."""
+    if not values:
         return None
-    keys = list(dict.fromkeys(key.strip() for key in raw.split(",") if key.strip()))
+    asked = (key.strip() for value in values for key in value.split(","))
+    keys = list(dict.fromkeys(key for key in asked if key))
     if len(keys) > reads.MAX_KEYS:
-        raise ValidationError(
-            {"keys": f"Ask for at most {reads.MAX_KEYS} keys per request; {len(keys)} given."}
-        )
+        raise ParseError(f"Ask for at most {reads.MAX_KEYS} keys per request; {len(keys)} given.")
     return keys
 
 
