@@ -45,11 +45,13 @@ __all__ = [
     "SettingManager",
     "SettingQuerySet",
     "VerificationStatus",
+    "KEY_PATTERN",
     "is_setting_key",
     "validate_setting_key",
 ]
 
 _KEY_CHARACTERS = frozenset(string.ascii_letters + string.digits + "_-.")
+KEY_PATTERN = rf"[A-Za-z0-9_.-]{{1,{KEY_MAX_LENGTH}}}"  # the same rule, for schemas
 MAX_ROTATION_DAYS = 3650  # ten years: a longer period is "never"
 
 

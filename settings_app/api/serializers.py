@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from settings_app import providers
+
 
 class SettingReadSerializer(serializers.Serializer):
     key = serializers.CharField(help_text="The setting's key, e.g. openai_api_key.")
     value = serializers.CharField(help_text="The plaintext value.")
     version = serializers.IntegerField(help_text="Changes when the value changes; the ETag.")
-    provider = serializers.CharField(help_text="openai, anthropic, ... or other.")
+    provider = serializers.ChoiceField(
+        choices=[slug for slug, _ in providers.CHOICES],
+        help_text="openai, anthropic, ... or other.",
+    )
     updated_at = serializers.DateTimeField()
 
 

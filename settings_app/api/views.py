@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 
 from settings_app.client_address import client_ip
 from settings_app.crypto import DecryptionError
-from settings_app.models import Setting
+from settings_app.models import KEY_MAX_LENGTH, KEY_PATTERN, Setting
 
 from . import reads, services
 from .models import ServiceToken
@@ -33,11 +33,45 @@ from .throttling import TokenRateThrottle
 
 # The same answer for a key that does not exist and one outside the scope: no oracle.
 NOT_FOUND = "No setting with this key is readable with this token."
+
+
+def _header(name: str, description: str, statuses: list[int]) -> OpenApiParameter:
+    """A response header, declared on the answers that carry it."""
+    return OpenApiParameter(
+        name, str, OpenApiParameter.HEADER, description=description, response=statuses
+    )
+
+
+def _error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ErrorSerializer, description)
+
+
 ERRORS = {
-    401: OpenApiResponse(ErrorSerializer, "Missing, malformed, unknown, expired or revoked token."),
-    403: OpenApiResponse(ErrorSerializer, "The token may not be used from this address."),
-    429: OpenApiResponse(ErrorSerializer, "Rate limit reached; see Retry-After."),
+    401: _error("Missing, malformed, unknown, expired or revoked token."),
+    403: _error("The token may not be used from this address."),
+    405: _error("Only GET and HEAD are allowed."),
+    429: _error("Rate limit reached; see Retry-After."),
+    500: _error("The server failed, or a stored value cannot be decrypted."),
 }
+COMMON_HEADERS = [
+    _header("Cache-Control", "Always no-store: values must never sit in a cache.", [200, 304]),
+    _header("WWW-Authenticate", "Bearer: how to authenticate.", [401]),
+    _header("Retry-After", "Seconds to wait before the next request.", [429]),
+]
+KEY_PARAMETER = OpenApiParameter(
+    "key",
+    {"type": "string", "pattern": f"^{KEY_PATTERN}$", "minLength": 1, "maxLength": KEY_MAX_LENGTH},
+    OpenApiParameter.PATH,
+    required=True,
+    description="The setting's key: ASCII letters, digits, '_', '-' and '.'.",
+)
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    str,
+    OpenApiParameter.HEADER,
+    description='The ETag of the version held, e.g. "3": 304 without the value if unchanged.',
+)
+ETAG = _header("ETag", 'The setting\'s version, quoted, e.g. "3".', [200, 304])
 
 
 class Undecryptable(APIException):
@@ -100,10 +134,11 @@ class TokenAPIView(APIView):
 class SettingDetailView(TokenAPIView):
     @extend_schema(
         operation_id="read_setting",
+        parameters=[KEY_PARAMETER, IF_NONE_MATCH, ETAG, *COMMON_HEADERS],
         responses={
             200: SettingReadSerializer,
             304: OpenApiResponse(description="If-None-Match matched: no body."),
-            404: OpenApiResponse(ErrorSerializer, "No such key, or not in the token's scope."),
+            404: _error("No such key, or not in the token's scope."),
             **ERRORS,
         },
     )
@@ -130,10 +165,16 @@ class SettingListView(TokenAPIView):
                 "keys",
                 str,
                 description=f"Comma-separated keys (at most {reads.MAX_KEYS}); default: every "
-                "setting in the token's scope. Keys outside the scope are left out.",
-            )
+                "setting in the token's scope. Keys outside the scope are left out; the "
+                "parameter may be repeated.",
+            ),
+            *COMMON_HEADERS,
         ],
-        responses={200: SettingListSerializer, 400: ErrorSerializer, **ERRORS},
+        responses={
+            200: SettingListSerializer,
+            400: _error(f"More than {reads.MAX_KEYS} keys."),
+            **ERRORS,
+        },
     )
     def get(self, request: Request) -> Response:
         """The settings in the token's scope, or the in-scope subset of `keys`."""
