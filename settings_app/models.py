@@ -31,6 +31,7 @@ from .reveal_tokens import RevealToken
 
 __all__ = [
     "KEY_MAX_LENGTH",
+    "KEY_PATTERN",
     "AppendOnlyError",
     "AuditAction",
     "AuditChainHead",
@@ -45,7 +46,6 @@ __all__ = [
     "SettingManager",
     "SettingQuerySet",
     "VerificationStatus",
-    "KEY_PATTERN",
     "is_setting_key",
     "validate_setting_key",
 ]
