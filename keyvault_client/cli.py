@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from .client import Client
 from .errors import (
@@ -21,6 +21,7 @@ from .errors import (
     Unauthorized,
     Unavailable,
 )
+from .masking import MIN_MASKED_LENGTH, masked_fragments
 from .run import child_environment, exec_command, run_masked
 from .transports import StdlibTransport
 from .variables import MappingError, automatic_variables, parse_mapping
@@ -169,13 +170,26 @@ def _run(args: argparse.Namespace) -> int:
     try:
         if args.no_mask:
             exec_command(command, environment)
-        return run_masked(command, environment, list(secrets.values()))
+        return run_masked(command, environment, _masked(secrets.values()))
     except FileNotFoundError:
         return _fail(f"keyvault run: command not found: {command[0]}", EXIT_COMMAND_NOT_FOUND)
     except OSError as error:
         return _fail(
             f"keyvault run: cannot run {command[0]}: {error.strerror}", EXIT_CANNOT_EXECUTE
         )
+
+
+def _masked(values: Iterable[str]) -> list[str]:
+    """What to mask in the command's output; says once if some values are too short."""
+    fragments, short = masked_fragments(values)
+    if short:
+        noun = "value is" if short == 1 else "values are"
+        print(
+            f"keyvault run: {short} {noun} shorter than {MIN_MASKED_LENGTH} characters and "
+            "not masked in the output.",
+            file=sys.stderr,
+        )
+    return fragments
 
 
 def _fetch(client: Client, explicit: dict[str, str], *, everything: bool) -> dict[str, str]:

@@ -166,6 +166,25 @@ def test_an_unusable_name_asked_for_by_env_is_an_error(api_server: ApiServer) ->
     assert done.returncode == cli.EXIT_USAGE and "9X" in done.stderr
 
 
+def test_short_values_are_not_masked_and_that_is_said_once(api_server: ApiServer) -> None:
+    api_server.put("status_token", "0")
+    api_server.put("retries_token", "3")
+    api_server.scope = ("*_token",)
+    done = keyvault(api_server, "run", "--", sys.executable, "-c", "print('200 OK', 3)")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "200 OK 3\n"
+    (line,) = done.stderr.splitlines()
+    assert "2 values" in line and "8 characters" in line
+
+
+def test_each_line_of_a_multi_line_value_is_masked(api_server: ApiServer) -> None:
+    api_server.put("signing_secret", "-----BEGIN-----\nMIIEvQIBADANBgkqhkiG\n-----END-----")
+    api_server.scope = ("signing_secret",)
+    child = "import os; print(os.environ['SIGNING_SECRET'].splitlines()[1])"
+    done = keyvault(api_server, "run", "--", sys.executable, "-c", child)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "***\n", "")
+
+
 @pytest.mark.parametrize(
     ("command", "status"),
     [
