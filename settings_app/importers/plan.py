@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 
 from settings_app import providers
 from settings_app.crypto import DecryptionError
+from settings_app.fields import refuse_reserved
 from settings_app.masking import mask
 from settings_app.models import Setting, validate_setting_key
 
@@ -114,6 +115,7 @@ class _Planner:
         try:
             validate_setting_key(candidate.name)
             value = providers.clean_value(candidate.provider, candidate.value)
+            refuse_reserved(value)  # as the field would, at the write: a failed row, not a crash
         except ValidationError as error:
             return replace(item, detail=" ".join(error.messages))  # messages never quote values
         item = replace(item, mask=mask(value, candidate.provider), value=value)
