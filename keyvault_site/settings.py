@@ -11,9 +11,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
-from dotenv import load_dotenv
 from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
