@@ -19,6 +19,8 @@ import signal
 import subprocess
 import sys
 from collections.abc import Mapping
+from subprocess import Popen
+from time import monotonic
 
 from .masking import SecretMasker
 
@@ -39,6 +41,8 @@ FORWARDED_SIGNALS = (
     signal.SIGUSR2,
 )
 READ_SIZE = 65536
+EXIT_GRACE = 0.2  # after the child exits, its pipes are copied until empty or this long
+EXIT_POLL = 0.1  # where no pidfd tells of the exit, the child is polled this often
 
 
 def child_environment(base: Mapping[str, str], secrets: Mapping[str, str]) -> dict[str, str]:
@@ -66,7 +70,8 @@ def run_masked(argv: list[str], environment: Mapping[str, str], secrets: list[st
     )
     forwarder.attach(child)
     assert child.stdout is not None and child.stderr is not None
-    _copy_masked({child.stdout: sys.stdout.fileno(), child.stderr: sys.stderr.fileno()}, secrets)
+    streams = {child.stdout: sys.stdout.fileno(), child.stderr: sys.stderr.fileno()}
+    _copy_masked(streams, secrets, child)
     status = child.wait()
     return 128 - status if status < 0 else status
 
@@ -122,21 +127,89 @@ def _in_terminal_foreground() -> bool:
         os.close(terminal)
 
 
-def _copy_masked(streams: Mapping[IO[bytes], int], secrets: list[str]) -> None:
-    """Copy each child stream to its target descriptor, masked, as soon as data arrives."""
+class _Copy:
+    """One child stream, its masker and where its output goes."""
+
+    def __init__(self, stream: IO[bytes], secrets: list[str], target: int) -> None:
+        self.stream, self.masker, self.target = stream, SecretMasker(secrets), target
+
+    def pump(self) -> bool:
+        """Copy what one read returns, masked; False once the stream has ended or nobody
+        reads ours (then the pipe is closed, so the child sees a broken pipe as it would
+        without keyvault in between)."""
+        chunk = os.read(self.stream.fileno(), READ_SIZE)
+        data = self.masker.feed(chunk) if chunk else self.masker.finish()
+        if _write_all(self.target, data) and chunk:
+            return True
+        self.stream.close()
+        return False
+
+    def finish(self) -> None:
+        _write_all(self.target, self.masker.finish())
+        self.stream.close()
+
+
+def _copy_masked(streams: Mapping[IO[bytes], int], secrets: list[str], child: Popen[bytes]) -> None:
+    """Copy each child stream to its target, masked, as soon as data arrives, until the streams
+    end or, once the child has exited, until what its pipes held has been copied (processes it
+    left in the background may keep them open: their later output is not copied)."""
     with selectors.DefaultSelector() as selector:
         for stream, target in streams.items():
-            selector.register(stream, selectors.EVENT_READ, (stream, SecretMasker(secrets), target))
-        while selector.get_map():
-            for key, _ in selector.select():
-                stream, masker, target = key.data
-                chunk = os.read(key.fd, READ_SIZE)
-                data = masker.feed(chunk) if chunk else masker.finish()
-                if not _write_all(target, data) or not chunk:
-                    # End of the child's stream, or nobody reads ours: close the pipe, so the
-                    # child sees a broken pipe just as it would without keyvault in between.
-                    selector.unregister(stream)
-                    stream.close()
+            selector.register(stream, selectors.EVENT_READ, _Copy(stream, secrets, target))
+        watch = _ExitWatch(child, selector)
+        while len(selector.get_map()) > watch.registered and not watch.drained():
+            for key, _ in selector.select(watch.timeout()):
+                if key.data is watch:
+                    watch.exited()
+                elif not key.data.pump():
+                    selector.unregister(key.fileobj)
+        watch.close()
+        for key in list(selector.get_map().values()):
+            key.data.finish()
+
+
+class _ExitWatch:
+    """Notices the child's exit (a pidfd in the selector on Linux, else polling), then gives
+    the copy EXIT_GRACE seconds to empty the pipes."""
+
+    def __init__(self, child: Popen[bytes], selector: selectors.BaseSelector) -> None:
+        self._child, self._selector = child, selector
+        self._deadline: float | None = None
+        self._pidfd = _pidfd(child.pid)
+        if self._pidfd is not None:
+            selector.register(self._pidfd, selectors.EVENT_READ, self)
+        self.registered = int(self._pidfd is not None)
+
+    def timeout(self) -> float | None:
+        if self._deadline is None:
+            return None if self._pidfd is not None else EXIT_POLL
+        return max(0.0, self._deadline - monotonic())
+
+    def exited(self) -> None:
+        self._unregister()
+        self._deadline = monotonic() + EXIT_GRACE
+
+    def drained(self) -> bool:
+        if self._deadline is None and self._pidfd is None and self._child.poll() is not None:
+            self._deadline = monotonic() + EXIT_GRACE
+        return self._deadline is not None and monotonic() >= self._deadline
+
+    def close(self) -> None:
+        self._unregister()
+        if self._pidfd is not None:
+            os.close(self._pidfd)
+
+    def _unregister(self) -> None:
+        if self.registered and self._pidfd is not None:
+            self._selector.unregister(self._pidfd)
+        self.registered = 0
+
+
+def _pidfd(pid: int) -> int | None:
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):  # not Linux 5.3+: poll instead
+        return None
 
 
 def _write_all(target: int, data: bytes) -> bool:

@@ -166,6 +166,18 @@ def test_an_unusable_name_asked_for_by_env_is_an_error(api_server: ApiServer) ->
     assert done.returncode == cli.EXIT_USAGE and "9X" in done.stderr
 
 
+def test_background_processes_holding_the_pipes_do_not_hold_keyvault(
+    keyvault_api: ApiTarget,
+) -> None:
+    # The child prints, leaves a process that keeps its stdout and stderr open, and exits 3.
+    child = "echo started; sleep 10 & python3 -c 'import time; print(time.time())' >&2; exit 3"
+    done = keyvault(keyvault_api, "run", "--", "sh", "-c", child)
+    returned = time.time()
+    assert done.returncode == 3 and done.stdout == "started\n"
+    exited = float(done.stderr.strip())
+    assert returned - exited < 5  # not the 10 s of the background sleep (0.2 s + start-up)
+
+
 def test_short_values_are_not_masked_and_that_is_said_once(api_server: ApiServer) -> None:
     api_server.put("status_token", "0")
     api_server.put("retries_token", "3")
