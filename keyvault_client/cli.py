@@ -196,7 +196,7 @@ def _fetch(client: Client, explicit: dict[str, str], *, everything: bool) -> dic
     """Variable name -> value, fetched in one request."""
     if not everything:
         values = client.get_many(explicit.values())
-        return {name: values[key] for name, key in explicit.items()}
+        return _carried({name: (key, values[key]) for name, key in explicit.items()})
     values = client.get_all()
     missing = [key for key in explicit.values() if key not in values]
     if missing:
@@ -205,7 +205,17 @@ def _fetch(client: Client, explicit: dict[str, str], *, everything: bool) -> dic
     for line in skipped:
         print(f"keyvault run: {line}", file=sys.stderr)
     names.update(explicit)
-    return {name: values[key] for name, key in names.items()}
+    return _carried({name: (key, values[key]) for name, key in names.items()})
+
+
+def _carried(settings: dict[str, tuple[str, str]]) -> dict[str, str]:
+    """Variable name -> value; ProtocolError for a value no environment variable can hold."""
+    for key, value in settings.values():
+        if "\x00" in value:
+            raise ProtocolError(
+                f"setting {key!r} holds a NUL byte, which no environment variable can carry."
+            )
+    return {name: value for name, (_, value) in settings.items()}
 
 
 def _client() -> Client:
