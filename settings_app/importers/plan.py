@@ -21,6 +21,7 @@ from settings_app.fields import refuse_reserved
 from settings_app.masking import mask
 from settings_app.models import Setting, validate_setting_key
 
+BOM = "\ufeff"
 FINGERPRINT = Setting._meta.get_field("value_fingerprint")
 
 
@@ -114,7 +115,8 @@ class _Planner:
             return replace(item, status=Status.SKIPPED, detail=candidate.skip or "no value")
         try:
             validate_setting_key(candidate.name)
-            value = providers.clean_value(candidate.provider, candidate.value)
+            # A byte-order mark pasted with a value (not the file's) is never part of a key.
+            value = providers.clean_value(candidate.provider, candidate.value.lstrip(BOM))
             refuse_reserved(value)  # as the field would, at the write: a failed row, not a crash
         except ValidationError as error:
             return replace(item, detail=" ".join(error.messages))  # messages never quote values

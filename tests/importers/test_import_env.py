@@ -298,3 +298,12 @@ def test_a_value_refused_at_the_write_fails_its_row_only():
     first, second = apply_plan([refused, fine], replace_existing=False)
     assert first.status is Status.FAILED and "reserved" in first.detail and first.value is None
     assert second.done and Setting.objects.get_value("groq_api_key") == GROQ
+
+
+def test_a_byte_order_mark_at_the_start_of_a_value_is_not_imported(tmp_path):
+    path = tmp_path / ".env"
+    path.write_text(f"GROQ_API_KEY=\ufeff{GROQ}\nOPENAI_API_KEY='\ufeff{OPENAI}'\n", encoding="utf-8")
+    run = import_env(path)
+    assert run.exit_code == 0, run.out
+    assert Setting.objects.get_value("groq_api_key") == GROQ
+    assert Setting.objects.get_value("openai_api_key") == OPENAI
