@@ -302,7 +302,8 @@ def test_a_value_refused_at_the_write_fails_its_row_only():
 
 def test_a_byte_order_mark_at_the_start_of_a_value_is_not_imported(tmp_path):
     path = tmp_path / ".env"
-    path.write_text(f"GROQ_API_KEY=\ufeff{GROQ}\nOPENAI_API_KEY='\ufeff{OPENAI}'\n", encoding="utf-8")
+    text = f"GROQ_API_KEY=\ufeff{GROQ}\nOPENAI_API_KEY='\ufeff{OPENAI}'\n"
+    path.write_text(text, encoding="utf-8")
     run = import_env(path)
     assert run.exit_code == 0, run.out
     assert Setting.objects.get_value("groq_api_key") == GROQ
