@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 
 from settings_app.reveal import RevealedValue
 
-from . import service_only, services
+from . import scope, service_only, services
 from .forms import ServiceTokenForm
 from .models import ServiceToken
 
@@ -129,6 +129,8 @@ class ServiceTokenAdmin(admin.ModelAdmin):
             **self._context(request, f"Service token {created.token.name}"),
             "token": created.token,
             "secret": RevealedValue(created.secret),
+            "site_root": request.build_absolute_uri("/").rstrip("/"),
+            "unmatched": scope.unmatched(created.token.scope),
             "changelist_url": reverse("admin:settings_app_servicetoken_changelist"),
         }
         return render(request, CREATED_TEMPLATE, context)

@@ -52,6 +52,7 @@ def create_token(
     created_by: Any = None,
 ) -> CreatedToken:
     """Create and audit a token; ValidationError (by field) when an input is wrong."""
+    _refuse_revoked_name(name)
     now = timezone.now()
     secret = tokens.generate()
     token = ServiceToken(
@@ -80,6 +81,21 @@ def create_token(
     except IntegrityError:  # created by someone else between full_clean() and save()
         raise ValidationError({"name": "A service token with this name already exists."}) from None
     return CreatedToken(token, secret)
+
+
+def _refuse_revoked_name(name: str) -> None:
+    """A revoked token keeps its name (the list and the audit trail name it): say so."""
+    revoked = ServiceToken.objects.filter(name=name, revoked_at__isnull=False).first()
+    if revoked is not None and revoked.revoked_at is not None:
+        raise ValidationError(
+            {
+                "name": (
+                    f"The name {name!r} belongs to a revoked token (revoked "
+                    f"{revoked.revoked_at:%Y-%m-%d %H:%M} UTC), kept for the record: choose "
+                    f"another, e.g. {name}-2."
+                )
+            }
+        )
 
 
 def revoke_token(name: str) -> ServiceToken:
