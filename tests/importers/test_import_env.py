@@ -308,3 +308,23 @@ def test_a_byte_order_mark_at_the_start_of_a_value_is_not_imported(tmp_path):
     assert run.exit_code == 0, run.out
     assert Setting.objects.get_value("groq_api_key") == GROQ
     assert Setting.objects.get_value("openai_api_key") == OPENAI
+
+
+def test_a_dry_run_costs_the_same_queries_for_any_number_of_lines():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from settings_app.importers import service
+
+    Setting.objects.set_value("service_3_api_key", "sk-value-000003-abcdefghijklmnopqrstuvwx")
+
+    def queries(lines: int) -> int:
+        text = "".join(
+            f"SERVICE_{i}_API_KEY=sk-value-{i:06d}-abcdefghijklmnopqrstuvwx\n" for i in range(lines)
+        )
+        with CaptureQueriesContext(connection) as captured:
+            report = service.import_env(parse_env(text, ".env"), include_all=True, dry_run=True)
+        assert len(report.items) == lines
+        return len(captured.captured_queries)
+
+    assert queries(400) == queries(40)  # a 10,000-line file is planned in as few queries
