@@ -277,6 +277,6 @@ class Setting(models.Model):
 
 
 # Versions live in their own sub-package; exported here too, like every model of the app.
-from .api.models import RateLimitCounter, ServiceToken  # noqa: E402, F401
+from .api.models import RateLimitCounter, ServiceToken, TokenFormTicket  # noqa: E402, F401
 from .audit.coalescing import CoalescedWindow  # noqa: E402, F401
 from .versions.models import SettingVersion as SettingVersion  # noqa: E402

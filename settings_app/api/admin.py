@@ -2,12 +2,12 @@
 
 Tokens are never edited or deleted: a wrong one is revoked and a new one created, so the list
 keeps the history. The page that shows a new token answers the POST itself (the token is in no
-redirect, session or cache) and is marked never-cached; a replayed POST shows nothing.
+redirect, session or cache) and is marked never-cached; the form's one-time field is spent in
+the database (form_tickets.py), so a replayed or concurrent POST shows nothing.
 """
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from django.contrib import admin, messages
@@ -25,14 +25,13 @@ from django.views.decorators.http import require_POST
 
 from settings_app.reveal import RevealedValue
 
-from . import scope, service_only, services
+from . import form_tickets, scope, service_only, services
 from .forms import ServiceTokenForm
 from .models import ServiceToken
 
 REVOKE_PERMISSION = "settings_app.revoke_servicetoken"
 FORM_TEMPLATE = "admin/settings_app/servicetoken/create.html"
 CREATED_TEMPLATE = "admin/settings_app/servicetoken/created.html"
-ONCE_SESSION_KEY = "keyvault-service-token-form-once"
 REPLAYED = "This form was already submitted; a token is shown only once. Fill it in again."
 
 
@@ -113,13 +112,10 @@ class ServiceTokenAdmin(admin.ModelAdmin):
         return self._render_form(request, form)
 
     def _spend_once_token(self, request: HttpRequest) -> bool:
-        expected = request.session.pop(ONCE_SESSION_KEY, None)
-        return bool(expected) and secrets.compare_digest(
-            str(expected), request.POST.get("once", "")
-        )
+        return form_tickets.spend(request.POST.get("once", ""), request.user)
 
     def _render_form(self, request: HttpRequest, form: ServiceTokenForm, error: str = "") -> Any:
-        once = request.session[ONCE_SESSION_KEY] = secrets.token_urlsafe(16)
+        once = form_tickets.issue(request.user)
         context = {**self._context(request, "New service token"), "form": form, "once": once}
         return render(request, FORM_TEMPLATE, {**context, "error": error})
 

@@ -43,3 +43,25 @@ def test_the_new_token_page_has_a_ready_to_copy_run_line(stored_key) -> None:
     token = shown_token(response)
     line = f"KEYVAULT_URL=http://testserver KEYVAULT_TOKEN={token} keyvault run -- "
     assert line in response.content.decode()
+
+
+def test_two_posts_of_one_form_make_one_token_even_from_the_same_session_state(stored_key) -> None:
+    """Two tabs or two concurrent requests carry the session as it was when the form was
+    shown: the form's one-time field is spent in the database, once, not popped from it."""
+    from settings_app.api.models import ServiceToken
+    from tests.api.test_admin import ADD, FORM
+
+    client = client_as("key_admin")
+    once = client.get(ADD).context["once"]
+    cookie = client.cookies["sessionid"].value
+    session = client.session
+    saved = dict(session.items())
+    first = client.post(ADD, {**FORM, "once": once})
+    assert shown_token(first)
+    session = client.session  # the same session, put back as the second request read it
+    session.update(saved)
+    session.save()
+    assert client.cookies["sessionid"].value == cookie
+    second = client.post(ADD, {**FORM, "name": "another-name", "once": once})
+    assert "a token is shown only once" in second.content.decode()
+    assert ServiceToken.objects.count() == 1
