@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from settings_app.masking import FULL_MASK, mask
 from settings_app.providers import PROVIDERS
+from settings_app.providers.masking import FULL_MASK, mask
 
 
 @pytest.mark.parametrize(

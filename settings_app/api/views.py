@@ -23,7 +23,8 @@ from rest_framework.views import APIView
 
 from settings_app.client_address import client_ip
 from settings_app.crypto import DecryptionError
-from settings_app.models import KEY_MAX_LENGTH, KEY_PATTERN, Setting
+from settings_app.constants import KEY_MAX_LENGTH, KEY_PATTERN
+from settings_app.models import Setting
 
 from . import reads, services
 from .models import ServiceToken
@@ -60,7 +61,12 @@ COMMON_HEADERS = [
 ]
 KEY_PARAMETER = OpenApiParameter(
     "key",
-    {"type": "string", "pattern": f"^{KEY_PATTERN}$", "minLength": 1, "maxLength": KEY_MAX_LENGTH},
+    {
+        "type": "string",
+        "pattern": f"^{KEY_PATTERN.pattern}$",
+        "minLength": 1,
+        "maxLength": KEY_MAX_LENGTH,
+    },
     OpenApiParameter.PATH,
     required=True,
     description="The setting's key: ASCII letters, digits, '_', '-' and '.'.",

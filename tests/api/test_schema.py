@@ -10,6 +10,7 @@ import pytest
 from django.test import Client
 
 from settings_app import providers
+from settings_app.constants import KEY_PATTERN
 
 pytestmark = pytest.mark.django_db
 
@@ -50,7 +51,8 @@ def test_the_key_and_provider_are_constrained(schema) -> None:
         p for p in operation(schema, "/api/v1/settings/{key}")["parameters"] if p["in"] == "path"
     ]
     assert (
-        key["schema"]["maxLength"] == 128 and key["schema"]["pattern"] == "^[A-Za-z0-9_.-]{1,128}$"
+        key["schema"]["maxLength"] == 128
+        and key["schema"]["pattern"] == f"^{KEY_PATTERN.pattern}$"
     )
     provider = schema["components"]["schemas"]["SettingRead"]["properties"]["provider"]
     (reference,) = provider["allOf"]
