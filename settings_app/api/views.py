@@ -22,8 +22,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from settings_app.client_address import client_ip
-from settings_app.crypto import DecryptionError
 from settings_app.constants import KEY_MAX_LENGTH, KEY_PATTERN
+from settings_app.crypto import DecryptionError
 from settings_app.models import Setting
 
 from . import reads, services

@@ -51,8 +51,7 @@ def test_the_key_and_provider_are_constrained(schema) -> None:
         p for p in operation(schema, "/api/v1/settings/{key}")["parameters"] if p["in"] == "path"
     ]
     assert (
-        key["schema"]["maxLength"] == 128
-        and key["schema"]["pattern"] == f"^{KEY_PATTERN.pattern}$"
+        key["schema"]["maxLength"] == 128 and key["schema"]["pattern"] == f"^{KEY_PATTERN.pattern}$"
     )
     provider = schema["components"]["schemas"]["SettingRead"]["properties"]["provider"]
     (reference,) = provider["allOf"]
