@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "csp",
     "rest_framework",
     "drf_spectacular",
@@ -59,9 +61,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified()
     "settings_app.audit.middleware.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "settings_app.idle_sessions.IdleSessionTimeoutMiddleware",  # after auth and messages
+    # After the idle check: a signed-in user with no verified second factor reaches only the
+    # sign-in step, enrolment and logout (settings_app/twofactor).
+    "settings_app.twofactor.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a lockout into a response
 ]
@@ -173,7 +179,9 @@ CONTENT_SECURITY_POLICY = {
 AXES_FAILURE_LIMIT = env.int("KEYVAULT_LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("KEYVAULT_LOGIN_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
+# A correct password alone must not wipe the count of wrong second-factor codes: failures are
+# reset when a sign-in is complete (settings_app/twofactor/lockout.py).
+AXES_RESET_ON_SUCCESS = False
 # Lock out the client's address, not the proxy's: the same rule as the audit trail and the API
 # (KEYVAULT_TRUSTED_PROXY_COUNT below).
 AXES_CLIENT_IP_CALLABLE = "settings_app.client_address.client_ip"
@@ -187,6 +195,14 @@ AXES_SENSITIVE_PARAMETERS = [
     "csrfmiddlewaretoken",
     "value",
 ]
+
+# --- Two-factor sign-in (settings_app/twofactor, docs/security.md) --------------------------
+# Who must have a second factor: "none", "key_admins" (key admins and superusers) or "all".
+KEYVAULT_REQUIRE_2FA = env.str("KEYVAULT_REQUIRE_2FA", default="key_admins")
+# Reveals, token creation, restores, destroys, imports and purges need a second factor
+# verified within this many seconds.
+KEYVAULT_STEP_UP_SECONDS = env.int("KEYVAULT_STEP_UP_SECONDS", default=300)
+OTP_TOTP_ISSUER = "keyvault"  # the name authenticator apps show
 
 # --- Encryption at rest (see settings_app/crypto and the README's operator runbook) ---------
 # Generate these with `python manage.py init_encryption`; `manage.py check` reports a missing

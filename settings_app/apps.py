@@ -22,5 +22,7 @@ class SettingsAppConfig(AppConfig):
         from .audit import receivers  # noqa: F401
         from .key_check import receivers as key_check_receivers  # noqa: F401
         from .notifications import checks as notification_checks  # noqa: F401
+        from .twofactor import checks as twofactor_checks  # noqa: F401
+        from .twofactor import lockout  # noqa: F401  (wrong codes count like wrong passwords)
         from .versions import checks as version_checks  # noqa: F401
         from .versions import tracking  # noqa: F401  (every value change becomes a version)

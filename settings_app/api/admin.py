@@ -24,6 +24,7 @@ from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_POST
 
 from settings_app.reveal import RevealedValue
+from settings_app.twofactor.step_up import step_up_required
 
 from . import services
 from .forms import ServiceTokenForm
@@ -87,6 +88,7 @@ class ServiceTokenAdmin(admin.ModelAdmin):
 
     # --- creating ---------------------------------------------------------------------------
     @method_decorator(never_cache)
+    @method_decorator(step_up_required)
     def add_view(
         self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
