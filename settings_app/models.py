@@ -271,5 +271,5 @@ class Setting(models.Model):
 # Versions live in their own sub-package; exported here too, like every model of the app.
 from .api.models import RateLimitCounter, ServiceToken  # noqa: E402, F401
 from .audit.coalescing import CoalescedWindow  # noqa: E402, F401
-from .versions.models import SettingVersion as SettingVersion  # noqa: E402
 from .twofactor.models import RecoveryCode, RecoveryCodeDevice  # noqa: E402, F401
+from .versions.models import SettingVersion as SettingVersion  # noqa: E402

@@ -1,7 +1,8 @@
 """The reveal view: a key admin sees one setting's plaintext, once, after a fresh confirmation.
 
 Mounted by the Setting admin at `<object_id>/reveal/` inside `admin_site.admin_view` (which
-adds the staff login); a user with a second factor confirms it instead of the password. Every attempt, shown or refused, is written to the audit trail (repeated
+adds the staff login); a user with a second factor confirms it (`twofactor.step_up`) instead
+of the password. Every attempt, shown or refused, is written to the audit trail (repeated
 refusals for want of the permission as one event and a summary with their count). Each form
 carries a one-time token (`reveal_tokens.py`) spent in the database in the transaction that
 records the outcome: of concurrent POSTs of one form, exactly one gets an answer.

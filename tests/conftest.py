@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from django.test import Client
 
 from settings_app import keyring, value_cache

@@ -27,11 +27,16 @@ class SecondFactorMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = request.user
-        if user.is_authenticated and not is_verified(request) and not _open(request):
-            if needs_second_factor(user):
-                return second_factor_redirect(request)
+        if _held_back(request):
+            return second_factor_redirect(request)
         return self.get_response(request)
+
+
+def _held_back(request: HttpRequest) -> bool:
+    user = request.user
+    if not user.is_authenticated or is_verified(request) or _open(request):
+        return False
+    return needs_second_factor(user)
 
 
 def _open(request: HttpRequest) -> bool:

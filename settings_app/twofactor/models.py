@@ -61,3 +61,6 @@ class RecoveryCode(models.Model):
 
     class Meta:
         verbose_name = "recovery code"
+
+    def __str__(self) -> str:
+        return "recovery code"  # never the digest: nothing to show

@@ -30,7 +30,8 @@ def announce(
     **details: str | int,
 ) -> None:
     """Audit `action` on `user`'s second factors and, after commit, mail them if they can."""
-    audit.record(action, source=source, request=request, user=user.get_username(), **details)
+    extra: dict[str, Any] = {"user": user.get_username(), **details}
+    audit.record(action, source=source, request=request, **extra)
     if user.email:
         body = _body(action, details)
         transaction.on_commit(lambda: _mail(user.email, SUBJECTS[action], body))

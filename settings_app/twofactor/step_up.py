@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import urlencode
@@ -20,7 +21,7 @@ from django.utils.http import urlencode
 from .policy import needs_second_factor
 from .session import verified_recently
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 
 def step_up_satisfied(request: HttpRequest) -> bool:
@@ -32,7 +33,7 @@ def step_up_required(view: View) -> View:
     """Send a user whose second factor is older than KEYVAULT_STEP_UP_SECONDS to confirm it."""
 
     @functools.wraps(view)
-    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if step_up_satisfied(request):
             return view(request, *args, **kwargs)
         return step_up_redirect(request)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 from django.test import Client
 
 from tests.role_users import PASSWORD, editor, key_admin, setting, superuser, viewer  # noqa: F401

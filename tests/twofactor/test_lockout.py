@@ -43,7 +43,7 @@ def test_wrong_codes_lock_the_account_out_like_wrong_passwords(
     assert (attempt.username, attempt.failures_since_start) == ("kim", limit)
     assert AuditEvent.objects.filter(action=AuditAction.LOGIN_LOCKED_OUT).exists()
     # Signed out, and neither the right password nor the right code gets back in.
-    assert client.get("/admin/").url.startswith("/admin/login/")
+    assert client.get("/admin/")["Location"].startswith("/admin/login/")
     assert sign_in_with_password(client, key_admin).status_code == 429
     assert not client.session.get("_auth_user_id")
     other = Client()
