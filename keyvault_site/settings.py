@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from csp import constants as csp
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_otp_webauthn",
     "csp",
     "rest_framework",
     "drf_spectacular",
@@ -203,6 +205,19 @@ KEYVAULT_REQUIRE_2FA = env.str("KEYVAULT_REQUIRE_2FA", default="key_admins")
 # verified within this many seconds.
 KEYVAULT_STEP_UP_SECONDS = env.int("KEYVAULT_STEP_UP_SECONDS", default=300)
 OTP_TOTP_ISSUER = "keyvault"  # the name authenticator apps show
+# Passkeys (django-otp-webauthn) are a second factor only: the password always comes first.
+# Browsers bind a passkey to the site's domain: list the origins the admin is served at (the
+# first one's host is the passkey domain; an IP address cannot hold passkeys, use localhost).
+KEYVAULT_PASSKEY_ORIGINS = env.list(
+    "KEYVAULT_PASSKEY_ORIGINS",
+    default=["http://localhost:8000"]
+    if DEBUG
+    else [f"https://{host}" for host in ALLOWED_HOSTS if host.strip(".*")] or ["https://localhost"],
+)
+OTP_WEBAUTHN_ALLOWED_ORIGINS = KEYVAULT_PASSKEY_ORIGINS
+OTP_WEBAUTHN_RP_ID = urlsplit(KEYVAULT_PASSKEY_ORIGINS[0]).hostname or "localhost"
+OTP_WEBAUTHN_RP_NAME = "keyvault"
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
 
 # --- Encryption at rest (see settings_app/crypto and the README's operator runbook) ---------
 # Generate these with `python manage.py init_encryption`; `manage.py check` reports a missing

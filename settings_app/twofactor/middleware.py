@@ -17,7 +17,19 @@ from django.utils.http import urlencode
 from .policy import has_device, needs_second_factor
 from .session import is_verified
 
-OPEN_TO_UNVERIFIED = ("admin:login", "admin:logout", "twofactor:verify", "twofactor:enrol")
+OPEN_TO_UNVERIFIED = (
+    "admin:login",
+    "admin:logout",
+    "twofactor:verify",
+    "twofactor:enrol",
+    # The passkey ceremonies (django-otp-webauthn refuses to register a passkey for an
+    # unverified user who already has a second factor).
+    "otp_webauthn:credential-registration-begin",
+    "otp_webauthn:credential-registration-complete",
+    "otp_webauthn:credential-authentication-begin",
+    "otp_webauthn:credential-authentication-complete",
+    "otp_webauthn:js-i18n-catalog",
+)
 
 
 class SecondFactorMiddleware:

@@ -20,6 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
+from django_otp_webauthn.models import WebAuthnCredential
 
 from . import devices
 from .forms import CodeForm
@@ -52,7 +53,8 @@ def verify_view(request: HttpRequest) -> HttpResponse:
             _say_recovery_codes_left(request, outcome)
             return HttpResponseRedirect(_next(request))
         form.add_error("code", WRONG_CODE)
-    return _render(request, "verify.html", _verify_title(request), form=form)
+    passkey = WebAuthnCredential.objects.filter(user=request.user, confirmed=True).exists()
+    return _render(request, "verify.html", _verify_title(request), form=form, passkey=passkey)
 
 
 def _verify_title(request: HttpRequest) -> str:
@@ -112,7 +114,11 @@ def _after_enrolment(request: HttpRequest) -> HttpResponse:
 @admin_login
 def manage_view(request: HttpRequest) -> HttpResponse:
     """The user's second factors, with what can be done to them."""
-    context = {"devices": devices.user_devices(request.user), "required": must_enrol(request.user)}
+    context = {
+        "devices": devices.user_devices(request.user),
+        "required": must_enrol(request.user),
+        "has_codes": RecoveryCodeDevice.objects.filter(user=request.user).exists(),
+    }
     return _render(request, "manage.html", "Two-factor sign-in", **context)
 
 
