@@ -149,5 +149,12 @@ def _show_codes(request: HttpRequest, codes: list[str]) -> HttpResponse:
 
 
 def _render(request: HttpRequest, template: str, title: str, **context: Any) -> HttpResponse:
-    page = {**admin.site.each_context(request), "title": title, "subtitle": None, **context}
+    page = {
+        **admin.site.each_context(request),
+        "title": title,
+        "subtitle": None,
+        # Before the second factor, the admin's menu would only list pages that stay closed.
+        "is_nav_sidebar_enabled": is_verified(request),
+        **context,
+    }
     return render(request, TEMPLATES + template, page)
