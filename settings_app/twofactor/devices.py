@@ -89,7 +89,7 @@ def reset_second_factors(username: str, reason: str) -> int:
     if user is None:
         raise DeviceError(f"There is no user {username!r}. Check the username (it is exact).")
     with transaction.atomic():
-        removed = [device for device in devices_for_user(user, confirmed=None)]
+        removed = list(devices_for_user(user, confirmed=None))
         for device in removed:
             device.delete()
         announce(

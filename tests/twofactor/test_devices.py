@@ -41,6 +41,7 @@ def test_the_page_lists_the_devices(signed_in: Client, kim: User) -> None:
     devices.issue_recovery_codes(None, kim)
     page = signed_in.get("/admin/2fa/").content.decode()
     assert "Test authenticator" in page and "Recovery codes (10 left)" in page
+    assert '<a href="/admin/2fa/">Two-factor</a>' in signed_in.get("/admin/").content.decode()
 
 
 def test_removing_a_device_needs_a_fresh_second_factor(
