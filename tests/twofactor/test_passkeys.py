@@ -23,9 +23,7 @@ def test_a_password_alone_cannot_add_a_passkey_to_an_account_with_a_second_facto
     assert client.post(BEGIN_REGISTRATION).status_code == 403
 
 
-def test_the_first_passkey_can_be_added_after_the_password(
-    client: Client, key_admin: User
-) -> None:
+def test_the_first_passkey_can_be_added_after_the_password(client: Client, key_admin: User) -> None:
     sign_in_with_password(client, key_admin)
     options = client.post(BEGIN_REGISTRATION)
     assert options.status_code == 200 and options.json()["rp"]["name"] == "keyvault"
