@@ -49,8 +49,6 @@ def verify_code(request: HttpRequest, user: Any, code: str) -> Outcome:
 
 
 def _matching_device(user: Any, code: str) -> Device | None:
-    if not code:
-        return None
     for device in user_devices(user):
         # django-otp locks the device row while it checks (a TOTP code is spent once).
         with transaction.atomic():

@@ -15,12 +15,13 @@ from django_otp import devices_for_user
 
 from settings_app.models import AuditAction, AuditEvent
 from settings_app.twofactor import devices
-from settings_app.twofactor.models import RecoveryCode, code_digest
-from tests.second_factor import totp_device
+from settings_app.twofactor.models import RecoveryCode, RecoveryCodeDevice, code_digest
+from tests.second_factor import current_code, totp_device
 
 from .conftest import VERIFY
 
 pytestmark = pytest.mark.django_db
+START = 1_800_000_000
 
 
 @pytest.fixture
@@ -109,3 +110,25 @@ def test_reset_2fa_removes_every_device_and_audits_the_reason(
 def test_reset_2fa_refuses_bad_input(kim: User, args: list[str], message: str) -> None:
     with pytest.raises(CommandError, match=message):
         call_command("reset_2fa", *args)
+
+
+def test_a_second_authenticator_keeps_the_recovery_codes(signed_in: Client, kim: User) -> None:
+    codes = devices.issue_recovery_codes(None, kim)
+    pending = devices.pending_totp(kim)
+    added = signed_in.post("/admin/2fa/enrol/", {"code": current_code(pending)}, follow=True)
+    assert "Your authenticator app is now a second factor." in added.content.decode()
+    assert added.redirect_chain[-1][0] == "/admin/2fa/"
+    kept = set(RecoveryCode.objects.values_list("digest", flat=True))
+    assert kept == {code_digest(code) for code in codes}
+
+
+def test_recovery_codes_are_throttled_after_a_wrong_one(kim: User) -> None:
+    codes = devices.issue_recovery_codes(None, kim)
+    device = RecoveryCodeDevice.objects.get(user=kim)
+    with time_machine.travel(START, tick=False):
+        assert not device.verify_token("aaaaa-aaaaa")
+        assert not device.verify_token(codes[0])  # too soon after a failure (django-otp)
+    with time_machine.travel(START + 2, tick=False):
+        assert device.verify_token(codes[0])
+        assert not device.verify_token(codes[0])  # once only
+    assert device.remaining() == 9
