@@ -44,10 +44,12 @@ from .notifications.admin import (
 )
 from .redaction import redact
 from .reveal import reveal_setting_view
+from .twofactor import admin as twofactor_admin
 from .unreadable import UnreadableValue
 from .versions.admin import VersionedSettingAdmin
 
-__all__ = ["SettingAdmin", "api_admin", "audit_admin"]  # they register their own pages
+# They register their own pages (twofactor's removes django-otp's unaudited device admin).
+__all__ = ["SettingAdmin", "api_admin", "audit_admin", "twofactor_admin"]
 
 TITLE = "Provider keys"
 admin.site.site_header = "keyvault"

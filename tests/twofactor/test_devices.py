@@ -132,3 +132,10 @@ def test_recovery_codes_are_throttled_after_a_wrong_one(kim: User) -> None:
         assert device.verify_token(codes[0])
         assert not device.verify_token(codes[0])  # once only
     assert device.remaining() == 9
+
+
+def test_no_admin_page_edits_devices_behind_the_audit_trail(
+    client: Client, superuser: User
+) -> None:
+    client.force_login(superuser)
+    assert client.get("/admin/otp_totp/totpdevice/").status_code == 404
