@@ -45,6 +45,7 @@ from .notifications.admin import (
 from .redaction import redact
 from .reveal import reveal_setting_view
 from .twofactor import admin as twofactor_admin
+from .twofactor.step_up import step_up_required
 from .unreadable import UnreadableValue
 from .versions.admin import VersionedSettingAdmin
 
@@ -289,6 +290,15 @@ class SettingAdmin(RotationAdminMixin, VersionedSettingAdmin):
         return super().change_view(
             request, object_id, form_url, {**context, **(extra_context or {})}
         )
+
+    # --- step-up: a version restored or destroyed needs a second factor from the last minutes
+    @method_decorator(step_up_required)
+    def restore_view(self, request: HttpRequest, object_id: str, number: int) -> HttpResponse:
+        return super().restore_view(request, object_id, number)
+
+    @method_decorator(step_up_required)
+    def destroy_view(self, request: HttpRequest, object_id: str, number: int) -> HttpResponse:
+        return super().destroy_view(request, object_id, number)
 
     def verify_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """POST-only (admin_view adds CSRF protection): verify one key and say how it went."""

@@ -19,12 +19,10 @@ from django.core.exceptions import ValidationError
 from django.db import connections, router
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path, reverse
-from django.utils.decorators import method_decorator
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from ..models import Setting
-from ..twofactor.step_up import step_up_required
 from . import tracking, views
 
 
@@ -103,11 +101,9 @@ class VersionedSettingAdmin(admin.ModelAdmin):
     def versions_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         return views.history_view(request, object_id, model_admin=self)
 
-    @method_decorator(step_up_required)
     def restore_view(self, request: HttpRequest, object_id: str, number: int) -> HttpResponse:
         return views.restore_view(request, object_id, number, model_admin=self)
 
-    @method_decorator(step_up_required)
     def destroy_view(self, request: HttpRequest, object_id: str, number: int) -> HttpResponse:
         return views.destroy_view(request, object_id, number, model_admin=self)
 
