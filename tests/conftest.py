@@ -12,9 +12,10 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from settings_app import keyring, value_cache
+from settings_app import value_cache
+from settings_app.encryption import keyring
 from settings_app.twofactor import policy
-from tests.second_factor import verify_session
+from tests.support.second_factor import verify_session
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -23,8 +23,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from settings_app import roles
 from settings_app.models import Setting
-from tests.provider_server import provider_server_fixture  # noqa: F401
-from tests.second_factor import current_code
+from tests.support.provider_server import provider_server_fixture  # noqa: F401
+from tests.support.second_factor import current_code
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Locator, Page

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.role_users import editor, key_admin, setting, superuser, viewer  # noqa: F401
+from tests.support.role_users import editor, key_admin, setting, superuser, viewer  # noqa: F401
 
 
 @pytest.fixture

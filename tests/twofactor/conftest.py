@@ -6,7 +6,7 @@ from typing import Any
 
 from django.test import Client
 
-from tests.role_users import PASSWORD, editor, key_admin, setting, superuser, viewer  # noqa: F401
+from tests.support.role_users import PASSWORD, editor, key_admin, setting, superuser, viewer  # noqa: F401
 
 LOGIN = "/admin/login/"
 VERIFY = "/admin/2fa/verify/"

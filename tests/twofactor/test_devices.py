@@ -16,7 +16,7 @@ from django_otp import devices_for_user
 from settings_app.models import AuditAction, AuditEvent
 from settings_app.twofactor import devices
 from settings_app.twofactor.models import RecoveryCode, RecoveryCodeDevice, code_digest
-from tests.second_factor import current_code, totp_device
+from tests.support.second_factor import current_code, totp_device
 
 from .conftest import VERIFY
 

@@ -11,7 +11,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from settings_app.models import AuditAction, AuditEvent
-from tests.second_factor import current_code, totp_device
+from tests.support.second_factor import current_code, totp_device
 
 from .conftest import enter_code, sign_in_with_password
 

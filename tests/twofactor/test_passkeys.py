@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
-from tests.second_factor import totp_device
+from tests.support.second_factor import totp_device
 
 from .conftest import sign_in_with_password
 

@@ -15,7 +15,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from settings_app.models import AuditAction, AuditEvent, Setting
 from settings_app.twofactor import devices
 from settings_app.twofactor.models import RecoveryCode
-from tests.second_factor import current_code, totp_device
+from tests.support.second_factor import current_code, totp_device
 
 from .conftest import ENROL, VERIFY, enter_code, sign_in_with_password
 

@@ -10,9 +10,9 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from settings_app.models import AuditAction, AuditEvent, Setting
-from tests.reveal_helpers import post_reveal
-from tests.role_users import SECRET
-from tests.second_factor import current_code, totp_device
+from tests.support.reveal_helpers import post_reveal
+from tests.support.role_users import SECRET
+from tests.support.second_factor import current_code, totp_device
 
 from .conftest import VERIFY
 
