@@ -48,9 +48,12 @@ from .providers import verification
 from .providers.masking import mask
 from .redaction import redact
 from .reveal.views import reveal_setting_view
+from .twofactor import admin as twofactor_admin
+from .twofactor.step_up import step_up_required
 from .versions.admin import VersionedSettingAdmin
 
-__all__ = ["SettingAdmin", "api_admin", "audit_admin"]  # they register their own pages
+# They register their own pages (twofactor's removes django-otp's unaudited device admin).
+__all__ = ["SettingAdmin", "api_admin", "audit_admin", "twofactor_admin"]
 
 TITLE = "Provider keys"
 admin.site.site_header = "keyvault"
@@ -282,6 +285,15 @@ class SettingAdmin(RotationAdminMixin, VersionedSettingAdmin):
                 else ""
             ),
         }
+
+    # --- step-up: a version restored or destroyed needs a second factor from the last minutes
+    @method_decorator(step_up_required)
+    def restore_view(self, request: HttpRequest, object_id: str, number: int) -> HttpResponse:
+        return super().restore_view(request, object_id, number)
+
+    @method_decorator(step_up_required)
+    def destroy_view(self, request: HttpRequest, object_id: str, number: int) -> HttpResponse:
+        return super().destroy_view(request, object_id, number)
 
     def verify_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """POST-only (admin_view adds CSRF protection): verify one key and say how it went."""

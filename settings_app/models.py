@@ -32,6 +32,7 @@ from .encryption.fields import BlindIndexField, EncryptedQuerySet, EncryptedText
 from .key_check.models import KeyCheck
 from .notifications.models import Notice, NoticeChannel, NoticeKind
 from .reveal.models import RevealToken
+from .twofactor.models import RecoveryCode, RecoveryCodeDevice
 from .versions.models import SettingVersion
 
 __all__ = [
@@ -47,6 +48,8 @@ __all__ = [
     "NoticeChannel",
     "NoticeKind",
     "RateLimitCounter",
+    "RecoveryCode",
+    "RecoveryCodeDevice",
     "RevealToken",
     "ServiceToken",
     "Setting",

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_POST
 
 from settings_app.change_context import ChangeContextMixin
 from settings_app.reveal.views import RevealedValue
+from settings_app.twofactor.step_up import step_up_required
 
 from . import form_tickets, scope, service_only, services
 from .forms import ServiceTokenForm
@@ -92,6 +93,7 @@ class ServiceTokenAdmin(ChangeContextMixin):
 
     # --- creating ---------------------------------------------------------------------------
     @method_decorator(never_cache)
+    @method_decorator(step_up_required)
     def add_view(
         self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:

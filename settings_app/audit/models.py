@@ -44,6 +44,11 @@ class AuditAction(models.TextChoices):
     TOKEN_REVOKED = "token_revoked", "Service token revoked"
     NOTICE_SENT = "notice_sent", "Notice sent"
     NOTICE_FAILED = "notice_failed", "Notice not sent"
+    SECOND_FACTOR_ADDED = "second_factor_added", "Second factor added"
+    SECOND_FACTOR_REMOVED = "second_factor_removed", "Second factor removed"
+    RECOVERY_CODES_ISSUED = "recovery_codes_issued", "Recovery codes issued"
+    RECOVERY_CODE_USED = "recovery_code_used", "Recovery code used"
+    SECOND_FACTOR_RESET = "second_factor_reset", "Second factors reset by an operator"
 
 
 class AuditSource(models.TextChoices):
