@@ -12,7 +12,8 @@ from pathlib import Path
 
 import environ
 from csp import constants as csp
-from django.core.exceptions import ImproperlyConfigured
+
+from keyvault_site.command_line import missing_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -27,12 +28,9 @@ DEBUG = env.bool("DEBUG", default=False)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
-    # No insecure default: a deployment without a secret key must not start.
-    raise ImproperlyConfigured(
-        "SECRET_KEY is not set. Set the SECRET_KEY environment variable (or SECRET_KEY_FILE, or "
-        "a line in .env) to a long random string, e.g. the output of "
-        "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
-    )
+    # No insecure default: a deployment without a secret key must not start. The message says
+    # to restore a lost one first (keyvault_site/command_line.py).
+    raise missing_secret_key(ENV_FILE)
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

@@ -20,6 +20,7 @@ class SettingsAppConfig(AppConfig):
         from . import checks, idle_sessions, keyring  # noqa: F401
         from .api import checks as api_checks  # noqa: F401
         from .audit import receivers  # noqa: F401
+        from .key_check import checks as key_check_checks  # noqa: F401
         from .key_check import receivers as key_check_receivers  # noqa: F401
         from .notifications import checks as notification_checks  # noqa: F401
         from .versions import checks as version_checks  # noqa: F401
