@@ -97,6 +97,10 @@ SQLITE_SETTINGS = {
         # Take the write lock when a transaction starts: concurrent writers then wait for each
         # other (busy timeout) instead of failing with "database is locked" when they upgrade.
         "transaction_mode": "IMMEDIATE",
+        # Wait this long (seconds) for another connection's write lock. SQLite's default of 5 s
+        # is shorter than a busy machine's waits, and then a request fails with "database is
+        # locked". No request holds the lock during slow work (hashing, provider calls).
+        "timeout": 30,
         # Write-ahead log: readers never wait for the writer, and a commit is one append and
         # one fsync. (API rate counters relax even that: settings_app/relaxed_commit.py.)
         "init_command": "PRAGMA journal_mode=WAL;",
