@@ -13,7 +13,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from settings_app.audit.coalescing import record_coalesced
-from settings_app.decryption_failures import readable_value
+from settings_app.decryption_failures import readable_value, record_once
 from settings_app.fields import UnreadableValue
 from settings_app.models import AuditAction, AuditSource, Setting
 
@@ -23,6 +23,7 @@ from .models import ServiceToken
 
 READ_FIELDS = ("key", "value", "version", "provider", "updated_at")
 MAX_KEYS = 100  # per listing request
+UNDECRYPTABLE = "undecryptable"  # the error code of a value the configured keys cannot open
 
 
 def readable_setting(token: ServiceToken, key: str) -> Setting | None:
@@ -38,7 +39,10 @@ def readable_setting(token: ServiceToken, key: str) -> Setting | None:
 
 
 def readable_settings(token: ServiceToken, keys: Iterable[str] | None = None) -> list[Setting]:
-    """The settings among `keys` (default: all) that the scope covers, by key, one query."""
+    """The settings among `keys` (default: all) that the scope covers, by key, one query.
+
+    A value that cannot be decrypted stays in the list as an UnreadableValue (audited once per
+    row and key id): one damaged row must not hide the readable ones."""
     found = Setting.objects.only(*READ_FIELDS)
     if keys is None:
         found = found.filter(scope.query(token.scope))
@@ -46,10 +50,19 @@ def readable_settings(token: ServiceToken, keys: Iterable[str] | None = None) ->
         found = found.filter(key__in=[key for key in keys if token.allows_key(key)])
     # The database matched the patterns; Python's fnmatch confirms, as a second guard.
     settings = [setting for setting in found.order_by("key") if token.allows_key(setting.key)]
-    for setting in settings:
-        if isinstance(setting.value, UnreadableValue):
-            readable_value(setting, during="API read")  # DecryptionError, audited once
+    record_once(settings, during="API read")
     return settings
+
+
+def is_readable(setting: Setting) -> bool:
+    return not isinstance(setting.value, UnreadableValue)
+
+
+def unreadable_json(setting: Setting) -> dict[str, str]:
+    """A listing's entry for a value the keys cannot open: why, never the ciphertext."""
+    value = setting.value
+    assert isinstance(value, UnreadableValue)
+    return {"key": setting.key, "error": UNDECRYPTABLE, "reason": value.reason.value}
 
 
 def as_json(setting: Setting) -> dict[str, Any]:
