@@ -200,6 +200,8 @@ KEYVAULT_DETERMINISTIC_KEY = env.str("KEYVAULT_DETERMINISTIC_KEY", default="")
 KEYVAULT_DETERMINISTIC_KEY_FALLBACKS = env.list("KEYVAULT_DETERMINISTIC_KEY_FALLBACKS", default=[])
 KEYVAULT_KEY_DERIVATION_SALT = env.str("KEYVAULT_KEY_DERIVATION_SALT", default="")
 KEYVAULT_SUPPORT_UNENCRYPTED_DATA = env.bool("KEYVAULT_SUPPORT_UNENCRYPTED_DATA", default=False)
+# Days a deleted key stays in the trash, restorable, before `purge_deleted` removes it.
+KEYVAULT_TRASH_DAYS = env.int("KEYVAULT_TRASH_DAYS", default=30)
 # Past versions kept per setting besides the current one (settings_app/versions/retention.py).
 KEYVAULT_MAX_VERSIONS = env.int("KEYVAULT_MAX_VERSIONS", default=10)
 # Setting.objects.get_value keeps plaintext in process memory this long (0: off); changes in

@@ -44,10 +44,16 @@ from .notifications.admin import (
 )
 from .redaction import redact
 from .reveal import reveal_setting_view
+from .trash import admin as trash_admin
 from .unreadable import UnreadableValue
 from .versions.admin import VersionedSettingAdmin
 
-__all__ = ["SettingAdmin", "api_admin", "audit_admin"]  # they register their own pages
+__all__ = [
+    "SettingAdmin",
+    "api_admin",
+    "audit_admin",
+    "trash_admin",
+]  # they register their own pages
 
 TITLE = "Provider keys"
 admin.site.site_header = "keyvault"

@@ -7,7 +7,7 @@ they had a fingerprint cannot be found until `manage.py reencrypt` gives them on
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from .models import Setting
 from .providers import clean_whitespace
@@ -21,10 +21,11 @@ class SecretSearch:
     keys: list[str]
     unindexed: int  # settings without a fingerprint yet
     past: list[VersionMatch]  # replaced versions that held it (a leak may predate a rotation)
+    trashed: list[str] = field(default_factory=list)  # deleted keys still in the trash
 
     @property
     def found(self) -> bool:
-        return bool(self.keys or self.past)
+        return bool(self.keys or self.past or self.trashed)
 
 
 def find_settings_holding(value: str) -> SecretSearch:
@@ -36,9 +37,12 @@ def find_settings_holding(value: str) -> SecretSearch:
     if not candidate:
         raise ValueError("The value to search for is empty.")
     index = Setting._meta.get_field("value_fingerprint").index()
-    keys = Setting.objects.filter(value_fingerprint__in=index.candidates(candidate))
+    # The trash too: a deleted key can be restored, so a leak of it still matters.
+    rows = Setting._base_manager.filter(value_fingerprint__in=index.candidates(candidate))
+    matches = list(rows.order_by("key").values_list("key", "deleted_at"))
     return SecretSearch(
-        keys=list(keys.values_list("key", flat=True)),
-        unindexed=Setting.objects.filter(value_fingerprint__isnull=True).count(),
+        keys=[key for key, deleted_at in matches if deleted_at is None],
+        unindexed=Setting._base_manager.filter(value_fingerprint__isnull=True).count(),
         past=find_versions_holding(candidate),
+        trashed=[key for key, deleted_at in matches if deleted_at is not None],
     )

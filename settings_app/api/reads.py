@@ -21,7 +21,7 @@ from . import scope
 from .lookup import first_where
 from .models import ServiceToken
 
-READ_FIELDS = ("key", "value", "version", "provider", "updated_at")
+READ_FIELDS = ("key", "value", "version", "provider", "updated_at", "deleted_at")
 MAX_KEYS = 100  # per listing request
 UNDECRYPTABLE = "undecryptable"  # the error code of a value the configured keys cannot open
 
@@ -33,6 +33,8 @@ def readable_setting(token: ServiceToken, key: str) -> Setting | None:
     if not token.allows_key(key):
         return None
     setting = first_where(Setting, "key", [key], READ_FIELDS)
+    if setting is not None and setting.deleted_at is not None:
+        return None  # in the trash: absent, exactly like a missing key
     if setting is not None:
         readable_value(setting, during="API read")  # DecryptionError, audited once
     return setting

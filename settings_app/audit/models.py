@@ -44,6 +44,8 @@ class AuditAction(models.TextChoices):
     TOKEN_REVOKED = "token_revoked", "Service token revoked"
     NOTICE_SENT = "notice_sent", "Notice sent"
     NOTICE_FAILED = "notice_failed", "Notice not sent"
+    RESTORED_FROM_TRASH = "restored_from_trash", "Restored from the trash"
+    PURGED = "purged", "Purged from the trash"
 
 
 class AuditSource(models.TextChoices):
