@@ -153,3 +153,22 @@ def test_reencrypt_keeps_a_trashed_key_restorable_after_a_rotation(setting, sett
     drop_fallbacks(settings)
     services.restore(DeletedSetting.objects.get(key="openai_api_key"))
     assert Setting.objects.get_value("openai_api_key") == SECRET
+
+
+def test_only_a_trashed_key_can_be_purged(setting: Setting) -> None:
+    with pytest.raises(ValueError, match="not in the trash"):
+        services.purge(setting)
+
+
+def test_purge_deleted_says_when_there_is_nothing_to_purge() -> None:
+    out = io.StringIO()
+    call_command("purge_deleted", stdout=out)
+    assert "Nothing in the trash is older than 30 days" in out.getvalue()
+
+
+def test_a_bad_trash_setting_is_named(settings) -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    settings.KEYVAULT_TRASH_DAYS = -1
+    with pytest.raises(ImproperlyConfigured, match="KEYVAULT_TRASH_DAYS"):
+        services.trash_days()
