@@ -76,6 +76,7 @@ def test_the_admin_delete_trashes_and_the_add_form_refuses_the_name(
     client = Client()
     client.force_login(key_admin)
     url = f"/admin/settings_app/setting/{setting.pk}/delete/"
+    assert "moves the key and its versions to" in client.get(url).content.decode()
     assert client.post(url, {"post": "yes"}).status_code == 302
     assert DeletedSetting.objects.filter(pk=setting.pk).exists()
     assert client.get("/admin/settings_app/setting/").context["cl"].result_count == 0
