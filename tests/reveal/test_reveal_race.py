@@ -78,7 +78,6 @@ import os
 from django.conf import settings
 from django.test import Client
 from django.test.utils import setup_test_environment
-from tests.cpu_load import busy_cpus
 from tests.processes import start_line
 from tests.role_users import PASSWORD, SECRET
 setup_test_environment()
