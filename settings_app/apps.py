@@ -23,5 +23,6 @@ class SettingsAppConfig(AppConfig):
         from .key_check import checks as key_check_checks  # noqa: F401
         from .key_check import receivers as key_check_receivers  # noqa: F401
         from .notifications import checks as notification_checks  # noqa: F401
+        from .trash import checks as trash_checks  # noqa: F401
         from .versions import checks as version_checks  # noqa: F401
         from .versions import tracking  # noqa: F401  (every value change becomes a version)

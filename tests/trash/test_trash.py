@@ -168,8 +168,10 @@ def test_purge_deleted_says_when_there_is_nothing_to_purge() -> None:
 
 
 def test_a_bad_trash_setting_is_named(settings) -> None:
+    from django.core import checks
     from django.core.exceptions import ImproperlyConfigured
 
     settings.KEYVAULT_TRASH_DAYS = -1
     with pytest.raises(ImproperlyConfigured, match="KEYVAULT_TRASH_DAYS"):
         services.trash_days()
+    assert [m.id for m in checks.run_checks() if m.id == "keyvault.E012"] == ["keyvault.E012"]
