@@ -49,7 +49,8 @@ def main(argv: Sequence[str]) -> None:
     except MissingSecretKey as error:
         sys.exit(f"{error}\n")
     except DatabaseError:
-        if not _migrations_pending():
+        # A failing `migrate` has pending migrations by definition: show its real error.
+        if argv[1:2] == ["migrate"] or not _migrations_pending():
             raise
         sys.exit(MIGRATE_FIRST)
 
