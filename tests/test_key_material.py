@@ -13,9 +13,9 @@ import pytest
 from django.core.checks import CheckMessage, run_checks
 from pytest_django.fixtures import Settings
 
-from settings_app import keyring
 from settings_app.crypto import KeyConfigurationError, KeyProblem, KeyRole, KeySet
-from tests.keys import TEST_KEYS, test_key
+from settings_app.encryption import keyring
+from tests.support.keys import TEST_KEYS, test_key
 
 # Plain `manage.py check` reads the key-check record (keyvault.E010): it needs the database.
 pytestmark = pytest.mark.django_db

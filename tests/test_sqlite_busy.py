@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_manage
-from tests.keys import sqlite_env
+from tests.support.keys import sqlite_env
 
 HOLD_SECONDS = 6
 WRITE_WHEN_LOCKED = """

@@ -16,8 +16,8 @@ from django.template.response import TemplateResponse
 from django.utils.formats import date_format
 from django.utils.timezone import localtime
 
-from ..masking import mask
-from ..unreadable import UnreadableValue
+from ..encryption.unreadable import UnreadableValue
+from ..providers.masking import mask
 from . import services
 from .models import DeletedSetting
 

@@ -18,7 +18,7 @@ from settings_app.api import services, tokens
 from settings_app.api.authentication import INVALID
 from settings_app.models import AuditAction, AuditEvent, Setting
 from tests.api.conftest import ANTHROPIC_VALUE, OPENAI_VALUE, SETTINGS_URL, bearer
-from tests.unreadable_rows import raw_value, write_raw_value
+from tests.support.unreadable_rows import raw_value, write_raw_value
 
 pytestmark = pytest.mark.django_db
 
@@ -239,8 +239,8 @@ def test_the_openapi_schema_describes_the_api(db) -> None:
 
 
 def test_an_undecryptable_value_is_a_500_that_reveals_nothing(stored, make_token, settings):
-    from settings_app import keyring
-    from tests.keys import test_key
+    from settings_app.encryption import keyring
+    from tests.support.keys import test_key
 
     client = bearer(make_token().secret)
     settings.KEYVAULT_PRIMARY_KEY = test_key("some other key")

@@ -15,7 +15,7 @@ from settings_app.key_check.models import KeyCheck
 from settings_app.key_check.service import ensure_key_check
 from settings_app.models import Setting
 from tests.conftest import run_manage
-from tests.keys import TEST_KEYS, fake_key
+from tests.support.keys import TEST_KEYS, fake_key
 
 pytestmark = pytest.mark.django_db
 RESTORE = "restore .env"

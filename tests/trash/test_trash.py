@@ -17,7 +17,7 @@ from django.utils import timezone
 from settings_app.api import services as api_services
 from settings_app.models import AuditAction, AuditEvent, DeletedSetting, Setting, SettingVersion
 from settings_app.trash import services
-from tests.role_users import SECRET
+from tests.support.role_users import SECRET
 
 pytestmark = pytest.mark.django_db
 TRASH_URL = "/admin/settings_app/deletedsetting/"

@@ -9,21 +9,21 @@ from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
 from django.db import DatabaseError
 
-from settings_app import keyring
 from settings_app.crypto import KeyConfigurationError, KeySet
-from settings_app.key_advice import DETERMINISTIC, PRIMARY, SALT
-from settings_app.key_check.fork_guard import (
-    START_OVER_FLAG,
-    ExistingDataError,
-    refuse_new_keys_beside_data,
-)
-from settings_app.key_files import (
+from settings_app.encryption import keyring
+from settings_app.encryption.key_advice import DETERMINISTIC, PRIMARY, SALT
+from settings_app.encryption.key_files import (
     KeyFileError,
     format_env,
     format_json,
     new_key_set,
     rotated_key_set,
     write_env_file,
+)
+from settings_app.key_check.fork_guard import (
+    START_OVER_FLAG,
+    ExistingDataError,
+    refuse_new_keys_beside_data,
 )
 from settings_app.management.base import AuditedCommand
 from settings_app.models import AuditAction
