@@ -36,6 +36,7 @@ __all__ = [
     "AuditEvent",
     "AuditSource",
     "CoalescedWindow",
+    "DeletedSetting",
     "KeyCheck",
     "Notice",
     "NoticeChannel",
@@ -291,5 +292,19 @@ class Setting(models.Model):
         self.save(update_fields=self.VERIFICATION_FIELDS)
 
 
-# Defined on Setting, so imported after it; exported here like every model of the app.
-from .trash.models import DeletedSetting as DeletedSetting  # noqa: E402
+class TrashManager(models.Manager.from_queryset(EncryptedQuerySet)):  # type: ignore[misc]
+    def get_queryset(self) -> EncryptedQuerySet:
+        return super().get_queryset().filter(deleted_at__isnull=False)
+
+
+class DeletedSetting(Setting):
+    """A proxy of Setting over the rows in the trash (settings_app/trash/), as the "Deleted
+    keys" admin page lists them."""
+
+    objects = TrashManager()  # type: ignore[misc]
+
+    class Meta:
+        proxy = True
+        ordering = ("-deleted_at",)
+        verbose_name = "deleted key"
+        verbose_name_plural = "deleted keys"

@@ -1,25 +1,8 @@
-"""DeletedSetting: the trashed settings, as the "Deleted keys" admin page lists them."""
+"""DeletedSetting, the trashed settings: defined next to Setting in `settings_app/models.py`
+(a proxy of it, so importing it here would make a cycle) and named here for this package."""
 
 from __future__ import annotations
 
-from django.db import models
+from ..models import DeletedSetting, TrashManager
 
-from ..fields import EncryptedQuerySet
-from ..models import Setting
-
-
-class TrashManager(models.Manager.from_queryset(EncryptedQuerySet)):  # type: ignore[misc]
-    def get_queryset(self) -> EncryptedQuerySet:
-        return super().get_queryset().filter(deleted_at__isnull=False)
-
-
-class DeletedSetting(Setting):
-    """A proxy of Setting over the rows in the trash (same table, same encrypted columns)."""
-
-    objects = TrashManager()  # type: ignore[misc]
-
-    class Meta:
-        proxy = True
-        ordering = ("-deleted_at",)
-        verbose_name = "deleted key"
-        verbose_name_plural = "deleted keys"
+__all__ = ["DeletedSetting", "TrashManager"]
