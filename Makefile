@@ -29,11 +29,11 @@ $(VENV)/.installed-bench: pyproject.toml client/pyproject.toml | $(PY)
 	touch $@ $(VENV)/.installed-dev $(VENV)/.installed-app
 
 ## run: serve the app at http://127.0.0.1:8000/admin/ on a local SQLite database
+# A db.sqlite3 without the .env holding its keys is refused; START_OVER=1 moves it aside.
 run: $(VENV)/.installed-app
-	@$(PY) -m keyvault_site.local_env .env
+	@$(PY) -m keyvault_site.local_env .env --database db.sqlite3 $(if $(START_OVER),--start-over)
 	@grep -q '^KEYVAULT_PRIMARY_KEY=' .env || $(PY) manage.py init_encryption --write .env
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py createcachetable
 	@$(PY) manage.py create_local_admin
 	$(PY) manage.py runserver $(HOST):$(PORT)
 

@@ -13,8 +13,9 @@ from urllib.parse import urlsplit
 
 import environ
 from csp import constants as csp
-from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
+
+from keyvault_site.command_line import missing_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -31,12 +32,9 @@ DEBUG = env.bool("DEBUG", default=False)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
-    # No insecure default: a deployment without a secret key must not start.
-    raise ImproperlyConfigured(
-        "SECRET_KEY is not set. Set the SECRET_KEY environment variable (or SECRET_KEY_FILE, or "
-        "a line in .env) to a long random string, e.g. the output of "
-        "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
-    )
+    # No insecure default: a deployment without a secret key must not start. The message says
+    # to restore a lost one first (keyvault_site/command_line.py).
+    raise missing_secret_key(ENV_FILE)
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -110,6 +108,10 @@ SQLITE_SETTINGS = {
         # Take the write lock when a transaction starts: concurrent writers then wait for each
         # other (busy timeout) instead of failing with "database is locked" when they upgrade.
         "transaction_mode": "IMMEDIATE",
+        # Wait this long (seconds) for another connection's write lock. SQLite's default of 5 s
+        # is shorter than a busy machine's waits, and then a request fails with "database is
+        # locked". No request holds the lock during slow work (hashing, provider calls).
+        "timeout": 30,
         # Write-ahead log: readers never wait for the writer, and a commit is one append and
         # one fsync. (API rate counters relax even that: settings_app/relaxed_commit.py.)
         "init_command": "PRAGMA journal_mode=WAL;",
@@ -232,6 +234,8 @@ KEYVAULT_DETERMINISTIC_KEY = env.str("KEYVAULT_DETERMINISTIC_KEY", default="")
 KEYVAULT_DETERMINISTIC_KEY_FALLBACKS = env.list("KEYVAULT_DETERMINISTIC_KEY_FALLBACKS", default=[])
 KEYVAULT_KEY_DERIVATION_SALT = env.str("KEYVAULT_KEY_DERIVATION_SALT", default="")
 KEYVAULT_SUPPORT_UNENCRYPTED_DATA = env.bool("KEYVAULT_SUPPORT_UNENCRYPTED_DATA", default=False)
+# Days a deleted key stays in the trash, restorable, before `purge_deleted` removes it.
+KEYVAULT_TRASH_DAYS = env.int("KEYVAULT_TRASH_DAYS", default=30)
 # Past versions kept per setting besides the current one (settings_app/versions/retention.py).
 KEYVAULT_MAX_VERSIONS = env.int("KEYVAULT_MAX_VERSIONS", default=10)
 # Setting.objects.get_value keeps plaintext in process memory this long (0: off); changes in

@@ -132,9 +132,11 @@ class TokenAPIView(APIView):
         for setting in settings:
             reads.record_read(self.token, setting, django_request, address)
 
-    def undecryptable(self) -> Undecryptable:
-        """The answer for a value the keys cannot open (reads.py has audited it once)."""
-        return Undecryptable()
+    def undecryptable(self, error: DecryptionError) -> Undecryptable:
+        """The answer for a value the keys cannot open (reads.py has audited it once): the
+        reason, never the ciphertext."""
+        detail = {"detail": Undecryptable.default_detail, "reason": error.reason.value}
+        return Undecryptable(detail, code=reads.UNDECRYPTABLE)
 
 
 class SettingDetailView(TokenAPIView):
@@ -152,8 +154,8 @@ class SettingDetailView(TokenAPIView):
         """One setting, with its value; ETag is its version."""
         try:
             setting = reads.readable_setting(self.token, key)
-        except DecryptionError:
-            raise self.undecryptable() from None
+        except DecryptionError as error:
+            raise self.undecryptable(error) from None
         if setting is None:
             raise NotFound(NOT_FOUND)
         etag = quote_etag(str(setting.version))
@@ -183,14 +185,17 @@ class SettingListView(TokenAPIView):
         },
     )
     def get(self, request: Request) -> Response:
-        """The settings in the token's scope, or the in-scope subset of `keys`."""
+        """The settings in the token's scope, or the in-scope subset of `keys`. A value that
+        cannot be decrypted is listed as `{"key", "error": "undecryptable", "reason"}`."""
         keys = _requested_keys(request.query_params.getlist("keys"))
-        try:
-            settings = reads.readable_settings(self.token, keys)
-        except DecryptionError:
-            raise self.undecryptable() from None
-        self.record_reads(settings)
-        return Response({"settings": [reads.as_json(setting) for setting in settings]})
+        settings = reads.readable_settings(self.token, keys)
+        self.record_reads([setting for setting in settings if reads.is_readable(setting)])
+        return Response({"settings": [_entry(setting) for setting in settings]})
+
+
+def _entry(setting: Setting) -> dict[str, Any]:
+    """A readable setting, or why it is not: a damaged row never hides the others."""
+    return reads.as_json(setting) if reads.is_readable(setting) else reads.unreadable_json(setting)
 
 
 def _requested_keys(values: list[str]) -> list[str] | None:
