@@ -24,7 +24,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
-from . import audit, reveal_tokens
+from . import audit, metrics, reveal_tokens
 from .audit.coalescing import record_coalesced
 from .crypto import DecryptionError
 from .models import AuditAction, AuditSource, Setting
@@ -185,6 +185,7 @@ def _reveal(
         request=request,
         reason=reason,
     )
+    metrics.record_reveal()
     context = {**_context(request, site, setting), "value": RevealedValue(value)}
     return render(request, VALUE_TEMPLATE, context)
 
