@@ -12,15 +12,19 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 # What a caller's X-Request-ID may be: anything else is replaced, never echoed (log injection).
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,128}")
 
 
-@dataclass(frozen=True)
+@dataclass
 class RequestContext:
-    """The request id, the client's address and (API requests) the service token's name."""
+    """The request id, the client's address and (API requests) the service token's name.
+
+    One per request, also kept on the request (`request.keyvault_context`): Django logs a
+    response's status after the middleware has returned, and those lines carry it too.
+    """
 
     request_id: str = ""
     client_address: str = ""
@@ -55,4 +59,6 @@ def current() -> RequestContext:
 
 def set_token_name(name: str) -> None:
     """Name the service token the current request authenticated with (never the token)."""
-    _current.set(replace(_current.get(), token_name=name))
+    current = _current.get()
+    if current is not _NO_REQUEST:
+        current.token_name = name

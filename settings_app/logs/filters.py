@@ -16,6 +16,8 @@ class RequestContextFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         current = context.current()
+        if not current.request_id:  # django.request logs 4xx/5xx after the middleware ended
+            current = getattr(getattr(record, "request", None), "keyvault_context", current)
         for name in ("request_id", "client_address", "token_name"):
             if not getattr(record, name, ""):
                 setattr(record, name, getattr(current, name))

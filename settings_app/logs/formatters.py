@@ -10,6 +10,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
 from ..redaction import redact
@@ -47,6 +48,8 @@ class RedactingJsonFormatter(JsonFormatter):
         super().__init__(
             JSON_FIELDS,
             rename_fields=JSON_RENAMES,
+            # Django passes the request object along: its repr would add the query string.
+            reserved_attrs=[*RESERVED_ATTRS, "request"],
             **options,
         )
 

@@ -27,7 +27,8 @@ class RequestContextMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = context.request_id_from(request.headers.get(HEADER))
         started = time.perf_counter()
-        with context.handling(request_id, client_ip(request)):
+        with context.handling(request_id, client_ip(request)) as current:
+            request.keyvault_context = current  # type: ignore[attr-defined]
             response = self.get_response(request)
             response[HEADER] = request_id
             log_access(request, response, time.perf_counter() - started)
