@@ -7,7 +7,7 @@ PY := $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck check bench chromium screenshots clean
+.PHONY: run test lint typecheck check bench chromium nginx screenshots clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -46,18 +46,23 @@ test: $(VENV)/.installed-bench
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/hadolint deploy/Dockerfile
 
 # The crypto core is held to --strict (mypy cannot set `strict` per module in its config).
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy .
 	$(BIN)/mypy --strict settings_app/crypto
 
-## check: lint, format and types (what CI runs after the tests)
+## check: lint, format and types, and the Dockerfile (hadolint; what CI runs after the tests)
 check: lint typecheck
 
 ## bench: benchmarks against the floor and peer packages; writes docs/benchmarks.md
 bench: $(VENV)/.installed-bench
 	$(PY) -m benchmarks
+
+## nginx: Debian's nginx for the TLS proxy test in tests/deploy (needs root or sudo)
+nginx:
+	scripts/install-nginx.sh
 
 ## chromium: Debian's Chromium for the browser tests in tests/e2e (needs root or sudo)
 chromium:

@@ -16,9 +16,6 @@ from prometheus_client import multiprocess
 accesslog = None
 # gunicorn 27's control socket would live in $HOME, which the container's user cannot write.
 control_socket_disable = True
-# Probes and the metrics scrape come from the proxy and the platform; the proxy sets
-# X-Forwarded-For, which the app reads by KEYVAULT_TRUSTED_PROXY_COUNT, not gunicorn.
-forwarded_allow_ips = "127.0.0.1,::1"
 
 if os.environ.get("KEYVAULT_LOG_FORMAT", "text") == "json":
     # gunicorn's own lines ("Booting worker ...") as JSON too: every line a pipeline reads.
