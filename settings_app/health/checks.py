@@ -68,6 +68,7 @@ def run_checks() -> dict[str, str]:
         try:
             answers[name] = check()
         except Exception:
-            logger.exception("Readiness check %s failed", name)
+            # A warning, not an error: it repeats every poll, and errors mail ADMINS.
+            logger.warning("Readiness check %s failed", name, exc_info=True)
             answers[name] = "unavailable"
     return answers

@@ -25,11 +25,15 @@ class RequestContextFilter(logging.Filter):
 
 
 class QuietProbesFilter(logging.Filter):
-    """Drops access lines (the development server's and ours) for the probe endpoints."""
+    """Drops access lines (the development server's and ours) for the probe endpoints, and
+    Django's line for each 503 of /readyz: an outage would otherwise mail ADMINS every poll
+    (the failing check is logged once per poll as a warning, by health/checks.py)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.name == ACCESS_LOGGER:
             return not is_probe(str(getattr(record, "path", "")))
+        if record.name == "django.request":
+            return not is_probe(str(getattr(getattr(record, "request", None), "path", "")))
         if record.name == "django.server" and isinstance(record.args, tuple) and record.args:
             # It logs '"%s" %s %s' with the request line first: "GET /healthz HTTP/1.1".
             parts = str(record.args[0]).split(" ")

@@ -141,6 +141,30 @@ def test_probes_are_not_audited_and_not_in_the_access_log(
     assert not AuditEvent.objects.exists()
 
 
+@pytest.mark.django_db
+def test_an_unready_poll_logs_the_failing_check_as_a_warning_and_mails_nobody(
+    client: Client, settings: Any, key_check_record: None
+) -> None:
+    from django.core import mail
+
+    settings.ADMINS = [("Ops", "ops@example.com")]
+    settings.CACHES = {"default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": UNREACHABLE_REDIS
+    }}  # fmt: skip
+    console = next(h for h in logging.getLogger().handlers if h.get_name() == "console")
+    assert isinstance(console, logging.StreamHandler)
+    stream = io.StringIO()
+    previous = console.setStream(stream)
+    try:
+        assert client.get("/readyz").status_code == 503
+    finally:
+        console.setStream(previous)
+    assert "WARNING settings_app.health.checks [" in stream.getvalue()
+    assert "Readiness check cache failed" in stream.getvalue()
+    assert "Service Unavailable: /readyz" not in stream.getvalue()
+    assert mail.outbox == []
+
+
 def test_probes_answer_only_get(client: Client) -> None:
     assert client.post("/healthz").status_code == 405
     assert client.post("/readyz").status_code == 405
