@@ -3,6 +3,7 @@ address and, for API requests, the service token's name; JSON with KEYVAULT_LOG_
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import uuid
@@ -10,9 +11,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 
 from settings_app import audit
+from settings_app.logs.config import FORMATTERS, logging_config
+from settings_app.logs.formatters import RedactingJsonFormatter
 from settings_app.models import AuditAction, AuditEvent, Setting
 from tests.api.conftest import bearer
 from tests.conftest import run_manage
@@ -129,3 +133,17 @@ def test_an_unknown_log_format_is_refused_with_the_choices() -> None:
 def test_commands_print_no_axes_banner() -> None:
     result = run_manage("check", env={"SECRET_KEY": "x" * 50})
     assert "AXES" not in result.stderr and "AXES" not in result.stdout
+
+
+def test_the_log_format_is_checked_where_logging_is_configured() -> None:
+    with pytest.raises(ImproperlyConfigured, match=r"set it to 'text' .* or 'json'"):
+        logging_config("yaml", "INFO")
+    assert logging_config("json", "INFO")["formatters"]["line"] == FORMATTERS["json"]
+
+
+def test_records_from_outside_django_get_empty_request_fields() -> None:
+    """gunicorn's own lines go through the JSON formatter with no request filter."""
+    record = logging.LogRecord("gunicorn.error", logging.INFO, __file__, 1, "Booting", (), None)
+    line = json.loads(RedactingJsonFormatter().format(record))
+    assert (line["request_id"], line["client_address"], line["token_name"]) == ("", "", "")
+    assert (line["logger"], line["level"], line["message"]) == ("gunicorn.error", "INFO", "Booting")
