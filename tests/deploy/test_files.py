@@ -4,8 +4,10 @@ secret, and read every secret from a file."""
 from __future__ import annotations
 
 import re
+import runpy
 import shlex
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import yaml
@@ -106,3 +108,36 @@ def test_every_secret_can_come_from_a_file(tmp_path: Path) -> None:
     expected = [values["SECRET_KEY"], values["KEYVAULT_PRIMARY_KEY"],
                 str(tmp_path / "from-file.sqlite3"), values["KEYVAULT_METRICS_TOKEN"]]  # fmt: skip
     assert result.stdout.split()[-4:] == expected
+
+
+def gunicorn_config(monkeypatch: Any, **env: str) -> dict[str, Any]:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))
+
+
+def test_gunicorn_starts_metrics_from_zero_and_touches_nothing_else(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    directory = tmp_path / "metrics"
+    directory.mkdir()
+    (directory / "counter_4242.db").write_bytes(b"stale")
+    (directory / "notes.txt").write_text("not prometheus-client's")
+    config = gunicorn_config(monkeypatch, PROMETHEUS_MULTIPROC_DIR=str(directory))
+    config["on_starting"](server=None)
+    assert sorted(p.name for p in directory.iterdir()) == ["notes.txt"]
+    (directory / "gauge_livesum_4243.db").write_bytes(b"")
+    (directory / "counter_4243.db").write_bytes(b"")
+    config["child_exit"](server=None, worker=SimpleNamespace(pid=4243))
+    # A dead worker's live gauges go; its counters stay, so totals never drop.
+    assert sorted(p.name for p in directory.iterdir()) == ["counter_4243.db", "notes.txt"]
+
+
+def test_gunicorn_logs_json_in_json_mode_and_writes_no_access_log(monkeypatch: Any) -> None:
+    config = gunicorn_config(monkeypatch, KEYVAULT_LOG_FORMAT="json")
+    assert config["accesslog"] is None and config["control_socket_disable"] is True
+    formatter = config["logconfig_dict"]["formatters"]["json"]["()"]
+    assert formatter == "settings_app.logs.formatters.RedactingJsonFormatter"
+    assert config["logconfig_dict"]["loggers"]["gunicorn.access"]["handlers"] == []
+    monkeypatch.delenv("KEYVAULT_LOG_FORMAT")
+    assert "logconfig_dict" not in runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))
