@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from tests.conftest import ROOT, run_manage
-from tests.keys import KEY_ENV
+from tests.support.keys import KEY_ENV
 
 DEPLOY = ROOT / "deploy"
 SECRET_NAMES = re.compile(r"(SECRET_KEY|_KEY|SALT|TOKEN|PASSWORD|DATABASE_URL)(_FALLBACKS)?$")

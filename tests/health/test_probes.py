@@ -20,7 +20,7 @@ from django.test import Client
 from settings_app.key_check.models import KeyCheck
 from settings_app.key_check.service import check_keys, ensure_key_check
 from settings_app.models import Setting
-from tests.keys import TEST_KEYS, fake_key
+from tests.support.keys import TEST_KEYS, fake_key
 
 VALUE = "sk-proj-" + "Rd7Yq2Lm8Tv4Xc6Rb0Nw3Hd7Ja1Ke5Pu9Gs" * 2
 UNREACHABLE_REDIS = "redis://127.0.0.1:1/11"  # nothing listens on port 1

@@ -12,7 +12,7 @@ import pytest
 
 from settings_app.logs.formatters import RedactingJsonFormatter, TextFormatter
 from tests.api.conftest import make_token, stored  # noqa: F401  (fixtures)
-from tests.role_users import key_admin, setting  # noqa: F401  (fixtures)
+from tests.support.role_users import key_admin, setting  # noqa: F401  (fixtures)
 
 
 class Captured:

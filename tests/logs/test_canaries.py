@@ -16,7 +16,7 @@ import settings_app
 from settings_app.api import tokens
 from settings_app.models import Setting
 from tests.admin.conftest import make_canary
-from tests.unreadable_rows import raw_value
+from tests.support.unreadable_rows import raw_value
 
 pytestmark = pytest.mark.django_db
 

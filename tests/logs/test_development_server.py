@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.deploy.servers import free_port
-from tests.keys import KEY_ENV
+from tests.support.keys import KEY_ENV
 
 pytestmark = pytest.mark.slow
 

@@ -20,8 +20,8 @@ from settings_app.logs.formatters import RedactingJsonFormatter
 from settings_app.models import AuditAction, AuditEvent, Setting
 from tests.api.conftest import bearer
 from tests.conftest import run_manage
-from tests.reveal_helpers import post_reveal
-from tests.role_users import PASSWORD
+from tests.support.reveal_helpers import post_reveal
+from tests.support.role_users import PASSWORD
 
 TRACE = "0f6c2b8e-52b4-4d0c-9a51-3f7e2c1d9b40"
 

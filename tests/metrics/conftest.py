@@ -8,7 +8,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from tests.api.conftest import make_token, stored  # noqa: F401  (fixtures)
-from tests.role_users import key_admin, setting  # noqa: F401  (fixtures)
+from tests.support.role_users import key_admin, setting  # noqa: F401  (fixtures)
 
 Sample = Callable[..., float]
 

@@ -18,10 +18,10 @@ from settings_app.crypto import DecryptionReason
 from settings_app.models import AuditAction, Setting
 from tests.api.conftest import bearer
 from tests.reencryption.rows import rotate_primary
-from tests.reveal_helpers import post_reveal
-from tests.role_users import PASSWORD
+from tests.support.reveal_helpers import post_reveal
+from tests.support.role_users import PASSWORD
+from tests.support.unreadable_rows import raw_value, write_raw_value
 from tests.testapp.models import Secret
-from tests.unreadable_rows import raw_value, write_raw_value
 
 pytestmark = pytest.mark.django_db
 OPENAI_URL = "/api/v1/settings/openai_api_key"
