@@ -16,6 +16,7 @@ from csp import constants as csp
 from dotenv import load_dotenv
 
 from keyvault_site.command_line import missing_secret_key
+from settings_app.logs.config import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "settings_app.logs.middleware.RequestContextMiddleware",  # first: every line has the id
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -72,6 +74,7 @@ MIDDLEWARE = [
     # sign-in step, enrolment and logout (settings_app/twofactor).
     "settings_app.twofactor.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "settings_app.metrics.middleware.AdminLatencyMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a lockout into a response
 ]
 
@@ -152,6 +155,8 @@ STORAGES = {
 # Production defaults (DEBUG=false) pass `manage.py check --deploy` with zero warnings.
 HTTPS = env.bool("HTTPS", default=not DEBUG)
 SECURE_SSL_REDIRECT = HTTPS
+# Probes and scrapers talk to gunicorn directly, inside the deployment: no redirect for them.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if HTTPS else 0)
@@ -189,6 +194,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # A correct password alone must not wipe the count of wrong second-factor codes: failures are
 # reset when a sign-in is complete (settings_app/twofactor/lockout.py).
 AXES_RESET_ON_SUCCESS = False
+AXES_VERBOSE = False  # no "AXES: BEGIN version ..." banner on every manage.py command
 # Lock out the client's address, not the proxy's: the same rule as the audit trail and the API
 # (KEYVAULT_TRUSTED_PROXY_COUNT below).
 AXES_CLIENT_IP_CALLABLE = "settings_app.client_address.client_ip"
@@ -304,32 +310,14 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "settings_app.error_reports.SecretHidingRepo
 DEFAULT_EXCEPTION_REPORTER = "settings_app.error_reports.SecretRedactingExceptionReporter"
 ADMINS = [("Admin", email) for email in env.list("ADMIN_EMAILS", default=[])]
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    # Every handler redacts anything that looks like a provider key or a ciphertext.
-    "filters": {"redact_secrets": {"()": "settings_app.log_filters.RedactSecretsFilter"}},
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]},
-        "mail_admins": {
-            "class": "django.utils.log.AdminEmailHandler",
-            "level": "ERROR",
-            "filters": ["redact_secrets"],
-        },
-    },
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        # Redeclared so that Django's own handlers (which do not redact) are replaced.
-        "django": {"handlers": ["console", "mail_admins"], "level": "INFO", "propagate": False},
-        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        "django.request": {"handlers": ["console", "mail_admins"], "propagate": False},
-        # Request lines only, never headers: quiet unless something is wrong.
-        "httpx": {"level": "WARNING"},
-        "httpcore": {"level": "WARNING"},
-        # At DEBUG it logs whole template contexts for missing variables.
-        "django.template": {"level": "INFO"},
-    },
-}
+# One line per record, text (default) or JSON (KEYVAULT_LOG_FORMAT=json), each with a UTC
+# timestamp, level, logger and request id; every handler redacts (settings_app/logs/).
+KEYVAULT_LOG_FORMAT = env.str("KEYVAULT_LOG_FORMAT", default="text")
+LOGGING = logging_config(KEYVAULT_LOG_FORMAT, env.str("LOG_LEVEL", default="INFO"))
+
+# --- Operations (settings_app/health, settings_app/metrics; deploy/README.md) ----------------
+# /metrics answers only with "Authorization: Bearer <this>"; unset, it is off (404).
+KEYVAULT_METRICS_TOKEN = env.str("KEYVAULT_METRICS_TOKEN", default="")
 
 # Provider base URL overrides for proxies and tests, e.g. KEYVAULT_OPENAI_BASE_URL. Only
 # configuration can redirect where keys are sent, never a request.

@@ -6,10 +6,11 @@ Every response is `Cache-Control: no-store`. A single setting carries `ETag: "<v
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseBase
 from django.utils.http import parse_etags, quote_etag
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -21,6 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from settings_app import metrics
 from settings_app.client_address import client_ip
 from settings_app.constants import KEY_MAX_LENGTH, KEY_PATTERN
 from settings_app.crypto import DecryptionError
@@ -107,6 +109,12 @@ class TokenAPIView(APIView):
     renderer_classes = [JSONRenderer]
     content_negotiation_class = JSONOnly
     http_method_names = ["get", "head"]  # Django's View answers HEAD with get()
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        started = time.perf_counter()
+        response = super().dispatch(request, *args, **kwargs)
+        metrics.record_api_read(response.status_code, time.perf_counter() - started)
+        return response
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
