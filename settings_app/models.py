@@ -36,6 +36,7 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "AuditSource",
+    "GatewayUsage",
     "KeyCheck",
     "Notice",
     "NoticeChannel",
@@ -271,4 +272,5 @@ class Setting(models.Model):
 # Versions live in their own sub-package; exported here too, like every model of the app.
 from .api.models import RateLimitCounter, ServiceToken  # noqa: E402, F401
 from .audit.coalescing import CoalescedWindow  # noqa: E402, F401
+from .gateway.models import GatewayUsage  # noqa: E402, F401
 from .versions.models import SettingVersion as SettingVersion  # noqa: E402
