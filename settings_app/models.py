@@ -37,6 +37,7 @@ __all__ = [
     "AuditEvent",
     "AuditSource",
     "GatewayUsage",
+    "UsageAlertSent",
     "KeyCheck",
     "Notice",
     "NoticeChannel",
@@ -272,5 +273,5 @@ class Setting(models.Model):
 # Versions live in their own sub-package; exported here too, like every model of the app.
 from .api.models import RateLimitCounter, ServiceToken  # noqa: E402, F401
 from .audit.coalescing import CoalescedWindow  # noqa: E402, F401
-from .gateway.models import GatewayUsage  # noqa: E402, F401
+from .gateway.models import GatewayUsage, UsageAlertSent  # noqa: E402, F401
 from .versions.models import SettingVersion as SettingVersion  # noqa: E402

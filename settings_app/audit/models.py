@@ -44,6 +44,7 @@ class AuditAction(models.TextChoices):
     TOKEN_REVOKED = "token_revoked", "Service token revoked"
     NOTICE_SENT = "notice_sent", "Notice sent"
     NOTICE_FAILED = "notice_failed", "Notice not sent"
+    USAGE_ALERT = "usage_alert", "Gateway usage alert"
 
 
 class AuditSource(models.TextChoices):

@@ -45,3 +45,22 @@ class GatewayUsage(models.Model):
     @property
     def total_tokens(self) -> int:
         return self.input_tokens + self.output_tokens
+
+
+class UsageAlertSent(models.Model):
+    """The 2x alert for one token on one UTC day; the unique row is the claim that it goes once."""
+
+    token = models.ForeignKey(ServiceToken, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    today_tokens = models.PositiveBigIntegerField()
+    baseline_tokens = models.PositiveBigIntegerField()
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        default_permissions = ("view",)
+        constraints = [
+            models.UniqueConstraint(fields=["token", "day"], name="usage_alert_once_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.today_tokens} tokens against {self.baseline_tokens}"
