@@ -1,4 +1,7 @@
-"""URL routes: the Django admin for people, the read API (/api/v1/) for services."""
+"""URL routes: the Django admin for people, the read API (/api/v1/) for services.
+
+The gateway (/gateway/) is not here: keyvault_site/asgi.py routes it before Django's handler.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +9,11 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from settings_app.gateway.views import UsageView
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
+    path("api/v1/usage", UsageView.as_view(), name="usage"),
     path("api/v1/", include("settings_app.api.urls")),
 ]

@@ -37,7 +37,6 @@ __all__ = [
     "AuditEvent",
     "AuditSource",
     "GatewayUsage",
-    "UsageAlertSent",
     "KeyCheck",
     "Notice",
     "NoticeChannel",
@@ -46,6 +45,7 @@ __all__ = [
     "Setting",
     "SettingManager",
     "SettingQuerySet",
+    "UsageAlertSent",
     "VerificationStatus",
     "validate_setting_key",
 ]
@@ -273,5 +273,5 @@ class Setting(models.Model):
 # Versions live in their own sub-package; exported here too, like every model of the app.
 from .api.models import RateLimitCounter, ServiceToken  # noqa: E402, F401
 from .audit.coalescing import CoalescedWindow  # noqa: E402, F401
-from .gateway.models import GatewayUsage, UsageAlertSent  # noqa: E402, F401
+from .gateway.models import GatewayUsage, UsageAlertSent  # noqa: E402
 from .versions.models import SettingVersion as SettingVersion  # noqa: E402

@@ -45,6 +45,8 @@ class ServiceTokenAdmin(admin.ModelAdmin):
         "name",
         "description",
         "scope_shown",
+        "gateway_shown",
+        "daily_token_limit",
         "networks_shown",
         "status_shown",
         "expires_at",
@@ -59,7 +61,11 @@ class ServiceTokenAdmin(admin.ModelAdmin):
 
     @admin.display(description="Scope")
     def scope_shown(self, token: ServiceToken) -> str:
-        return ", ".join(token.scope)
+        return ", ".join(token.scope) or "none (gateway only)"
+
+    @admin.display(description="Gateway scope")
+    def gateway_shown(self, token: ServiceToken) -> str:
+        return ", ".join(token.gateway_scope) or "none"
 
     @admin.display(description="Allowed networks")
     def networks_shown(self, token: ServiceToken) -> str:
