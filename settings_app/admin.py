@@ -31,6 +31,7 @@ from .api import admin as api_admin
 from .audit import admin as audit_admin
 from .crypto import DecryptionError, EncryptionError
 from .forms import MAIN_FIELDS, SettingForm
+from .gateway import admin as gateway_admin
 from .importers.admin_views import import_env_urls
 from .key_check.service import check_keys
 from .masking import mask
@@ -47,7 +48,8 @@ from .reveal import reveal_setting_view
 from .unreadable import UnreadableValue
 from .versions.admin import VersionedSettingAdmin
 
-__all__ = ["SettingAdmin", "api_admin", "audit_admin"]  # they register their own pages
+# The other admins register their own pages.
+__all__ = ["SettingAdmin", "api_admin", "audit_admin", "gateway_admin"]
 
 TITLE = "Provider keys"
 admin.site.site_header = "keyvault"
