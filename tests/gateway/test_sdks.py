@@ -154,3 +154,21 @@ def test_answers_carry_server_timing_and_no_buffering(gateway: Gateway) -> None:
     assert answer.headers["server-timing"].startswith("kv;dur=")
     assert gateway.stub.seen[-1].raw_path == "/openai/v1/chat/completions?trace=1"
     assert answer.content == json.dumps(answer.json()).encode()  # byte for byte
+
+
+def test_the_daily_limit_stops_a_token_once_its_usage_reaches_it(gateway: Gateway) -> None:
+    from settings_app.api import services
+
+    capped = services.create_token("capped", [], gateway_scope=["*"], daily_token_limit=30).secret
+    client = openai.OpenAI(
+        base_url=gateway.base("openai_api_key") + "/v1", api_key=capped, max_retries=0
+    )
+
+    for _ in range(2):  # 18 tokens each: under the limit before each call
+        client.chat.completions.create(model="m", messages=MESSAGES)
+    with pytest.raises(openai.RateLimitError) as refused:
+        client.chat.completions.create(model="m", messages=MESSAGES)
+
+    assert "daily limit of 30 tokens" in str(refused.value)
+    assert int(refused.value.response.headers["retry-after"]) > 0
+    assert len(gateway.stub.seen) == 2
