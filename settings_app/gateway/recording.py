@@ -14,6 +14,7 @@ import contextvars
 import logging
 import threading
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -46,8 +47,10 @@ class Recorder:
     def __init__(self) -> None:
         self._pending = _Pending(defaultdict(Counter), {})
         self._lock = threading.Lock()
+        self._writing: _Pending | None = None  # taken by a flush, not yet committed
         self._flush_handle: asyncio.TimerHandle | None = None
         self.failures = 0
+        self.written: list[Callable[[], None]] = []  # called after each successful write
 
     def add(self, token: Any, setting_key: str, usage: Usage, address: str) -> None:
         """Count one finished response; schedules a flush on the running loop if none is."""
@@ -64,9 +67,11 @@ class Recorder:
     def pending_tokens(self, token_id: int, day: date) -> int:
         """Input and output tokens counted for `token_id` on `day` and not yet written."""
         with self._lock:
+            batches = [self._pending] + ([self._writing] if self._writing else [])
             return sum(
                 counts["input_tokens"] + counts["output_tokens"]
-                for (row_day, row_token, _, _), counts in self._pending.rows.items()
+                for batch in batches
+                for (row_day, row_token, _, _), counts in batch.rows.items()
                 if row_token == token_id and row_day == day
             )
 
@@ -75,7 +80,9 @@ class Recorder:
         self._flush_handle = None
         with self._lock:
             taken, self._pending = self._pending, _Pending(defaultdict(Counter), {})
+            self._writing = taken
         if not taken.rows:
+            self._writing = None
             return
         try:
             await run_sync(write, taken.rows, taken.used)
@@ -83,9 +90,14 @@ class Recorder:
             self.failures += 1
             logger.exception("Could not record gateway usage; it is kept for the next flush.")
             self._restore(taken)
+            return
+        for callback in self.written:
+            callback()  # before the counts leave `_writing`: never counted nowhere
+        self._writing = None
 
     def _restore(self, taken: _Pending) -> None:
         with self._lock:
+            self._writing = None
             for row, counts in taken.rows.items():
                 self._pending.rows[row].update(counts)
             self._pending.used = {**taken.used, **self._pending.used}
