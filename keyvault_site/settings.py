@@ -134,6 +134,9 @@ STORAGES = {
     # Served by WhiteNoise (gunicorn needs no separate static server); run collectstatic.
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# `make run` serves ASGI under uvicorn (no runserver): WhiteNoise serves the apps' files then.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Security ---------------------------------------------------------------------------------
 # Production defaults (DEBUG=false) pass `manage.py check --deploy` with zero warnings.
