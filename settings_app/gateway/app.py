@@ -43,6 +43,8 @@ class CallerGone(Exception):
 async def gateway(scope: Scope, receive: Receive, send: answers.Send) -> None:
     """Serve one gateway request: refuse it, or relay it to the setting's provider."""
     started = perf_counter()
+    if settings.SECURE_SSL_REDIRECT and not is_secure(scope):
+        return await answers.send_error(send, 403, answers.HTTPS_ONLY)
     try:
         route = routing.route(scope)
     except routing.BadPath as error:
@@ -139,6 +141,19 @@ def scope_client_ip(scope: Scope) -> str:
     if forwarded:
         request.META["HTTP_X_FORWARDED_FOR"] = b",".join(forwarded).decode("latin-1")
     return client_ip(request)
+
+
+def is_secure(scope: Scope) -> bool:
+    """HTTPS, as Django decides it: the socket's scheme, or SECURE_PROXY_SSL_HEADER."""
+    if scope.get("scheme") == "https":
+        return True
+    proxy_header = getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
+    if not proxy_header:
+        return False
+    name, expected = proxy_header
+    wanted = name.removeprefix("HTTP_").lower().replace("_", "-").encode("latin-1")
+    values = [value for header, value in scope["headers"] if header == wanted]
+    return bool(values) and values[0].split(b",")[0].strip().decode("latin-1") == expected
 
 
 def max_body() -> int:

@@ -246,3 +246,17 @@ def test_upstream_errors_keep_their_status_and_body(gateway: Gateway) -> None:
 
     assert answer.status_code == 429
     assert answer.json()["model"] == "gpt-stub-1"
+
+
+def test_plain_http_is_refused_when_https_is_required(gateway: Gateway, settings: Any) -> None:
+    settings.SECURE_SSL_REDIRECT = True
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+    plain = post(gateway, "/gateway/openai_api_key" + CHAT)
+    behind_tls = post(
+        gateway, "/gateway/openai_api_key" + CHAT, headers={"x-forwarded-proto": "https"}
+    )
+
+    assert plain.status_code == 403 and "HTTPS" in plain.json()["error"]["message"]
+    assert behind_tls.status_code == 200
+    assert len(gateway.stub.seen) == 1
