@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import anthropic
 import httpx
@@ -12,7 +13,7 @@ import pytest
 from .conftest import KEYS, Gateway, wait_for_requests
 from .stub_provider import ANTHROPIC_USAGE, GEMINI_USAGE, MODEL, OPENAI_USAGE
 
-MESSAGES = [{"role": "user", "content": "hello"}]
+MESSAGES: Any = [{"role": "user", "content": "hello"}]
 OPENAI_KEY = KEYS["openai_api_key"][1]
 ANTHROPIC_KEY = KEYS["anthropic_api_key"][1]
 GEMINI_KEY = KEYS["gemini_api_key"][1]
