@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.db import OperationalError
 
 from settings_app.api import services
 from settings_app.gateway import limits, lookups
@@ -72,7 +73,10 @@ def wait_for(condition: Callable[[], Any], what: str) -> Any:
     """Poll `condition` until it is truthy, up to a generous deadline (a busy machine)."""
     deadline = time.monotonic() + RECORD_DEADLINE
     while time.monotonic() < deadline:
-        result = condition()
+        try:
+            result = condition()
+        except OperationalError:  # SQLite's shared in-memory test database: "table is locked"
+            result = None  # while the server's flush writes; read again
         if result:
             return result
         time.sleep(0.02)
