@@ -19,6 +19,7 @@ UNAUTHORIZED = (
 )
 NOT_FOUND = "No setting with this key can be called through the gateway with this token."
 FORBIDDEN = "This token may not be used from this address."
+UNDECRYPTABLE = "The stored provider key cannot be decrypted with the configured keys."
 HTTPS_ONLY = "The gateway answers over HTTPS only: call https://... (the token was not checked)."
 TOO_LARGE = "The request body is larger than KEYVAULT_GATEWAY_MAX_BODY ({limit} bytes)."
 LIMITED = (

@@ -17,6 +17,7 @@ from django.http import HttpRequest
 
 from settings_app.api.models import ServiceToken
 from settings_app.client_address import client_ip
+from settings_app.crypto import DecryptionError
 from settings_app.providers import Provider, get_provider
 from settings_app.verification import base_url
 
@@ -55,7 +56,10 @@ async def gateway(scope: Scope, receive: Receive, send: answers.Send) -> None:
     address = scope_client_ip(scope)
     if not token.allows_address(address):
         return await answers.send_error(send, 403, answers.FORBIDDEN)
-    target = await _target(token, route)
+    try:
+        target = await _target(token, route)
+    except DecryptionError:  # audited once by get_value; the answer names no value
+        return await answers.send_error(send, 500, answers.UNDECRYPTABLE)
     if route is None or target is None:
         return await answers.send_error(send, 404, answers.NOT_FOUND)
     await _call(scope, receive, send, token, route, target, address, started)

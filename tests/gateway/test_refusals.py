@@ -11,9 +11,10 @@ import httpx
 import pytest
 from django.utils import timezone
 
+from settings_app import value_cache
 from settings_app.api import services
 from settings_app.api.models import ServiceToken
-from settings_app.models import GatewayUsage
+from settings_app.models import GatewayUsage, Setting
 
 from .conftest import KEYS, Gateway
 
@@ -260,3 +261,20 @@ def test_plain_http_is_refused_when_https_is_required(gateway: Gateway, settings
     assert plain.status_code == 403 and "HTTPS" in plain.json()["error"]["message"]
     assert behind_tls.status_code == 200
     assert len(gateway.stub.seen) == 1
+
+
+def test_an_undecryptable_key_answers_500_without_an_upstream_call(gateway: Gateway) -> None:
+    from tests.unreadable_rows import raw_value, write_raw_value
+
+    setting = Setting.objects.get(key="openai_api_key")
+    tampered = raw_value(setting)[:-4] + (
+        "AAAA" if not raw_value(setting).endswith("AAAA") else "BBBB"
+    )
+    write_raw_value(setting, tampered)
+    value_cache.invalidate()
+
+    answer = post(gateway, "/gateway/openai_api_key" + CHAT)
+
+    error = refused(gateway, answer, 500)
+    assert "cannot be decrypted" in error["message"]
+    assert tampered not in answer.text
