@@ -26,15 +26,16 @@ from django.utils.timezone import localtime
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from . import decryption_failures, key_advice, providers, verification
+from . import providers
 from .api import admin as api_admin
 from .audit import admin as audit_admin
 from .crypto import DecryptionError, EncryptionError
+from .encryption import decryption_failures, key_advice
+from .encryption.unreadable import UnreadableValue
 from .forms import MAIN_FIELDS, SettingForm
 from .gateway import admin as gateway_admin
 from .importers.admin_views import import_env_urls
 from .key_check.service import check_keys
-from .masking import mask
 from .models import Setting, VerificationStatus
 from .notifications.admin import (
     ROTATION_FIELDS,
@@ -43,9 +44,10 @@ from .notifications.admin import (
     RotationAdminMixin,
     due_banner,
 )
+from .providers import verification
+from .providers.masking import mask
 from .redaction import redact
-from .reveal import reveal_setting_view
-from .unreadable import UnreadableValue
+from .reveal.views import reveal_setting_view
 from .versions.admin import VersionedSettingAdmin
 
 # The other admins register their own pages.
@@ -264,17 +266,12 @@ class SettingAdmin(RotationAdminMixin, VersionedSettingAdmin):
             *super().get_urls(),
         ]
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
+    def change_context(self, request: HttpRequest, object_id: str) -> dict[str, Any]:
         setting = self.get_object(request, unquote(object_id))
         if setting is not None:
             decryption_failures.record_once([setting], during="admin change page")
-        context = {
+        return {
+            **super().change_context(request, object_id),
             "can_reveal": request.user.has_perm("settings_app.reveal_setting")
             and not (setting is not None and setting.service_only),
             "can_view_audit": request.user.has_perm("settings_app.view_auditevent"),
@@ -286,9 +283,6 @@ class SettingAdmin(RotationAdminMixin, VersionedSettingAdmin):
                 else ""
             ),
         }
-        return super().change_view(
-            request, object_id, form_url, {**context, **(extra_context or {})}
-        )
 
     def verify_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """POST-only (admin_view adds CSRF protection): verify one key and say how it went."""

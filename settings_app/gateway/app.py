@@ -19,7 +19,7 @@ from settings_app.api.models import ServiceToken
 from settings_app.client_address import client_ip
 from settings_app.crypto import DecryptionError
 from settings_app.providers import Provider, get_provider
-from settings_app.verification import base_url
+from settings_app.providers.client import base_url
 
 from . import answers, forwarding, limits, lookups, requests, routing
 from .metering import Meter

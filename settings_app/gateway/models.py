@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.db import models
 
 from settings_app.api.models import ServiceToken
-from settings_app.model_parts import KEY_MAX_LENGTH
+from settings_app.constants import KEY_MAX_LENGTH
 
 MODEL_MAX_LENGTH = 200
 

@@ -238,8 +238,8 @@ def test_the_openapi_schema_describes_the_api(db) -> None:
 
 
 def test_an_undecryptable_value_is_a_500_that_reveals_nothing(stored, make_token, settings):
-    from settings_app import keyring
-    from tests.keys import test_key
+    from settings_app.encryption import keyring
+    from tests.support.keys import test_key
 
     client = bearer(make_token().secret)
     settings.KEYVAULT_PRIMARY_KEY = test_key("some other key")

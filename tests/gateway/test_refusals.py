@@ -264,7 +264,7 @@ def test_plain_http_is_refused_when_https_is_required(gateway: Gateway, settings
 
 
 def test_an_undecryptable_key_answers_500_without_an_upstream_call(gateway: Gateway) -> None:
-    from tests.unreadable_rows import raw_value, write_raw_value
+    from tests.support.unreadable_rows import raw_value, write_raw_value
 
     setting = Setting.objects.get(key="openai_api_key")
     tampered = raw_value(setting)[:-4] + (

@@ -17,7 +17,7 @@ from settings_app import roles
 from settings_app.api import services
 from settings_app.api.models import ServiceToken
 from settings_app.models import AuditEvent, GatewayUsage
-from tests.role_users import make_user
+from tests.support.role_users import make_user
 
 JSON_KEYS = {"day", "token", "setting_key", "model", "requests", "input_tokens",
              "output_tokens", "unmetered"}  # fmt: skip

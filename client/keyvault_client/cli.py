@@ -10,6 +10,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from . import __version__
 from .client import Client
 from .errors import (
     ConfigurationError,
@@ -102,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=_Formatter,
     )
+    parser.add_argument("--version", action="version", version=f"keyvault {__version__}")
     commands = parser.add_subparsers(dest="command_name", required=True, metavar="COMMAND")
     run = commands.add_parser("run", help="run a command with settings in its environment",
                               description=RUN_HELP, epilog=EPILOG,
