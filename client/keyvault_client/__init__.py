@@ -13,6 +13,7 @@ The `keyvault` command (`keyvault run`, `keyvault get`) is in `keyvault_client.c
 from __future__ import annotations
 
 from .client import Client
+from .credentials import Credential
 from .errors import (
     ConfigurationError,
     Forbidden,
@@ -20,6 +21,7 @@ from .errors import (
     NotFound,
     ProtocolError,
     RateLimited,
+    StructuredCredential,
     Unauthorized,
     Unavailable,
 )
@@ -29,11 +31,13 @@ __version__ = "0.1.0"
 __all__ = [
     "Client",
     "ConfigurationError",
+    "Credential",
     "Forbidden",
     "KeyvaultError",
     "NotFound",
     "ProtocolError",
     "RateLimited",
+    "StructuredCredential",
     "Unauthorized",
     "Unavailable",
 ]

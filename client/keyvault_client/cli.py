@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from . import __version__
 from .client import Client
+from .credentials import remove_files, write_private_files
 from .errors import (
     ConfigurationError,
     Forbidden,
@@ -19,12 +20,14 @@ from .errors import (
     NotFound,
     ProtocolError,
     RateLimited,
+    StructuredCredential,
     Unauthorized,
     Unavailable,
 )
+from .injection import Injection, plan
 from .run import child_environment, exec_command, run_masked
 from .transports import StdlibTransport
-from .variables import MappingError, automatic_variables, parse_mapping
+from .variables import MappingError, parse_mapping
 
 TYPE_CHECKING = False  # see protocol.py
 if TYPE_CHECKING:
@@ -52,6 +55,7 @@ _EXIT_STATUSES: tuple[tuple[type[KeyvaultError], int], ...] = (
     (ProtocolError, EXIT_PROTOCOL),
     (Unavailable, EXIT_UNAVAILABLE),
     (ConfigurationError, EXIT_CONFIGURATION),
+    (StructuredCredential, EXIT_USAGE),
 )
 
 DESCRIPTION = """\
@@ -77,7 +81,10 @@ exit status:
 RUN_HELP = """\
 Fetch settings in one request, then run COMMAND (directly, no shell) with them as environment
 variables. KEYVAULT_TOKEN and KEYVAULT_TOKEN_FILE are removed from its environment. Every
-fetched value in its stdout and stderr is replaced by *** unless --no-mask is given."""
+fetched value in its stdout and stderr is replaced by *** unless --no-mask is given.
+A structured credential (Azure OpenAI, Bedrock, Vertex AI...) sets every variable its SDKs
+read; a file it needs (GOOGLE_APPLICATION_CREDENTIALS) is written 0600 and removed when the
+command exits, also on SIGINT or SIGTERM."""
 
 
 class UsageError(Exception):
@@ -117,6 +124,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="put setting `key` in variable NAME (repeatable); without --env, every setting "
         "in the token's scope goes in its upper-cased key, e.g. OPENAI_API_KEY",
     )
+    run.add_argument(
+        "--credential",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="inject structured credential KEY whole: its variables and files (repeatable)",
+    )
     run.add_argument("--all", action="store_true", help="also every other setting in scope")
     run.add_argument("--no-mask", action="store_true", help="pass the output through untouched")
     run.add_argument("command", nargs=argparse.REMAINDER, help="-- COMMAND [ARGS...]")
@@ -127,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
                               formatter_class=_Formatter)  # fmt: skip
     get.add_argument("key", metavar="KEY")
     get.add_argument("--reveal", action="store_true", help="print even to a terminal")
+    get.add_argument("--field", metavar="NAME", help="one field of a structured credential")
     get.set_defaults(handler=_get)
     return parser
 
@@ -154,7 +169,13 @@ def _get(args: argparse.Namespace) -> int:
             "refusing to print a secret to a terminal: pipe or redirect the output, "
             "or add --reveal to show it."
         )
-    value = _client().get(_key(args.key))
+    key = _key(args.key)
+    value = _client().get_credential(key).fields if args.field else _client().get(key)
+    if isinstance(value, dict):
+        if args.field not in value:
+            names = ", ".join(sorted(value))
+            raise UsageError(f"setting {key!r} has no field {args.field!r}; it has: {names}.")
+        value = value[args.field]
     sys.stdout.write(value + "\n")
     sys.stdout.flush()
     return 0
@@ -165,35 +186,36 @@ def _run(args: argparse.Namespace) -> int:
     if not command:
         raise UsageError("give the command to run after --, e.g. keyvault run -- ./serve")
     explicit = dict(args.env)
-    secrets = _fetch(_client(), explicit, everything=args.all or not explicit)
-    environment = child_environment(os.environ, secrets)
+    everything = args.all or not (explicit or args.credential)
+    injection = _fetch(_client(), explicit, args.credential, everything=everything)
+    paths: list[str] = []
     try:
-        if args.no_mask:
+        file_variables, paths = write_private_files(injection.files)
+        environment = child_environment(os.environ, {**injection.variables, **file_variables})
+        if args.no_mask and not paths:
             exec_command(command, environment)
-        return run_masked(command, environment, list(secrets.values()))
+        # With files, keyvault stays the parent (masking or not) to remove them at the end.
+        return run_masked(command, environment, [] if args.no_mask else injection.secrets)
     except FileNotFoundError:
         return _fail(f"keyvault run: command not found: {command[0]}", EXIT_COMMAND_NOT_FOUND)
     except OSError as error:
         return _fail(
             f"keyvault run: cannot run {command[0]}: {error.strerror}", EXIT_CANNOT_EXECUTE
         )
+    finally:
+        remove_files(paths)
 
 
-def _fetch(client: Client, explicit: dict[str, str], *, everything: bool) -> dict[str, str]:
-    """Variable name -> value, fetched in one request."""
-    if not everything:
-        values = client.get_many(explicit.values())
-        return {name: values[key] for name, key in explicit.items()}
-    values = client.get_all()
-    missing = [key for key in explicit.values() if key not in values]
-    if missing:
-        raise NotFound(missing)
+def _fetch(
+    client: Client, explicit: dict[str, str], credentials: list[str], *, everything: bool
+) -> Injection:
+    """What the child gets, fetched in one request."""
+    wanted = [*explicit.values(), *credentials]
+    values = client.get_all() if everything else client.get_many(wanted)
     try:
-        names = automatic_variables(values, explicit)
+        return plan(values, explicit, credentials, everything=everything)
     except MappingError as error:
         raise UsageError(str(error)) from None
-    names.update(explicit)
-    return {name: values[key] for name, key in names.items()}
 
 
 def _client() -> Client:

@@ -49,3 +49,14 @@ class RateLimited(Unavailable):
 
 class ProtocolError(Unavailable):
     """The server answered something the API contract does not allow (e.g. not JSON)."""
+
+
+class StructuredCredential(KeyvaultError):
+    """A setting holds a structured credential (several fields), not one string."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__(
+            f"setting {key!r} is a structured credential with several fields: read it with "
+            f"get_credential({key!r}), or `keyvault get {key} --field NAME`."
+        )

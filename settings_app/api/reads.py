@@ -13,6 +13,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from settings_app.audit.coalescing import record_coalesced
+from settings_app.credentials.api import credential_json
 from settings_app.encryption.decryption_failures import readable_value
 from settings_app.encryption.unreadable import UnreadableValue
 from settings_app.models import AuditAction, AuditSource, Setting
@@ -56,13 +57,15 @@ def as_json(setting: Setting) -> dict[str, Any]:
     """The API's representation (serializers.SettingReadSerializer documents it), built
     directly: a serializer per read would cost more than the rest of the answer."""
     updated_at = setting.updated_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    return {
+    shown = {
         "key": setting.key,
         "value": setting.value,
         "version": setting.version,
         "provider": setting.provider,
         "updated_at": updated_at,
     }
+    structured = credential_json(setting.value)
+    return shown if structured is None else {**shown, **structured}
 
 
 def record_read(token: ServiceToken, setting: Setting, request: HttpRequest, ip: str) -> None:

@@ -15,7 +15,8 @@ from enum import StrEnum
 
 from django.core.exceptions import ValidationError
 
-from settings_app import providers
+from settings_app.credentials.masks import credential_mask
+from settings_app.credentials.storage import clean_value
 from settings_app.crypto import DecryptionError
 from settings_app.models import Setting, validate_setting_key
 from settings_app.providers.masking import mask
@@ -113,10 +114,11 @@ class _Planner:
             return replace(item, status=Status.SKIPPED, detail=candidate.skip or "no value")
         try:
             validate_setting_key(candidate.name)
-            value = providers.clean_value(candidate.provider, candidate.value)
+            value = clean_value(candidate.provider, candidate.value)
         except ValidationError as error:
             return replace(item, detail=" ".join(error.messages))  # messages never quote values
-        item = replace(item, mask=mask(value, candidate.provider), value=value)
+        shown = credential_mask(value) or mask(value, candidate.provider)
+        item = replace(item, mask=shown, value=value)
         claimed_by = self.names.setdefault(candidate.name, candidate.source)
         if claimed_by != candidate.source:
             return replace(item, detail=f"the name also comes from {claimed_by}; keep one")
@@ -152,7 +154,7 @@ class _Planner:
         if not self.replace_existing:
             return replace(item, status=Status.CONFLICT, detail="holds a different value; kept")
         try:  # the setting keeps its provider, whose rules the new value must meet
-            providers.clean_value(existing.provider, value)
+            clean_value(existing.provider, value)
         except ValidationError as error:
             return replace(item, detail=" ".join(error.messages))
         return replace(item, provider=existing.provider, status=Status.REPLACE, stored_as=item.name)

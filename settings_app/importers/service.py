@@ -177,9 +177,11 @@ def import_env(
     replace_existing: bool = False,
     dry_run: bool = False,
     actor: AbstractBaseUser | None = None,
+    group: bool = True,
 ) -> EnvImportReport:
-    """Plan and (unless `dry_run`) import the provider keys of a parsed .env file."""
-    selection = select(env, include_all=include_all)
+    """Plan and (unless `dry_run`) import the provider keys of a parsed .env file; with
+    `group`, known families of variables become one structured credential each."""
+    selection = select(env, include_all=include_all, group=group)
     items = _run(
         "env",
         env.label,
@@ -189,8 +191,9 @@ def import_env(
         actor=actor,
     )
     deletable = {
-        selection.lines[item.source]: item.stored_as
+        line: item.stored_as
         for item in items
         if item.status in STORED and item.stored_as
+        for line in selection.lines[item.source]
     }
     return EnvImportReport(items, dry_run, selection.ignored, env.unparsed_lines, deletable)

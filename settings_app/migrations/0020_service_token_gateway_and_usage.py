@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('settings_app', '0017_value_changed_at'),
+        ('settings_app', '0019_setting_secret_fingerprints'),
     ]
 
     operations = [
