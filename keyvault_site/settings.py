@@ -13,15 +13,18 @@ from pathlib import Path
 import environ
 from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.FileAwareEnv()
 
-# An empty KEYVAULT_ENV_FILE turns the .env file off (the test suite does this).
+# An empty KEYVAULT_ENV_FILE turns the .env file off (the test suite does this). Read by
+# python-dotenv, the parser `import_env` uses, so a line means the same to both (an inline
+# `# comment` is a comment); the environment wins over the file, and `${VAR}` stays literal.
 ENV_FILE = os.environ.get("KEYVAULT_ENV_FILE", str(BASE_DIR / ".env"))
 if ENV_FILE and Path(ENV_FILE).is_file():
-    environ.Env.read_env(ENV_FILE)
+    load_dotenv(ENV_FILE, override=False, interpolate=False, encoding="utf-8")
 
 DEBUG = env.bool("DEBUG", default=False)
 

@@ -17,3 +17,7 @@ urlpatterns = [
     path("api/v1/usage", UsageView.as_view(), name="usage"),
     path("api/v1/", include("settings_app.api.urls")),
 ]
+
+# Under /api/ these answer JSON {"detail": ...}; elsewhere, Django's own pages.
+handler404 = "settings_app.api.errors.not_found"
+handler500 = "settings_app.api.errors.server_error"

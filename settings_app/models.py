@@ -11,7 +11,7 @@ from django.db import models, router, transaction
 from django.utils import timezone
 
 from . import audit, providers, value_cache
-from .api.models import RateLimitCounter, ServiceToken
+from .api.models import RateLimitCounter, ServiceToken, TokenFormTicket
 from .audit.models import (
     AppendOnlyError,
     AuditAction,
@@ -55,14 +55,21 @@ __all__ = [
     "SettingManager",
     "SettingQuerySet",
     "SettingVersion",
+    "TokenFormTicket",
     "UsageAlertSent",
     "VerificationStatus",
+    "is_setting_key",
     "validate_setting_key",
 ]
 
 MAX_ROTATION_DAYS = 3650  # ten years: a longer period is "never"
 # The single-key providers, then the structured ones (settings_app/credentials), then "other".
 PROVIDER_CHOICES = [*providers.CHOICES[:-1], *credential_schema.CHOICES, providers.CHOICES[-1]]
+
+
+def is_setting_key(key: str) -> bool:
+    """Whether `key` could name a setting: the syntax `validate_setting_key` enforces."""
+    return 1 <= len(key) <= KEY_MAX_LENGTH and KEY_CHARACTERS.issuperset(key)
 
 
 def validate_setting_key(key: str) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 from . import __version__
 from .client import Client
@@ -25,6 +25,7 @@ from .errors import (
     Unavailable,
 )
 from .injection import Injection, plan
+from .masking import MIN_MASKED_LENGTH, masked_fragments
 from .run import child_environment, exec_command, run_masked
 from .transports import StdlibTransport
 from .variables import MappingError, parse_mapping
@@ -122,7 +123,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=_mapping,
         metavar="NAME=key",
         help="put setting `key` in variable NAME (repeatable); without --env, every setting "
-        "in the token's scope goes in its upper-cased key, e.g. OPENAI_API_KEY",
+        "in the token's scope goes in its upper-cased key, e.g. OPENAI_API_KEY, if that is a "
+        "provider SDK's variable or ends in _API_KEY, _TOKEN or _SECRET",
     )
     run.add_argument(
         "--credential",
@@ -195,7 +197,7 @@ def _run(args: argparse.Namespace) -> int:
         if args.no_mask and not paths:
             exec_command(command, environment)
         # With files, keyvault stays the parent (masking or not) to remove them at the end.
-        return run_masked(command, environment, [] if args.no_mask else injection.secrets)
+        return run_masked(command, environment, [] if args.no_mask else _masked(injection.secrets))
     except FileNotFoundError:
         return _fail(f"keyvault run: command not found: {command[0]}", EXIT_COMMAND_NOT_FOUND)
     except OSError as error:
@@ -206,6 +208,19 @@ def _run(args: argparse.Namespace) -> int:
         remove_files(paths)
 
 
+def _masked(values: Iterable[str]) -> list[str]:
+    """What to mask in the command's output; says once if some values are too short."""
+    fragments, short = masked_fragments(values)
+    if short:
+        noun = "value is" if short == 1 else "values are"
+        print(
+            f"keyvault run: {short} {noun} shorter than {MIN_MASKED_LENGTH} characters and "
+            "not masked in the output.",
+            file=sys.stderr,
+        )
+    return fragments
+
+
 def _fetch(
     client: Client, explicit: dict[str, str], credentials: list[str], *, everything: bool
 ) -> Injection:
@@ -213,9 +228,12 @@ def _fetch(
     wanted = [*explicit.values(), *credentials]
     values = client.get_all() if everything else client.get_many(wanted)
     try:
-        return plan(values, explicit, credentials, everything=everything)
+        injection = plan(values, explicit, credentials, everything=everything)
     except MappingError as error:
         raise UsageError(str(error)) from None
+    for line in injection.skipped:
+        print(f"keyvault run: {line}", file=sys.stderr)
+    return injection
 
 
 def _client() -> Client:

@@ -8,7 +8,7 @@ a 0600 file whose path goes in the variable (removed when the child exits).
 from __future__ import annotations
 
 from .credentials import Credential
-from .errors import NotFound
+from .errors import NotFound, ProtocolError
 from .variables import MappingError, automatic_variables
 
 TYPE_CHECKING = False  # see protocol.py
@@ -19,19 +19,24 @@ if TYPE_CHECKING:
 class Injection:
     """Variables for the child, files to write, and the secrets to mask in its output."""
 
-    __slots__ = ("files", "owners", "secrets", "variables")
+    __slots__ = ("files", "owners", "secrets", "skipped", "variables")
 
     def __init__(self) -> None:
         self.variables: dict[str, str] = {}
         self.files: dict[str, str] = {}
         self.secrets: list[str] = []
         self.owners: dict[str, str] = {}  # variable -> the setting that set it
+        self.skipped: list[str] = []  # one line per setting left out, for stderr
 
     def add_value(self, name: str, key: str, value: str | Credential) -> None:
         if isinstance(value, Credential):
             raise MappingError(
                 f"setting {key!r} is a structured credential: it sets its own variables "
                 f"({', '.join(sorted([*value.env, *value.files]))}); pass --credential {key}."
+            )
+        if "\x00" in value:
+            raise ProtocolError(
+                f"setting {key!r} holds a NUL byte, which no environment variable can carry."
             )
         self._claim(name, key)
         self.variables[name] = value
@@ -79,6 +84,7 @@ def plan(
     for key in [*credentials, *sorted(structured)]:
         injection.add_credential(key, values[key])
     singles = [key for key in rest if key not in structured]
-    for name, key in automatic_variables(singles, explicit).items():
+    names, injection.skipped = automatic_variables(singles, explicit)
+    for name, key in names.items():
         injection.add_value(name, key, values[key])
     return injection

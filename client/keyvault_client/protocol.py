@@ -127,6 +127,11 @@ def raise_for_status(response: Response, keys: list[str], origin: str) -> None:
     if status == 403:
         raise Forbidden(f"{origin} does not accept this token from this machine's network.")
     if status == 404:
+        if "json" not in response.headers.get("content-type", ""):
+            raise ProtocolError(
+                f"{origin} answered 404 with a page, not the API's JSON: KEYVAULT_URL must be "
+                "the site root, e.g. https://keyvault.example.com."
+            )
         raise NotFound(keys)
     if status == 429:
         retry_after = _retry_after(response.headers.get("retry-after", ""))

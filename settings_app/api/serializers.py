@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from settings_app import providers
+
 
 class SettingReadSerializer(serializers.Serializer):
     key = serializers.CharField(help_text="The setting's key, e.g. openai_api_key.")
@@ -12,7 +14,10 @@ class SettingReadSerializer(serializers.Serializer):
         help_text="The plaintext value; null for a structured credential (see fields).",
     )
     version = serializers.IntegerField(help_text="Changes when the value changes; the ETag.")
-    provider = serializers.CharField(help_text="openai, anthropic, ... or other.")
+    provider = serializers.ChoiceField(
+        choices=[slug for slug, _ in providers.CHOICES],
+        help_text="openai, anthropic, ... or other.",
+    )
     updated_at = serializers.DateTimeField()
     # The metaclass pops declared fields, so this does not shadow Serializer.fields at run time.
     fields = serializers.DictField(  # type: ignore[assignment]

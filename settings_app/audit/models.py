@@ -135,6 +135,12 @@ class AuditChainHead(models.Model):
 
     sequence = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64, blank=True, default="")
+    # True once the row was recreated while events existed (it had been deleted): a lasting
+    # break, since whatever it recorded is lost. Covered by `mac`, so it cannot be cleared.
+    restored = models.BooleanField(default=False)
+    # HMAC of (sequence, hash, restored) under SECRET_KEY: moving the head back over deleted
+    # events takes the key, not just write access to the database.
+    mac = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         app_label = "settings_app"

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
 
 from settings_app import audit
 from settings_app.crypto import DecryptionError
@@ -94,6 +95,8 @@ def _apply(item: PlanItem, replace_existing: bool, actor: AbstractBaseUser | Non
     except DecryptionError:
         detail = "the stored setting cannot be decrypted; fix it first"
         return replace(item, status=Status.FAILED, detail=detail, value=None)
+    except ValidationError as error:  # refused at the write: this row fails, the run goes on
+        return replace(item, status=Status.FAILED, detail=" ".join(error.messages), value=None)
     if outcome is Outcome.UNCHANGED:
         return replace(item, status=Status.UNCHANGED, detail="same value", value=None)
     if outcome is Outcome.KEPT:

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('settings_app', '0019_setting_secret_fingerprints'),
+        ('settings_app', '0022_service_token_form_tickets'),
     ]
 
     operations = [

@@ -8,6 +8,6 @@ from settings_app.roles import sync_roles
 
 
 class Migration(migrations.Migration):
-    dependencies = [("settings_app", "0020_service_token_gateway_and_usage")]
+    dependencies = [("settings_app", "0023_service_token_gateway_and_usage")]
 
     operations = [migrations.RunPython(sync_roles, migrations.RunPython.noop)]
