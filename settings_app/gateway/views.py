@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import ParseError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -36,7 +36,7 @@ class UsageView(TokenAPIView):
         operation_id="read_usage",
         parameters=[
             OpenApiParameter(
-                "days", int, description=f"Days back, today included (1 to {MAX_DAYS}; 30)."
+                "days", int, description=f"Days back, today included (1..{MAX_DAYS}; default 30)."
             )
         ],
         responses={200: UsageSerializer, 400: ErrorSerializer, **ERRORS},
@@ -49,8 +49,11 @@ class UsageView(TokenAPIView):
 
 
 def _days(raw: str | None) -> int:
+    """Days back, clamped to 1..MAX_DAYS; ParseError (400) for what is not a whole number."""
     if raw is None:
         return report.DEFAULT_DAYS
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_DAYS:
-        raise ValidationError({"days": f"Give a whole number of days from 1 to {MAX_DAYS}."})
-    return int(raw)
+    try:
+        days = int(raw)
+    except ValueError:
+        raise ParseError(f"days: give a whole number of days from 1 to {MAX_DAYS}.") from None
+    return max(1, min(MAX_DAYS, days))
