@@ -28,14 +28,17 @@ $(VENV)/.installed-bench: pyproject.toml client/pyproject.toml | $(PY)
 	$(BIN)/pip install --quiet -e './client[httpx]' -e '.[dev,bench]'
 	touch $@ $(VENV)/.installed-dev $(VENV)/.installed-app
 
-## run: serve the app at http://127.0.0.1:8000/admin/ on a local SQLite database
+## run: serve the app (admin, API, gateway; ASGI under uvicorn) at http://127.0.0.1:8000/admin/
+# on a local SQLite database. --no-proxy-headers: client addresses come from
+# KEYVAULT_TRUSTED_PROXY_COUNT alone (uvicorn would otherwise trust X-Forwarded-For from 127.0.0.1).
 # A db.sqlite3 without the .env holding its keys is refused; START_OVER=1 moves it aside.
 run: $(VENV)/.installed-app
 	@$(PY) -m keyvault_site.local_env .env --database db.sqlite3 $(if $(START_OVER),--start-over)
 	@grep -q '^KEYVAULT_PRIMARY_KEY=' .env || $(PY) manage.py init_encryption --write .env
 	$(PY) manage.py migrate --noinput
 	@$(PY) manage.py create_local_admin
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	$(BIN)/uvicorn keyvault_site.asgi:application --host $(HOST) --port $(PORT) --no-proxy-headers \
+		--reload --reload-dir settings_app --reload-dir keyvault_site --reload-dir templates
 
 ## test: the whole suite (SQLite by default; set DATABASE_URL=postgres://... for PostgreSQL)
 # The bench extra too: the suite runs a quick smoke pass of the benchmarks so they never rot.

@@ -2,7 +2,8 @@
 # The one command that starts keyvault in production: the Dockerfile's CMD, the systemd unit's
 # ExecStart and the tests (tests/deploy) all run it. Extra arguments go to gunicorn, e.g.
 #   deploy/serve.sh --bind 127.0.0.1:8000 --workers 4
-# Switching the server (e.g. to uvicorn workers) is a change to the `exec` line below only.
+# gunicorn manages uvicorn workers (keyvault_site/workers.py: proxy headers off) serving the ASGI
+# application: the admin, the API and the gateway from one server.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -13,4 +14,5 @@ cd "$here/.."
 PROMETHEUS_MULTIPROC_DIR=${PROMETHEUS_MULTIPROC_DIR:-${TMPDIR:-/tmp}/keyvault-metrics}
 export PROMETHEUS_MULTIPROC_DIR
 
-exec "${PYTHON:-python3}" -m gunicorn --config "$here/gunicorn.conf.py" "$@" keyvault_site.wsgi
+exec "${PYTHON:-python3}" -m gunicorn --config "$here/gunicorn.conf.py" \
+  --worker-class keyvault_site.workers.UvicornWorker "$@" keyvault_site.asgi:application

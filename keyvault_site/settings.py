@@ -150,6 +150,9 @@ STORAGES = {
     # Served by WhiteNoise (gunicorn needs no separate static server); run collectstatic.
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
+# `make run` serves ASGI under uvicorn (no runserver): WhiteNoise serves the apps' files then.
+WHITENOISE_USE_FINDERS = DEBUG
+WHITENOISE_AUTOREFRESH = DEBUG
 
 # --- Security ---------------------------------------------------------------------------------
 # Production defaults (DEBUG=false) pass `manage.py check --deploy` with zero warnings.
@@ -253,6 +256,15 @@ KEYVAULT_TOKEN_MAX_DAYS = env.int("KEYVAULT_TOKEN_MAX_DAYS", default=365)
 KEYVAULT_API_RATE = env.str("KEYVAULT_API_RATE", default="600/m")  # per token
 # Proxies in front of keyvault that append to X-Forwarded-For (0: none, the header is ignored).
 KEYVAULT_TRUSTED_PROXY_COUNT = env.int("KEYVAULT_TRUSTED_PROXY_COUNT", default=0)
+
+# --- Gateway (/gateway/<setting key>/..., settings_app/gateway) ------------------------------
+KEYVAULT_GATEWAY_READ_TIMEOUT = env.float("KEYVAULT_GATEWAY_READ_TIMEOUT", default=600)  # per read
+KEYVAULT_GATEWAY_MAX_BODY = env.int("KEYVAULT_GATEWAY_MAX_BODY", default=32 * 1024 * 1024)
+# Usage is written in batches at most this many seconds apart (fractions allowed).
+KEYVAULT_GATEWAY_FLUSH_SECONDS = env.float("KEYVAULT_GATEWAY_FLUSH_SECONDS", default=1.0)
+# check_usage alerts when today's tokens exceed FACTOR x the baseline; lower baselines are ignored.
+KEYVAULT_USAGE_ALERT_FACTOR = env.float("KEYVAULT_USAGE_ALERT_FACTOR", default=2.0)
+KEYVAULT_USAGE_ALERT_FLOOR = env.int("KEYVAULT_USAGE_ALERT_FLOOR", default=10_000)
 
 REST_FRAMEWORK = {
     # Service tokens only: no session (no CSRF surface) and no basic auth on the API.

@@ -1,5 +1,8 @@
 """URL routes: the Django admin for people, the read API (/api/v1/) for services, and the
-probes and metrics for the platform (/healthz, /readyz, /metrics)."""
+probes and metrics for the platform (/healthz, /readyz, /metrics).
+
+The gateway (/gateway/) is not here: keyvault_site/asgi.py routes it before Django's handler.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from settings_app.gateway.views import UsageView
 from settings_app.health.views import healthz, readyz
 from settings_app.metrics.views import metrics_view
 
@@ -15,6 +19,7 @@ urlpatterns = [
     path("admin/2fa/passkeys/", include("settings_app.twofactor.passkeys")),
     path("admin/2fa/", include("settings_app.twofactor.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/usage", UsageView.as_view(), name="usage"),
     path("api/v1/", include("settings_app.api.urls")),
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),

@@ -34,6 +34,7 @@ from .crypto import DecryptionError, EncryptionError
 from .encryption import decryption_failures, key_advice
 from .encryption.unreadable import UnreadableValue
 from .forms import MAIN_FIELDS, SettingForm, credential_form
+from .gateway import admin as gateway_admin
 from .importers.admin_views import import_env_urls
 from .key_check.service import check_keys
 from .models import Setting, VerificationStatus
@@ -54,7 +55,14 @@ from .twofactor.step_up import step_up_required
 from .versions.admin import VersionedSettingAdmin
 
 # They register their own pages (twofactor's removes django-otp's unaudited device admin).
-__all__ = ["SettingAdmin", "api_admin", "audit_admin", "trash_admin", "twofactor_admin"]
+__all__ = [
+    "SettingAdmin",
+    "api_admin",
+    "audit_admin",
+    "gateway_admin",
+    "trash_admin",
+    "twofactor_admin",
+]
 
 TITLE = "Provider keys"
 admin.site.site_header = "keyvault"

@@ -29,6 +29,7 @@ from .credentials.index import SecretFieldsIndexField
 from .credentials.value import Credential, from_value
 from .encryption import decryption_failures
 from .encryption.fields import BlindIndexField, EncryptedQuerySet, EncryptedTextField
+from .gateway.models import GatewayUsage, UsageAlertSent
 from .key_check.models import KeyCheck
 from .notifications.models import Notice, NoticeChannel, NoticeKind
 from .reveal.models import RevealToken
@@ -44,6 +45,7 @@ __all__ = [
     "AuditSource",
     "CoalescedWindow",
     "DeletedSetting",
+    "GatewayUsage",
     "KeyCheck",
     "Notice",
     "NoticeChannel",
@@ -58,6 +60,7 @@ __all__ = [
     "SettingQuerySet",
     "SettingVersion",
     "TokenFormTicket",
+    "UsageAlertSent",
     "VerificationStatus",
     "is_setting_key",
     "validate_setting_key",

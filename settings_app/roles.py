@@ -37,6 +37,7 @@ ROLES: dict[str, tuple[str, ...]] = {
         "settings_app.view_servicetoken",
         "settings_app.add_servicetoken",
         "settings_app.revoke_servicetoken",
+        "settings_app.view_gatewayusage",
     ),
 }
 

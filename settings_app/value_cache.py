@@ -86,6 +86,26 @@ def lookup(key: str, load: Loader) -> str | None:
     return value
 
 
+def peek(key: str) -> tuple[bool, str | None]:
+    """(True, value) when `key` can be answered from this process's cache without any I/O,
+    else (False, None): for callers on an event loop, which load through `lookup` in a thread
+    only on a miss (and at most once a second, when the shared stamp is due)."""
+    if settings.KEYVAULT_VALUE_CACHE_SECONDS <= 0:
+        return False, None
+    now = monotonic()
+    if now >= _cache.next_check:
+        return False, None
+    entry = _cache.entries.get(key)
+    if entry is None or entry[1] <= now:
+        return False, None
+    return True, entry[0]
+
+
+def generation() -> int:
+    """A number that changes whenever cached values are dropped: derived caches compare it."""
+    return _cache.generation
+
+
 def _lifetime(ttl: float) -> float:
     """How long a value just loaded may be kept.
 

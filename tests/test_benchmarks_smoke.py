@@ -25,7 +25,7 @@ def run_quick(*args: str) -> subprocess.CompletedProcess[str]:
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=900,
         check=False,
     )
 
@@ -54,6 +54,7 @@ def test_quick_run_exits_cleanly_and_prints_the_table(quick_run):
         "7 admin",
         "8 versions",
         "9 API read",
+        "10 Gateway",
     ):
         assert f"| {number}" in done.stdout
 

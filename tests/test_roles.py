@@ -35,6 +35,7 @@ def test_the_migration_created_the_three_groups() -> None:
             "settings_app.view_servicetoken",
             "settings_app.add_servicetoken",
             "settings_app.revoke_servicetoken",
+            "settings_app.view_gatewayusage",
         },
     }
 

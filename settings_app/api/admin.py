@@ -46,6 +46,8 @@ class ServiceTokenAdmin(ChangeContextMixin):
         "name",
         "description",
         "scope_shown",
+        "gateway_shown",
+        "daily_token_limit",
         "service_only_shown",
         "networks_shown",
         "status_shown",
@@ -61,7 +63,11 @@ class ServiceTokenAdmin(ChangeContextMixin):
 
     @admin.display(description="Scope")
     def scope_shown(self, token: ServiceToken) -> str:
-        return ", ".join(token.scope)
+        return ", ".join(token.scope) or "none (gateway only)"
+
+    @admin.display(description="Gateway scope")
+    def gateway_shown(self, token: ServiceToken) -> str:
+        return ", ".join(token.gateway_scope) or "none"
 
     @admin.display(description="Service-only settings it reads")
     def service_only_shown(self, token: ServiceToken) -> str:

@@ -28,7 +28,22 @@ class ServiceTokenForm(forms.Form):
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     scope = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="One setting key or pattern per line, e.g. openai_api_key or anthropic_*.",
+        required=False,
+        help_text="Settings it may read: one key or pattern per line, e.g. openai_api_key or "
+        "anthropic_*.",
+    )
+    gateway_scope = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        label="Gateway scope",
+        help_text="Settings whose provider it may call through /gateway/&lt;key&gt;/ without "
+        "ever reading the key: one key or pattern per line. Empty: no gateway use.",
+    )
+    daily_token_limit = forms.IntegerField(
+        min_value=1,
+        required=False,
+        help_text="Gateway requests answer 429 once today's input + output tokens reach this; "
+        "empty: no limit.",
     )
     expires_in_days = forms.IntegerField(
         min_value=1, initial=expiry.DEFAULT_LIFETIME.days, label="Expires in (days)"
@@ -49,8 +64,20 @@ class ServiceTokenForm(forms.Form):
 
     def clean_scope(self) -> list[str]:
         patterns = _lines(self.cleaned_data["scope"])
-        scope.validate_scope(patterns)
+        scope.validate_patterns(patterns)
         return patterns
+
+    def clean_gateway_scope(self) -> list[str]:
+        patterns = _lines(self.cleaned_data["gateway_scope"])
+        scope.validate_patterns(patterns)
+        return patterns
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        chosen = [data.get("scope"), data.get("gateway_scope")]
+        if chosen == [[], []]:  # both cleaned, both empty
+            self.add_error("scope", scope.EMPTY_SCOPE)
+        return data
 
     def clean_allowed_networks(self) -> list[str]:
         return networks.normalise_networks(_lines(self.cleaned_data["allowed_networks"]))
@@ -64,6 +91,8 @@ class ServiceTokenForm(forms.Form):
             "lifetime": timedelta(days=data["expires_in_days"]),
             "allowed_networks": data["allowed_networks"],
             "description": data["description"],
+            "gateway_scope": data["gateway_scope"],
+            "daily_token_limit": data["daily_token_limit"],
         }
 
     def add_service_errors(self, error: ValidationError) -> None:

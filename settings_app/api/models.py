@@ -35,6 +35,9 @@ def validate_token_name(name: str) -> None:
         )
 
 
+_validate_gateway_scope = scope.validate_patterns  # the field `scope` shadows the module below
+
+
 class TokenStatus(models.TextChoices):
     ACTIVE = "active", "Active"
     EXPIRED = "expired", "Expired"
@@ -56,6 +59,18 @@ class ServiceToken(models.Model):
         blank=True,  # so that clean() reports an empty scope in its own words
         validators=[scope.validate_scope],
         help_text="Setting keys and glob patterns (openai_*) the token may read.",
+    )
+    gateway_scope = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[_validate_gateway_scope],
+        help_text="Setting keys and glob patterns whose provider the token may call through "
+        "the gateway (/gateway/<key>/...), without ever reading the key.",
+    )
+    daily_token_limit = models.PositiveBigIntegerField(
+        null=True,
+        blank=True,
+        help_text="Gateway requests answer 429 once today's input and output tokens reach this.",
     )
     allowed_networks = models.JSONField(
         default=list,
@@ -94,7 +109,7 @@ class ServiceToken(models.Model):
 
     def clean(self) -> None:
         errors: dict[str, list[str]] = {}
-        if not self.scope:
+        if not self.scope and not self.gateway_scope:
             errors["scope"] = [scope.EMPTY_SCOPE]
         if self.expires_at is not None:
             try:
@@ -119,6 +134,9 @@ class ServiceToken(models.Model):
 
     def allows_key(self, key: str) -> bool:
         return scope.allows(self.scope, key)
+
+    def allows_gateway(self, key: str) -> bool:
+        return scope.allows(self.gateway_scope, key)
 
     def allows_address(self, address: str) -> bool:
         return networks.address_allowed(self.allowed_networks, address)

@@ -20,13 +20,24 @@ WILDCARDS = "*?"
 _PATTERN_CHARACTERS = KEY_CHARACTERS | frozenset(WILDCARDS)
 
 
-EMPTY_SCOPE = "Give at least one setting key or pattern, e.g. openai_api_key or openai_*."
+EMPTY_SCOPE = (
+    "Give at least one setting key or pattern, e.g. openai_api_key or openai_*, to read or to "
+    "call through the gateway."
+)
 
 
 def validate_scope(patterns: object) -> None:
     """A scope is a non-empty list of keys or patterns made of key characters, `*` and `?`."""
     if not isinstance(patterns, list) or not patterns:
         raise ValidationError(EMPTY_SCOPE, code="scope_empty")
+    for pattern in patterns:
+        _validate_pattern(pattern)
+
+
+def validate_patterns(patterns: object) -> None:
+    """A list of keys or patterns, perhaps empty (a gateway scope is empty by default)."""
+    if not isinstance(patterns, list):
+        raise ValidationError("A scope is a list of keys or patterns.", code="scope_type")
     for pattern in patterns:
         _validate_pattern(pattern)
 

@@ -50,6 +50,8 @@ def create_token(
     allowed_networks: Iterable[str] = (),
     description: str = "",
     created_by: Any = None,
+    gateway_scope: Iterable[str] = (),
+    daily_token_limit: int | None = None,
 ) -> CreatedToken:
     """Create and audit a token; ValidationError (by field) when an input is wrong."""
     _refuse_revoked_name(name)
@@ -58,6 +60,8 @@ def create_token(
     token = ServiceToken(
         name=name,
         scope=list(scope),
+        gateway_scope=list(gateway_scope),
+        daily_token_limit=daily_token_limit,
         allowed_networks=list(allowed_networks),
         description=description,
         expires_at=now + lifetime,
@@ -74,6 +78,8 @@ def create_token(
                 AuditAction.TOKEN_CREATED,
                 token_name=token.name,
                 scope=token.scope,
+                gateway_scope=token.gateway_scope,
+                daily_token_limit=token.daily_token_limit,
                 allowed_networks=token.allowed_networks,
                 expires_at=token.expires_at.isoformat(),
                 service_only=granted,

@@ -51,6 +51,7 @@ class AuditAction(models.TextChoices):
     SECOND_FACTOR_RESET = "second_factor_reset", "Second factors reset by an operator"
     RESTORED_FROM_TRASH = "restored_from_trash", "Restored from the trash"
     PURGED = "purged", "Purged from the trash"
+    USAGE_ALERT = "usage_alert", "Gateway usage alert"
 
 
 class AuditSource(models.TextChoices):

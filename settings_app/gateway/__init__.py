@@ -1,0 +1,1 @@
+"""The gateway: services call their LLM providers through keyvault and never hold a provider key."""

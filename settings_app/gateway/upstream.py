@@ -1,0 +1,116 @@
+"""The upstream call: one shared httpx.AsyncClient per process, and an Exchange per request.
+
+An Exchange sends the request and reads the whole answer in a task of its own, started in a
+fresh `contextvars.Context` and awaited through `asyncio.shield`. So a caller who disconnects,
+before or during the answer, cancels only the relay: the Exchange keeps reading the provider's
+answer to its final usage event (bounded by the read timeout) and records it. A cancelled httpx
+read could not be resumed, and a task inheriting the request's context would lose its thread
+executor when the request ends.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+from django.conf import settings
+
+from .metering import Meter
+from .usage import Usage
+
+CONNECT_TIMEOUT = 10.0
+END = b""  # the queue's end-of-body marker (a real chunk is never empty)
+
+_clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}
+
+
+def shared_client() -> httpx.AsyncClient:
+    """This event loop's client: connections to each provider are kept alive between calls."""
+    loop = asyncio.get_running_loop()
+    client = _clients.get(loop)
+    if client is None:
+        limits = httpx.Limits(max_connections=2000, max_keepalive_connections=200)
+        client = httpx.AsyncClient(limits=limits, follow_redirects=False, trust_env=False)
+        _clients[loop] = client
+    return client
+
+
+async def close_clients() -> None:
+    """Close this loop's client (at server shutdown)."""
+    client = _clients.pop(asyncio.get_running_loop(), None)
+    if client is not None:
+        await client.aclose()
+
+
+def timeout() -> httpx.Timeout:
+    read = float(getattr(settings, "KEYVAULT_GATEWAY_READ_TIMEOUT", 600.0))
+    return httpx.Timeout(connect=CONNECT_TIMEOUT, read=read, write=read, pool=CONNECT_TIMEOUT)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why there is no upstream answer: 502 (unreachable) or 504 (timed out)."""
+
+    status: int
+    message: str
+
+
+class Exchange:
+    """One upstream request and its answer, read to the end whatever the caller does."""
+
+    def __init__(
+        self,
+        request: httpx.Request,
+        meter: Meter,
+        finished: Callable[[Usage], None],
+    ) -> None:
+        self.request = request
+        self.meter = meter
+        self.finished = finished
+        loop = asyncio.get_running_loop()
+        self.head: asyncio.Future[httpx.Response | Failure] = loop.create_future()
+        self.chunks: asyncio.Queue[bytes] = asyncio.Queue()
+        self.detached = False  # the caller went away: read on, relay nothing
+        self.task = loop.create_task(self._run(), context=contextvars.Context())
+
+    def detach(self) -> None:
+        self.detached = True
+        self.chunks.put_nowait(END)
+
+    async def _run(self) -> None:
+        host = self.request.url.host
+        try:
+            response = await shared_client().send(self.request, stream=True)
+        except httpx.TimeoutException:
+            self.head.set_result(Failure(504, f"The provider at {host} did not answer in time."))
+            self.chunks.put_nowait(END)
+            return
+        except httpx.HTTPError:
+            self.head.set_result(Failure(502, f"The provider at {host} could not be reached."))
+            self.chunks.put_nowait(END)
+            return
+        self.meter.start(response.headers.get("content-type", ""))
+        self.head.set_result(response)
+        try:
+            await self._read(response)
+        finally:
+            self.chunks.put_nowait(END)
+
+    async def _read(self, response: httpx.Response) -> None:
+        try:
+            async for chunk in response.aiter_raw():
+                self._relay(self.meter.feed(chunk))
+        except httpx.HTTPError:
+            pass  # a cut-off answer: the usage read so far is still recorded
+        finally:
+            await response.aclose()
+            rest, usage = self.meter.finish()
+            self._relay(rest)
+            self.finished(usage)
+
+    def _relay(self, data: bytes) -> None:
+        if data and not self.detached:
+            self.chunks.put_nowait(data)
