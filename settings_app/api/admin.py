@@ -45,6 +45,7 @@ class ServiceTokenAdmin(admin.ModelAdmin):
         "name",
         "description",
         "scope_shown",
+        "write_scope_shown",
         "networks_shown",
         "status_shown",
         "expires_at",
@@ -56,6 +57,10 @@ class ServiceTokenAdmin(admin.ModelAdmin):
     )
     readonly_fields = fields
     actions = ("revoke_selected",)
+
+    @admin.display(description="Write scope")
+    def write_scope_shown(self, token: ServiceToken) -> str:
+        return ", ".join(token.write_scope) or "none (read-only)"
 
     @admin.display(description="Scope")
     def scope_shown(self, token: ServiceToken) -> str:

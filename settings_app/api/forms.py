@@ -30,6 +30,13 @@ class ServiceTokenForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="One setting key or pattern per line, e.g. openai_api_key or anthropic_*.",
     )
+    write_scope = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        label="Write scope",
+        help_text="Keys or patterns it may also write, roll back, delete and verify over the "
+        "API, one per line; empty (the default) means it only reads.",
+    )
     expires_in_days = forms.IntegerField(
         min_value=1, initial=expiry.DEFAULT_LIFETIME.days, label="Expires in (days)"
     )
@@ -52,6 +59,11 @@ class ServiceTokenForm(forms.Form):
         scope.validate_scope(patterns)
         return patterns
 
+    def clean_write_scope(self) -> list[str]:
+        patterns = _lines(self.cleaned_data["write_scope"])
+        scope.validate_write_scope(patterns)
+        return patterns
+
     def clean_allowed_networks(self) -> list[str]:
         return networks.normalise_networks(_lines(self.cleaned_data["allowed_networks"]))
 
@@ -61,6 +73,7 @@ class ServiceTokenForm(forms.Form):
         return {
             "name": data["name"],
             "scope": data["scope"],
+            "write_scope": data["write_scope"],
             "lifetime": timedelta(days=data["expires_in_days"]),
             "allowed_networks": data["allowed_networks"],
             "description": data["description"],

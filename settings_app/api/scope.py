@@ -32,6 +32,14 @@ def validate_scope(patterns: object) -> None:
         _validate_pattern(pattern)
 
 
+def validate_write_scope(patterns: object) -> None:
+    """A write scope is like a scope, but may be empty (the default: the token only reads)."""
+    if not isinstance(patterns, list):
+        raise ValidationError("A write scope is a list of keys or patterns.", code="scope_type")
+    for pattern in patterns:
+        _validate_pattern(pattern)
+
+
 def _validate_pattern(pattern: object) -> None:
     if not isinstance(pattern, str) or not 1 <= len(pattern) <= KEY_MAX_LENGTH:
         raise ValidationError(

@@ -50,6 +50,7 @@ def create_token(
     allowed_networks: Iterable[str] = (),
     description: str = "",
     created_by: Any = None,
+    write_scope: Iterable[str] = (),
 ) -> CreatedToken:
     """Create and audit a token; ValidationError (by field) when an input is wrong."""
     now = timezone.now()
@@ -57,6 +58,7 @@ def create_token(
     token = ServiceToken(
         name=name,
         scope=list(scope),
+        write_scope=list(write_scope),
         allowed_networks=list(allowed_networks),
         description=description,
         expires_at=now + lifetime,
@@ -72,6 +74,7 @@ def create_token(
                 AuditAction.TOKEN_CREATED,
                 token_name=token.name,
                 scope=token.scope,
+                write_scope=token.write_scope,
                 allowed_networks=token.allowed_networks,
                 expires_at=token.expires_at.isoformat(),
             )

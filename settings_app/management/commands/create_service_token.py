@@ -28,6 +28,14 @@ class Command(AuditedCommand):
             help="A setting key or glob pattern (openai_*) it may read; repeat for more.",
         )
         parser.add_argument(
+            "--write-scope",
+            action="append",
+            default=[],
+            metavar="KEY_OR_PATTERN",
+            help="A setting key or pattern it may also write over the API; repeat for more "
+            "(default: none, read-only).",
+        )
+        parser.add_argument(
             "--expires-in",
             default=f"{expiry.DEFAULT_LIFETIME.days}d",
             metavar="DURATION",
@@ -50,6 +58,7 @@ class Command(AuditedCommand):
                 lifetime=expiry.parse_duration(options["expires_in"]),
                 allowed_networks=options["allow_network"],
                 description=options["description"],
+                write_scope=options["write_scope"],
             )
         except ValidationError as error:
             raise CommandError(_message(error)) from None
@@ -63,7 +72,11 @@ class Command(AuditedCommand):
 
 def _message(error: ValidationError) -> str:
     """One line per problem, named by the option it came from."""
-    options = {"expires_at": "--expires-in", "allowed_networks": "--allow-network"}
+    options = {
+        "expires_at": "--expires-in",
+        "write_scope": "--write-scope",
+        "allowed_networks": "--allow-network",
+    }
     if not hasattr(error, "error_dict"):
         return " ".join(error.messages)
     return "\n".join(
