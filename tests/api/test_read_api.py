@@ -214,10 +214,17 @@ def test_listing_too_many_keys_is_a_clear_400(stored, make_token) -> None:
 # --- methods, schema, service-only ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
-def test_the_api_only_reads(stored, make_token, method) -> None:
+@pytest.mark.parametrize("method", ["post", "patch"])
+def test_a_setting_has_no_post_or_patch(stored, make_token, method) -> None:
     response = getattr(bearer(make_token().secret), method)(OPENAI_URL)
     assert response.status_code == 405
+    assert Setting.objects.get(key="openai_api_key").value == OPENAI_VALUE
+
+
+@pytest.mark.parametrize("method", ["put", "delete"])
+def test_a_token_without_a_write_scope_only_reads(stored, make_token, method) -> None:
+    response = getattr(bearer(make_token().secret), method)(OPENAI_URL)
+    assert response.status_code == 403
     assert Setting.objects.get(key="openai_api_key").value == OPENAI_VALUE
 
 
