@@ -244,6 +244,22 @@ def test_the_openapi_schema_describes_the_api(db) -> None:
     assert {"200", "304", "401", "403", "404", "429"} <= set(responses)
 
 
+def test_the_schema_documents_every_write_operation(db) -> None:
+    schema = json.loads(Client().get("/api/v1/schema/", {"format": "json"}).content)
+    paths = schema["paths"]
+    operations = {
+        ("put", "/api/v1/settings/{key}"): {"200", "201", "400", "403", "412", "429"},
+        ("delete", "/api/v1/settings/{key}"): {"204", "404", "412"},
+        ("post", "/api/v1/settings/{key}/rollback"): {"200", "404", "409", "412"},
+        ("post", "/api/v1/settings/{key}/verify"): {"200", "404"},
+    }
+    for (method, path), statuses in operations.items():
+        assert statuses <= set(paths[path][method]["responses"]), (method, path)
+    put = paths["/api/v1/settings/{key}"]["put"]
+    assert {p["name"] for p in put["parameters"]} >= {"If-Match", "If-None-Match"}
+    assert "version" in {p["name"] for p in paths["/api/v1/settings/{key}"]["get"]["parameters"]}
+
+
 def test_an_undecryptable_value_is_a_500_that_reveals_nothing(stored, make_token, settings):
     from settings_app import keyring
     from tests.keys import test_key

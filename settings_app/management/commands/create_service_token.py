@@ -64,7 +64,9 @@ class Command(AuditedCommand):
             raise CommandError(_message(error)) from None
         token = created.token
         self.stderr.write(
-            f"Service token {token.name!r} reads {', '.join(token.scope)} until "
+            f"Service token {token.name!r} reads {', '.join(token.scope)}"
+            + (f" and writes {', '.join(token.write_scope)}" if token.write_scope else "")
+            + " until "
             f"{token.expires_at:%Y-%m-%d %H:%M} UTC. Store it now: it is never shown again."
         )
         self.stdout.write(created.secret)
