@@ -14,11 +14,13 @@ from __future__ import annotations
 from .client import Client
 from .errors import (
     ConfigurationError,
+    Conflict,
     Forbidden,
     KeyvaultError,
     NotFound,
     ProtocolError,
     RateLimited,
+    Refused,
     Unauthorized,
     Unavailable,
 )
@@ -26,11 +28,13 @@ from .errors import (
 __all__ = [
     "Client",
     "ConfigurationError",
+    "Conflict",
     "Forbidden",
     "KeyvaultError",
     "NotFound",
     "ProtocolError",
     "RateLimited",
+    "Refused",
     "Unauthorized",
     "Unavailable",
 ]

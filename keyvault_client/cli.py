@@ -1,4 +1,4 @@
-"""The `keyvault` command: `keyvault run -- cmd` and `keyvault get KEY` (see `keyvault --help`).
+"""The `keyvault` command: `run`, `get`, `set`, `list`, `export`... (see `keyvault --help`).
 
 Errors are one line on stderr and a distinct exit status, never a traceback.
 """
@@ -10,26 +10,27 @@ import os
 import sys
 from collections.abc import Sequence
 
+from . import arguments
+from .arguments import EXIT_USAGE
 from .client import Client
 from .errors import (
     ConfigurationError,
+    Conflict,
     Forbidden,
     KeyvaultError,
     NotFound,
     ProtocolError,
     RateLimited,
+    Refused,
     Unauthorized,
     Unavailable,
 )
-from .run import child_environment, exec_command, run_masked
 from .transports import StdlibTransport
-from .variables import MappingError, automatic_variables, parse_mapping
 
 TYPE_CHECKING = False  # see protocol.py
 if TYPE_CHECKING:
-    from typing import NoReturn
+    from collections.abc import Callable
 
-EXIT_USAGE = 64
 EXIT_NOT_FOUND = 65
 EXIT_UNAVAILABLE = 69
 EXIT_RATE_LIMITED = 75
@@ -37,6 +38,9 @@ EXIT_PROTOCOL = 76
 EXIT_UNAUTHORIZED = 77
 EXIT_CONFIGURATION = 78
 EXIT_FORBIDDEN = 79
+EXIT_REFUSED = 80
+EXIT_CONFLICT = 81
+EXIT_NOT_VALID = 82
 EXIT_CANNOT_EXECUTE = 126
 EXIT_COMMAND_NOT_FOUND = 127
 EXIT_INTERRUPTED = 130
@@ -51,155 +55,86 @@ _EXIT_STATUSES: tuple[tuple[type[KeyvaultError], int], ...] = (
     (ProtocolError, EXIT_PROTOCOL),
     (Unavailable, EXIT_UNAVAILABLE),
     (ConfigurationError, EXIT_CONFIGURATION),
+    (Refused, EXIT_REFUSED),
+    (Conflict, EXIT_CONFLICT),
 )
-
-DESCRIPTION = """\
-Read settings from a keyvault server with a service token, without writing them to a file.
-Configuration: KEYVAULT_URL (the site root) and KEYVAULT_TOKEN or KEYVAULT_TOKEN_FILE."""
 
 EPILOG = f"""\
 exit status:
-  {EXIT_USAGE}   usage error (bad arguments; `get` to a terminal without --reveal)
+  {EXIT_USAGE}   usage error (bad arguments; a secret to a terminal without --reveal/--force)
   {EXIT_NOT_FOUND}   unknown key (no such setting, or outside the token's scope)
   {EXIT_UNAVAILABLE}   server unreachable or failing (timeout, connection error, 5xx)
   {EXIT_RATE_LIMITED}   rate-limited by the server: retry later
   {EXIT_PROTOCOL}   the server's answer broke the API contract (wrong KEYVAULT_URL?)
   {EXIT_UNAUTHORIZED}   bad token (missing, unknown, expired or revoked)
   {EXIT_CONFIGURATION}   not configured (KEYVAULT_URL, KEYVAULT_TOKEN or KEYVAULT_TOKEN_FILE)
-  {EXIT_FORBIDDEN}   the token is not allowed from this network
+  {EXIT_FORBIDDEN}   the token is not allowed this (network, write scope, older versions)
+  {EXIT_REFUSED}   the server refused the write and said why (bad value, version not restorable)
+  {EXIT_CONFLICT}   --if-version did not hold: someone changed the setting meanwhile
+  {EXIT_NOT_VALID}   verify: the provider does not accept the stored key
   {EXIT_CANNOT_EXECUTE}  run: the command cannot be executed
   {EXIT_COMMAND_NOT_FOUND}  run: the command was not found
   {EXIT_INTERRUPTED}  interrupted before the command started
   {EXIT_BROKEN_PIPE}  get: the reader of stdout went away
   otherwise `run` exits with the command's own status (128 + N if signal N ended it)."""
 
-RUN_HELP = """\
-Fetch settings in one request, then run COMMAND (directly, no shell) with them as environment
-variables. KEYVAULT_TOKEN and KEYVAULT_TOKEN_FILE are removed from its environment. Every
-fetched value in its stdout and stderr is replaced by *** unless --no-mask is given."""
-
 
 class UsageError(Exception):
     """Bad arguments: reported with the usage status."""
 
 
-class _Formatter(argparse.RawDescriptionHelpFormatter):
-    """A fixed width: asking for the terminal's would import shutil and slow every start."""
-
-    def __init__(self, prog: str) -> None:
-        super().__init__(prog, width=100)
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
-        prog="keyvault",
-        description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=_Formatter,
-    )
-    commands = parser.add_subparsers(dest="command_name", required=True, metavar="COMMAND")
-    run = commands.add_parser("run", help="run a command with settings in its environment",
-                              description=RUN_HELP, epilog=EPILOG,
-                              formatter_class=_Formatter)  # fmt: skip
-    run.add_argument(
-        "--env",
-        action="append",
-        default=[],
-        type=_mapping,
-        metavar="NAME=key",
-        help="put setting `key` in variable NAME (repeatable); without --env, every setting "
-        "in the token's scope goes in its upper-cased key, e.g. OPENAI_API_KEY",
-    )
-    run.add_argument("--all", action="store_true", help="also every other setting in scope")
-    run.add_argument("--no-mask", action="store_true", help="pass the output through untouched")
-    run.add_argument("command", nargs=argparse.REMAINDER, help="-- COMMAND [ARGS...]")
-    run.set_defaults(handler=_run)
-    get = commands.add_parser("get", help="print one value (for scripts)",
-                              description="Print the value of setting KEY on stdout.",
-                              epilog=EPILOG,
-                              formatter_class=_Formatter)  # fmt: skip
-    get.add_argument("key", metavar="KEY")
-    get.add_argument("--reveal", action="store_true", help="print even to a terminal")
-    get.set_defaults(handler=_get)
-    return parser
+    return arguments.build_parser(EPILOG)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
     try:
-        return int(args.handler(args))
+        return int(_handler(args.handler)(args))
     except UsageError as error:
-        return _fail(f"keyvault {args.command_name}: {error}", EXIT_USAGE)
+        return fail(f"keyvault {args.command_name}: {error}", EXIT_USAGE)
     except KeyvaultError as error:
-        return _fail(f"keyvault: {error}", _exit_status(error))
+        return fail(f"keyvault: {error}", _exit_status(error))
     except KeyboardInterrupt:
-        return _fail("keyvault: interrupted", EXIT_INTERRUPTED)
+        return fail("keyvault: interrupted", EXIT_INTERRUPTED)
     except BrokenPipeError:
         # Nobody reads stdout any more: end quietly, without a second error at exit's flush.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
 
 
-def _get(args: argparse.Namespace) -> int:
-    if sys.stdout.isatty() and not args.reveal:
-        raise UsageError(
-            "refusing to print a secret to a terminal: pipe or redirect the output, "
-            "or add --reveal to show it."
-        )
-    value = _client().get(_key(args.key))
+def _handler(name: str) -> Callable[[argparse.Namespace], int]:
+    """The function "module:function" names, importing its module only now."""
+    from importlib import import_module
+
+    module, function = name.split(":")
+    return getattr(import_module(f"{__package__}.{module}"), function)  # type: ignore[no-any-return]
+
+
+def get(args: argparse.Namespace) -> int:
+    refuse_terminal(args.reveal, "--reveal")
+    client, key = make_client(), checked_key(args.key)
+    value = client.get(key) if args.version is None else client.get_version(key, args.version)
     sys.stdout.write(value + "\n")
     sys.stdout.flush()
     return 0
 
 
-def _run(args: argparse.Namespace) -> int:
-    command = args.command[1:] if args.command[:1] == ["--"] else args.command
-    if not command:
-        raise UsageError("give the command to run after --, e.g. keyvault run -- ./serve")
-    explicit = dict(args.env)
-    secrets = _fetch(_client(), explicit, everything=args.all or not explicit)
-    environment = child_environment(os.environ, secrets)
-    try:
-        if args.no_mask:
-            exec_command(command, environment)
-        return run_masked(command, environment, list(secrets.values()))
-    except FileNotFoundError:
-        return _fail(f"keyvault run: command not found: {command[0]}", EXIT_COMMAND_NOT_FOUND)
-    except OSError as error:
-        return _fail(
-            f"keyvault run: cannot run {command[0]}: {error.strerror}", EXIT_CANNOT_EXECUTE
+def refuse_terminal(forced: bool, option: str) -> None:
+    if sys.stdout.isatty() and not forced:
+        raise UsageError(
+            "refusing to print a secret to a terminal: pipe or redirect the output, "
+            f"or add {option} to show it."
         )
 
 
-def _fetch(client: Client, explicit: dict[str, str], *, everything: bool) -> dict[str, str]:
-    """Variable name -> value, fetched in one request."""
-    if not everything:
-        values = client.get_many(explicit.values())
-        return {name: values[key] for name, key in explicit.items()}
-    values = client.get_all()
-    missing = [key for key in explicit.values() if key not in values]
-    if missing:
-        raise NotFound(missing)
-    try:
-        names = automatic_variables(values, explicit)
-    except MappingError as error:
-        raise UsageError(str(error)) from None
-    names.update(explicit)
-    return {name: values[key] for name, key in names.items()}
-
-
-def _client() -> Client:
+def make_client() -> Client:
     # One request and exit: no cache, and the standard library's HTTP (quick to import).
     return Client(cache_seconds=0, transport=StdlibTransport)
 
 
-def _key(key: str) -> str:
+def checked_key(key: str) -> str:
     from .protocol import check_key
 
     try:
@@ -208,17 +143,10 @@ def _key(key: str) -> str:
         raise UsageError(str(error)) from None
 
 
-def _mapping(text: str) -> tuple[str, str]:
-    try:
-        return parse_mapping(text)
-    except MappingError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
 def _exit_status(error: KeyvaultError) -> int:
     return next((status for kind, status in _EXIT_STATUSES if isinstance(error, kind)), 1)
 
 
-def _fail(message: str, status: int) -> int:
+def fail(message: str, status: int) -> int:
     print(message, file=sys.stderr)
     return status

@@ -8,6 +8,7 @@ Both trust the same certificates: the system store (SSL_CERT_FILE and SSL_CERT_D
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
@@ -17,12 +18,18 @@ from .protocol import Response
 TYPE_CHECKING = False  # see protocol.py
 if TYPE_CHECKING:
     import ssl
-    from typing import Protocol
+    from typing import Any, Protocol
 
     class Transport(Protocol):
-        """Sends one GET to the server at `path` (from the site root), returns its answer."""
+        """Sends one request to the server at `path` (from the site root), returns its answer."""
 
-        def __call__(self, path: str, headers: Mapping[str, str]) -> Response: ...
+        def __call__(
+            self,
+            path: str,
+            headers: Mapping[str, str],
+            method: str = "GET",
+            body: bytes | None = None,
+        ) -> Response: ...
 
         def close(self) -> None: ...
 
@@ -51,9 +58,13 @@ class HttpxTransport:
         self._errors = (httpx.TransportError,)  # timeouts, refused connections, TLS failures
         self._client = httpx.Client(base_url=url, timeout=timeout, verify=tls_context())
 
-    def __call__(self, path: str, headers: Mapping[str, str]) -> Response:
+    def __call__(
+        self, path: str, headers: Mapping[str, str], method: str = "GET", body: bytes | None = None
+    ) -> Response:
         try:
-            answer = self._client.get(path.lstrip("/"), headers=dict(headers))
+            answer = self._client.request(
+                method, path.lstrip("/"), headers=dict(headers), content=body
+            )
         except self._errors as error:
             raise _unreachable(self._origin, error) from None
         return Response(answer.status_code, _lower(answer.headers.items()), answer.content)
@@ -73,18 +84,14 @@ class StdlibTransport:
         self._prefix = parts.path.rstrip("/")
         self._timeout = timeout
 
-    def __call__(self, path: str, headers: Mapping[str, str]) -> Response:
+    def __call__(
+        self, path: str, headers: Mapping[str, str], method: str = "GET", body: bytes | None = None
+    ) -> Response:
         import http.client
 
-        connection = (
-            http.client.HTTPSConnection(
-                self._host, self._port, timeout=self._timeout, context=tls_context()
-            )
-            if self._https
-            else http.client.HTTPConnection(self._host, self._port, timeout=self._timeout)
-        )
+        connection, target = self._connect(http.client, self._prefix + path)
         try:
-            connection.request("GET", self._prefix + path, headers=dict(headers))
+            connection.request(method, target, body=body, headers=dict(headers))
             answer = connection.getresponse()
             return Response(answer.status, _lower(answer.getheaders()), answer.read())
         except (OSError, http.client.HTTPException) as error:
@@ -94,6 +101,39 @@ class StdlibTransport:
 
     def close(self) -> None:
         pass  # nothing stays open between requests
+
+    def _connect(self, client: Any, path: str) -> tuple[Any, str]:
+        """A connection to the server, or through HTTPS_PROXY/HTTP_PROXY unless NO_PROXY
+        exempts it; and the request target (an absolute URL for a plain-HTTP proxy)."""
+        proxy = _proxy_for(self._https, self._host)
+        if self._https:
+            host, port = proxy or (self._host, self._port)
+            connection = client.HTTPSConnection(
+                host, port, timeout=self._timeout, context=tls_context()
+            )
+            if proxy:
+                connection.set_tunnel(self._host, self._port)
+            return connection, path
+        if proxy:
+            host, port = proxy
+            origin = f"http://{self._host}" + (f":{self._port}" if self._port else "")
+            return client.HTTPConnection(host, port, timeout=self._timeout), origin + path
+        return client.HTTPConnection(self._host, self._port, timeout=self._timeout), path
+
+
+def _proxy_for(https: bool, host: str) -> tuple[str, int | None] | None:
+    """(host, port) of the proxy the environment names for this request, or None."""
+    names = ("https_proxy", "HTTPS_PROXY") if https else ("http_proxy", "HTTP_PROXY")
+    if not any(os.environ.get(name) for name in names):
+        return None  # the common case costs no import
+    import urllib.request  # the standard library's reading of *_PROXY and NO_PROXY
+
+    proxies = urllib.request.getproxies_environment()
+    proxy = proxies.get("https" if https else "http")
+    if not proxy or urllib.request.proxy_bypass(host):
+        return None
+    parts = urlsplit(proxy if "://" in proxy else "http://" + proxy)
+    return parts.hostname or "", parts.port
 
 
 def _lower(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
