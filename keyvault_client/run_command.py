@@ -28,14 +28,15 @@ def run(args: argparse.Namespace) -> int:
     explicit = dict(args.env)
     everything = args.all or not explicit
     client = make_client()
-    secrets = _secrets(args, client, explicit, everything)
+    keys, secrets = _secrets(args, client, explicit, everything)
     environment = child_environment(os.environ, secrets, preserve=args.preserve_env)
     _announce_overrides(secrets, args.preserve_env)
     try:
         if args.watch:
             from .watch import Watcher
 
-            return Watcher(client, explicit, everything, args).run(command, environment, secrets)
+            watcher = Watcher(client, explicit, everything, args)
+            return watcher.run(command, environment, keys, secrets)
         if args.no_mask:
             exec_command(command, environment)
         return run_masked(command, environment, list(secrets.values()))
@@ -47,9 +48,16 @@ def run(args: argparse.Namespace) -> int:
 
 def fetch(client: Client, explicit: dict[str, str], *, everything: bool) -> dict[str, str]:
     """Variable name -> value, fetched in one request."""
+    return fetch_named(client, explicit, everything=everything)[1]
+
+
+def fetch_named(
+    client: Client, explicit: dict[str, str], *, everything: bool
+) -> tuple[dict[str, str], dict[str, str]]:
+    """(variable name -> setting key, variable name -> value), fetched in one request."""
     if not everything:
         values = client.get_many(explicit.values())
-        return {name: values[key] for name, key in explicit.items()}
+        return dict(explicit), {name: values[key] for name, key in explicit.items()}
     values = client.get_all()
     missing = [key for key in explicit.values() if key not in values]
     if missing:
@@ -59,7 +67,7 @@ def fetch(client: Client, explicit: dict[str, str], *, everything: bool) -> dict
     except MappingError as error:
         raise UsageError(str(error)) from None
     names.update(explicit)
-    return {name: values[key] for name, key in names.items()}
+    return names, {name: values[key] for name, key in names.items()}
 
 
 def _command(args: argparse.Namespace) -> list[str]:
@@ -75,18 +83,19 @@ def _command(args: argparse.Namespace) -> list[str]:
 
 def _secrets(
     args: argparse.Namespace, client: Client, explicit: dict[str, str], everything: bool
-) -> dict[str, str]:
+) -> tuple[dict[str, str], dict[str, str]]:
+    """(name -> key, name -> value): from the server, else (--fallback) from the last good."""
     if args.fallback is None:
-        return fetch(client, explicit, everything=everything)
-    from . import fallback
+        return fetch_named(client, explicit, everything=everything)
+    from .fallback import FallbackFile
 
-    store = fallback.FallbackFile(args.fallback, load_config().token, args.fallback_max_age)
+    store = FallbackFile(args.fallback, load_config().token, args.fallback_max_age)
     try:
-        secrets = fetch(client, explicit, everything=everything)
+        keys, secrets = fetch_named(client, explicit, everything=everything)
     except Unavailable as error:
-        return store.load(error)
+        return {}, store.load(error)  # nothing to watch until the server answers again
     store.save(secrets)
-    return secrets
+    return keys, secrets
 
 
 def _announce_overrides(secrets: dict[str, str], preserve: bool) -> None:
