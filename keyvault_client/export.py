@@ -68,14 +68,22 @@ def _shell_line(name: str, value: str) -> str:
 
 
 def _yaml_line(name: str, value: str) -> str:
-    # A JSON string is a YAML double-quoted scalar: every character escaped as YAML reads it.
-    return f"{name}: {json.dumps(value)}"
+    return f'{name}: "{"".join(map(_yaml_character, value))}"'
+
+
+def _yaml_character(char: str) -> str:
+    """One character in a YAML double-quoted scalar: printable ASCII as itself, the rest
+    escaped (\\uXXXX, or \\UXXXXXXXX beyond the BMP, which YAML reads as one character)."""
+    code = ord(char)
+    if 0x20 <= code < 0x7F and char not in '"\\':
+        return char
+    return f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def _dotenv_line(name: str, value: str) -> str:
-    # Single quotes are literal in dotenv readers (no escapes, no ${} expansion); a value that
-    # holds one, or a line break, is double-quoted with backslash, quote and newline escaped.
-    if "'" not in value and "\n" not in value:
+    # Single quotes keep a value as it is (docker compose does not even expand ${} in them);
+    # one that holds a quote, a backslash or a line break is double-quoted with those escaped.
+    if not set(value) & set("'\\\n"):
         return f"{name}='{value}'"
     escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     return f'{name}="{escaped}"'

@@ -33,9 +33,8 @@ def list_settings(args: argparse.Namespace) -> int:
     ]
     widths = [max(len(row[column]) for row in rows) for column in range(3)]
     for row in rows:
-        print(
-            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + row[3]
-        )
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        print("  ".join([*cells, row[3]]))
     return 0
 
 
