@@ -58,7 +58,8 @@ class _Version(argparse.Action):
         super().__init__(option_strings, dest, nargs=0, help="print keyvault's version and exit")
 
     def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
-        parser.exit(0, f"keyvault {installed_version()}\n")
+        print(f"keyvault {installed_version()}")  # on stdout, as --version does everywhere
+        parser.exit(0)
 
 
 def installed_version() -> str:

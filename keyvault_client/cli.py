@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 
 from . import arguments
-from .arguments import EXIT_USAGE
+from .arguments import EXIT_USAGE as EXIT_USAGE
 from .client import Client
 from .errors import (
     ConfigurationError,

@@ -28,7 +28,7 @@ AWKWARD = {
     "SHELLY": "$HOME `id` $(id) ; rm -rf / #",
     "SPACES": "  padded  ",
 }
-values = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00\r"))
+values = st.text(st.characters(exclude_categories=["Cs"], exclude_characters="\x00\r"))
 
 
 @pytest.mark.django_db(transaction=True)
