@@ -12,6 +12,7 @@ from .variables import MappingError, parse_mapping
 
 TYPE_CHECKING = False  # see protocol.py
 if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
     from typing import Any, NoReturn
 
 EXIT_USAGE = 64
@@ -73,154 +74,142 @@ def installed_version() -> str:
     return "unknown (not installed)"
 
 
-def build_parser(epilog: str) -> argparse.ArgumentParser:
+def build_parser(epilog: str, argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; only the sub-parser `argv` asks for when it names a command (building all
+    of them costs `keyvault run` milliseconds at every start, benchmark 9c)."""
     parser = _Parser(
         prog="keyvault", description=DESCRIPTION, epilog=epilog, formatter_class=_Formatter
     )
     parser.add_argument("--version", action=_Version)
     commands = parser.add_subparsers(dest="command_name", required=True, metavar="COMMAND")
-
-    def command(
-        name: str, handler: str, help: str, description: str = ""
-    ) -> argparse.ArgumentParser:
-        sub = commands.add_parser(
-            name,
-            help=help,
-            description=description or help[:1].upper() + help[1:] + ".",
-            epilog=epilog,
-            formatter_class=_Formatter,
-        )
-        sub.set_defaults(handler=handler)
-        return sub
-
-    _run_arguments(
-        command(
-            "run", "run_command:run", "run a command with settings in its environment", RUN_HELP
-        )
-    )
-    get = command("get", "cli:get", "print one value (for scripts)")
-    get.add_argument("key", metavar="KEY")
-    get.add_argument("--reveal", "--force", action="store_true", help="print even to a terminal")
-    get.add_argument("--version", type=_version, metavar="N", help="an older version")
-    _write_arguments(command)
-    export = command(
-        "export", "export:export", "print settings as a dotenv/json/yaml/shell file", EXPORT_HELP
-    )
-    export.add_argument("--format", choices=FORMATS, default="dotenv")
-    export.add_argument(
-        "--env",
-        action="append",
-        default=[],
-        type=_mapping,
-        metavar="NAME=key",
-        help="export setting `key` as NAME (repeatable); default: every setting",
-    )
-    export.add_argument("--output", "-o", metavar="FILE", help="write FILE (mode 0600)")
-    export.add_argument("--force", action="store_true", help="print even to a terminal")
-    completion = command(
-        "completion",
-        "completion:print_script",
-        'print a shell completion script: eval "$(keyvault completion bash)"',
-    )
-    completion.add_argument("shell", choices=("bash", "zsh", "fish"))
+    wanted = _command_named(argv)
+    for name, (handler, help, description, add_arguments) in COMMANDS.items():
+        if wanted is None or name == wanted:
+            sub = commands.add_parser(
+                name, help=help, epilog=epilog, formatter_class=_Formatter,
+                description=description or help[:1].upper() + help[1:] + ".",
+            )  # fmt: skip
+            sub.set_defaults(handler=handler)
+            add_arguments(sub)
     return parser
+
+
+def _command_named(argv: Sequence[str] | None) -> str | None:
+    """The command `argv` starts with, if it is one (else every command is built)."""
+    if not argv or argv[0] not in COMMANDS:
+        return None
+    return argv[0]
 
 
 def _run_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument(
-        "--env",
-        action="append",
-        default=[],
-        type=_mapping,
-        metavar="NAME=key",
+        "--env", action="append", default=[], type=_mapping, metavar="NAME=key",
         help="put setting `key` in variable NAME (repeatable); without --env, every "
         "setting in the token's scope goes in its upper-cased key, e.g. OPENAI_API_KEY",
-    )
+    )  # fmt: skip
     run.add_argument("--all", action="store_true", help="also every other setting in scope")
     run.add_argument("--no-mask", action="store_true", help="pass the output through untouched")
     run.add_argument(
-        "--preserve-env",
-        action="store_true",
+        "--preserve-env", action="store_true",
         help="keep variables already set instead of overriding them",
-    )
+    )  # fmt: skip
     run.add_argument(
-        "--command",
-        dest="shell_command",
-        metavar="'A && B'",
+        "--command", dest="shell_command", metavar="'A && B'",
         help="run this through $SHELL (or /bin/sh) instead of -- COMMAND",
-    )
+    )  # fmt: skip
     run.add_argument(
-        "--watch",
-        action="store_true",
-        help="restart the command (SIGTERM, then SIGKILL after --watch-grace) "
-        "when an injected value changes",
-    )
+        "--watch", action="store_true",
+        help="restart the command (SIGTERM, then SIGKILL after --watch-grace) when an injected "
+        "value changes",
+    )  # fmt: skip
     run.add_argument(
-        "--watch-interval",
-        type=_seconds,
-        default=30.0,
-        metavar="SECONDS",
+        "--watch-interval", type=_seconds, default=30.0, metavar="SECONDS",
         help="how often --watch asks (default 30; an unchanged value costs a 304)",
-    )
+    )  # fmt: skip
     run.add_argument(
-        "--watch-grace",
-        type=_seconds,
-        default=10.0,
-        metavar="SECONDS",
+        "--watch-grace", type=_seconds, default=10.0, metavar="SECONDS",
         help="how long a stopped command may take to exit (default 10)",
-    )
+    )  # fmt: skip
     run.add_argument(
-        "--fallback",
-        metavar="FILE",
-        help="keep the last values in FILE, encrypted with a key derived from the "
-        "token, and use them when the server is unreachable (needs the "
-        "`cryptography` extra: pip install 'keyvault-client[fallback]')",
-    )
+        "--fallback", metavar="FILE",
+        help="keep the last values in FILE, encrypted with a key derived from the token, and "
+        "use them when the server is unreachable (needs the `cryptography` extra: "
+        "pip install 'keyvault-client[fallback]')",
+    )  # fmt: skip
     run.add_argument(
-        "--fallback-max-age",
-        type=_seconds,
-        default=86400.0,
-        metavar="SECONDS",
+        "--fallback-max-age", type=_seconds, default=86400.0, metavar="SECONDS",
         help="refuse a fallback file older than this (default 86400, one day)",
-    )
+    )  # fmt: skip
     run.add_argument("command", nargs=argparse.REMAINDER, help="-- COMMAND [ARGS...]")
 
 
-def _write_arguments(command: Any) -> None:
-    set_ = command(
-        "set", "write_commands:set_value", "store a new value, read from stdin", SET_HELP
-    )
+def _get_arguments(get: argparse.ArgumentParser) -> None:
+    get.add_argument("key", metavar="KEY")
+    get.add_argument("--reveal", "--force", action="store_true", help="print even to a terminal")
+    get.add_argument("--version", type=_version, metavar="N", help="an older version")
+
+
+def _set_arguments(set_: argparse.ArgumentParser) -> None:
     set_.add_argument("key", metavar="KEY")
     set_.add_argument(
-        "--if-version",
-        type=_version_or_zero,
-        metavar="N",
+        "--if-version", type=_version_or_zero, metavar="N",
         help="only if KEY is at version N (0: only if it does not exist)",
-    )
+    )  # fmt: skip
     set_.add_argument("--provider", help="for a new KEY: openai, anthropic, ... or other")
-    listing = command(
-        "list",
-        "write_commands:list_settings",
-        "list names, providers, versions and update times (never values)",
-    )
+
+
+def _list_arguments(listing: argparse.ArgumentParser) -> None:
     listing.add_argument("--json", action="store_true", help="as JSON")
-    rollback = command(
-        "rollback",
-        "write_commands:rollback",
-        "make an earlier version current again (prints the new version)",
-    )
-    rollback.add_argument("key", metavar="KEY")
-    rollback.add_argument("version", type=_version, metavar="VERSION")
-    rollback.add_argument("--if-version", type=_version, metavar="N", help="only if KEY is at N")
-    verify = command(
-        "verify",
-        "write_commands:verify",
-        "ask the provider whether the stored key works (exit 0 only if valid)",
-    )
-    verify.add_argument("key", metavar="KEY")
-    delete = command("delete", "write_commands:delete", "delete a setting")
-    delete.add_argument("key", metavar="KEY")
-    delete.add_argument("--if-version", type=_version, metavar="N", help="only if KEY is at N")
+
+
+def _versioned_key_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("key", metavar="KEY")
+    if parser.prog.endswith("rollback"):
+        parser.add_argument("version", type=_version, metavar="VERSION")
+    parser.add_argument("--if-version", type=_version, metavar="N", help="only if KEY is at N")
+
+
+def _key_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("key", metavar="KEY")
+
+
+def _export_arguments(export: argparse.ArgumentParser) -> None:
+    export.add_argument("--format", choices=FORMATS, default="dotenv")
+    export.add_argument(
+        "--env", action="append", default=[], type=_mapping, metavar="NAME=key",
+        help="export setting `key` as NAME (repeatable); default: every setting",
+    )  # fmt: skip
+    export.add_argument("--output", "-o", metavar="FILE", help="write FILE (mode 0600)")
+    export.add_argument("--force", action="store_true", help="print even to a terminal")
+
+
+def _completion_arguments(completion: argparse.ArgumentParser) -> None:
+    completion.add_argument("shell", choices=("bash", "zsh", "fish"))
+
+
+# name: (handler "module:function", help, description, arguments)
+COMMANDS: dict[str, tuple[str, str, str, Callable[[argparse.ArgumentParser], None]]] = {
+    "run": ("run_command:run", "run a command with settings in its environment", RUN_HELP,
+            _run_arguments),
+    "get": ("cli:get", "print one value (for scripts)", "", _get_arguments),
+    "set": ("write_commands:set_value", "store a new value, read from stdin", SET_HELP,
+            _set_arguments),
+    "list": ("write_commands:list_settings",
+             "list names, providers, versions and update times (never values)", "",
+             _list_arguments),
+    "rollback": ("write_commands:rollback",
+                 "make an earlier version current again (prints the new version)", "",
+                 _versioned_key_arguments),
+    "verify": ("write_commands:verify",
+               "ask the provider whether the stored key works (exit 0 only if valid)", "",
+               _key_argument),
+    "delete": ("write_commands:delete", "delete a setting", "", _versioned_key_arguments),
+    "export": ("export:export", "print settings as a dotenv/json/yaml/shell file", EXPORT_HELP,
+               _export_arguments),
+    "completion": ("completion:print_script",
+                   'print a shell completion script: eval "$(keyvault completion bash)"', "",
+                   _completion_arguments),
+}  # fmt: skip
 
 
 def _mapping(text: str) -> tuple[str, str]:

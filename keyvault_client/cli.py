@@ -83,13 +83,14 @@ class UsageError(Exception):
     """Bad arguments: reported with the usage status."""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    return arguments.build_parser(EPILOG)
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    return arguments.build_parser(EPILOG, argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    args = build_parser(argv).parse_args(argv)
     try:
         return int(_handler(args.handler)(args))
     except UsageError as error:
