@@ -68,7 +68,8 @@ def _shell_line(name: str, value: str) -> str:
 
 
 def _yaml_line(name: str, value: str) -> str:
-    return f'{name}: "{"".join(map(_yaml_character, value))}"'
+    # The name is quoted too: YAML 1.1 readers take a bare ON, YES or N for a boolean.
+    return f'"{name}": "{"".join(map(_yaml_character, value))}"'
 
 
 def _yaml_character(char: str) -> str:

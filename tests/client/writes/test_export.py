@@ -22,6 +22,7 @@ from tests.client.conftest import ApiTarget
 from .conftest import keyvault
 
 AWKWARD = {
+    "ON": "a name YAML 1.1 would read as true",
     "PLAIN": "sk-proj-abc123",
     "QUOTES": 'it\'s "quoted" \\ and back\\slashed',
     "LINES": "line one\nline two",
