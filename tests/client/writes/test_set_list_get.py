@@ -148,3 +148,18 @@ def _read_rest(fd: int) -> bytes:
             break
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def test_the_python_client_writes_with_check_and_set(writable_api: ApiTarget) -> None:
+    from keyvault_client import Client, Conflict
+
+    with Client(writable_api.url, writable_api.token) as client:  # httpx, pooled
+        answer = client.set("openai_api_key", NEW_OPENAI, if_version=1)
+        with pytest.raises(Conflict) as stale:
+            client.set("openai_api_key", NEW_OPENAI[::-1], if_version=1)
+        listed = {item["key"]: item["version"] for item in client.list()}
+        older = client.get_version("openai_api_key", 1)
+    assert answer["version"] == 2 and stale.value.current_version == 2
+    assert listed["openai_api_key"] == 2
+    assert older == writable_api.values["openai_api_key"]
+    assert NEW_OPENAI not in str(stale.value)
