@@ -69,7 +69,7 @@ class WriteMethods:
 
     def list(self) -> list[dict[str, Any]]:
         """Key, provider, version and updated_at of every setting in scope; never values."""
-        document = _json(self._request("GET", bulk_path(None), None))
+        document = _json(self._request("GET", bulk_path(None) + "?values=false", None))
         items = document.get("settings") if isinstance(document, dict) else None
         if not isinstance(items, list):
             raise ProtocolError("keyvault answered without a settings list.")

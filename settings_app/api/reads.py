@@ -22,6 +22,7 @@ from .lookup import first_where
 from .models import ServiceToken
 
 READ_FIELDS = ("key", "value", "version", "provider", "updated_at")
+SUMMARY_FIELDS = ("key", "version", "provider", "updated_at")
 MAX_KEYS = 100  # per listing request
 
 
@@ -50,6 +51,17 @@ def readable_settings(token: ServiceToken, keys: Iterable[str] | None = None) ->
         if isinstance(setting.value, UnreadableValue):
             readable_value(setting, during="API read")  # DecryptionError, audited once
     return settings
+
+
+def summaries(token: ServiceToken) -> list[dict[str, Any]]:
+    """Key, version, provider and updated_at of every setting in scope: no value is loaded,
+    decrypted or sent, so listing names is not a read of any value."""
+    found = Setting.objects.only(*SUMMARY_FIELDS).filter(scope.query(token.scope))
+    return [
+        {name: getattr(setting, name) for name in SUMMARY_FIELDS}
+        for setting in found.order_by("key")
+        if token.allows_key(setting.key)
+    ]
 
 
 def as_json(setting: Setting) -> dict[str, Any]:

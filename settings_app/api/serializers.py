@@ -13,8 +13,12 @@ class SettingReadSerializer(serializers.Serializer):
     updated_at = serializers.DateTimeField()
 
 
+class SettingListItemSerializer(SettingReadSerializer):
+    value = serializers.CharField(required=False, help_text="Absent with ?values=false.")
+
+
 class SettingListSerializer(serializers.Serializer):
-    settings = SettingReadSerializer(many=True)
+    settings = SettingListItemSerializer(many=True)
 
 
 class ErrorSerializer(serializers.Serializer):

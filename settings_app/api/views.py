@@ -131,12 +131,20 @@ class SettingListView(TokenAPIView):
                 str,
                 description=f"Comma-separated keys (at most {reads.MAX_KEYS}); default: every "
                 "setting in the token's scope. Keys outside the scope are left out.",
-            )
+            ),
+            OpenApiParameter(
+                "values",
+                bool,
+                description="false: names, versions, providers and times only; no value is "
+                "read (`keyvault list`).",
+            ),
         ],
         responses={200: SettingListSerializer, 400: ErrorSerializer, **ERRORS},
     )
     def get(self, request: Request) -> Response:
         """The settings in the token's scope, or the in-scope subset of `keys`."""
+        if _without_values(request.query_params.get("values")):
+            return Response({"settings": reads.summaries(self.token)})
         keys = _requested_keys(request.query_params.get("keys"))
         try:
             settings = reads.readable_settings(self.token, keys)
@@ -144,6 +152,14 @@ class SettingListView(TokenAPIView):
             raise self.undecryptable() from None
         self.record_reads(settings)
         return Response({"settings": [reads.as_json(setting) for setting in settings]})
+
+
+def _without_values(raw: str | None) -> bool:
+    if raw is None or raw.lower() == "true":
+        return False
+    if raw.lower() == "false":
+        return True
+    raise ValidationError({"detail": f"values is true or false; got {raw[:20]!r}."})
 
 
 def _requested_keys(raw: str | None) -> list[str] | None:

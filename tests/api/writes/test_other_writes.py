@@ -149,3 +149,24 @@ def test_an_older_version_outside_the_read_scope_is_not_found(three_versions: Wr
     with three_versions.client("reader") as client:
         answer = client.get(URL + "mistral_api_key", params={"version": 1})
     assert answer.status_code == 404
+
+
+def test_listing_without_values_reads_no_value(write_api: WriteAPI) -> None:
+    Setting.objects.set_value("mistral_api_key", "mistral-" + "M" * 32)  # outside the scope
+    with write_api.client("reader") as client:
+        answer = client.get(URL, params={"values": "false"})
+        wrong = client.get(URL, params={"values": "maybe"})
+    assert answer.status_code == 200
+    assert answer.json() == {
+        "settings": [
+            {
+                "key": "openai_api_key",
+                "version": 1,
+                "provider": "openai",
+                "updated_at": answer.json()["settings"][0]["updated_at"],
+            }
+        ]
+    }
+    assert OPENAI_V1 not in answer.text
+    assert not AuditEvent.objects.filter(action=AuditAction.API_READ).exists()
+    assert wrong.status_code == 400 and "true or false" in wrong.json()["detail"]
