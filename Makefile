@@ -7,23 +7,25 @@ PY := $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck check bench chromium screenshots clean
+.PHONY: run test lint typecheck imports check bench chromium screenshots clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-# Re-install whenever pyproject.toml changes.
-$(VENV)/.installed-app: pyproject.toml | $(PY)
-	$(BIN)/pip install --quiet -e .
+# Re-install whenever a pyproject.toml changes. The client (client/, its own distribution) is
+# installed beside the server, so the `keyvault` command is there for `make run` users too.
+# It is installed from its folder, never by name from an index (which may hold another project).
+$(VENV)/.installed-app: pyproject.toml client/pyproject.toml | $(PY)
+	$(BIN)/pip install --quiet -e './client[httpx]' -e .
 	touch $@
 
-$(VENV)/.installed-dev: pyproject.toml | $(PY)
-	$(BIN)/pip install --quiet -e '.[dev]'
+$(VENV)/.installed-dev: pyproject.toml client/pyproject.toml | $(PY)
+	$(BIN)/pip install --quiet -e './client[httpx]' -e '.[dev]'
 	touch $@ $(VENV)/.installed-app
 
-$(VENV)/.installed-bench: pyproject.toml | $(PY)
-	$(BIN)/pip install --quiet -e '.[dev,bench]'
+$(VENV)/.installed-bench: pyproject.toml client/pyproject.toml | $(PY)
+	$(BIN)/pip install --quiet -e './client[httpx]' -e '.[dev,bench]'
 	touch $@ $(VENV)/.installed-dev $(VENV)/.installed-app
 
 ## run: serve the app at http://127.0.0.1:8000/admin/ on a local SQLite database
@@ -52,8 +54,12 @@ typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy .
 	$(BIN)/mypy --strict settings_app/crypto
 
-## check: lint, format and types (what CI runs after the tests)
-check: lint typecheck
+# The layers of docs/architecture.md, as contracts in pyproject.toml ([tool.importlinter]).
+imports: $(VENV)/.installed-dev
+	$(BIN)/lint-imports
+
+## check: lint, format, types and import layers (what CI runs after the tests)
+check: lint typecheck imports
 
 ## bench: benchmarks against the floor and peer packages; writes docs/benchmarks.md
 bench: $(VENV)/.installed-bench

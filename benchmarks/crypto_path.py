@@ -9,8 +9,8 @@ from collections.abc import Callable
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.db import connection
 
-from settings_app import keyring
 from settings_app.crypto import RandomizedCipher, envelope
+from settings_app.encryption import keyring
 
 from .benchapp.models import KeyvaultRow
 from .report import Result, verdict

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from settings_app import keyring
 from settings_app.crypto import envelope
+from settings_app.encryption import keyring
 
 from .benchapp.models import FernetRow, KeyvaultRow, KeyvaultRowEnvelope, PlainRow
 from .crypto_path import field_floor

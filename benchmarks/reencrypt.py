@@ -19,8 +19,8 @@ from pathlib import Path
 
 from django.db import connections, transaction
 
-from settings_app import keyring
 from settings_app.crypto import RandomizedCipher
+from settings_app.encryption import keyring
 
 from .benchapp.models import ReencryptRow
 from .orm import DB_NAMES

@@ -26,14 +26,15 @@ from django.utils.timezone import localtime
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
-from . import decryption_failures, key_advice, providers, verification
+from . import providers
 from .api import admin as api_admin
 from .audit import admin as audit_admin
 from .crypto import DecryptionError, EncryptionError
+from .encryption import decryption_failures, key_advice
+from .encryption.unreadable import UnreadableValue
 from .forms import MAIN_FIELDS, SettingForm
 from .importers.admin_views import import_env_urls
 from .key_check.service import check_keys
-from .masking import mask
 from .models import Setting, VerificationStatus
 from .notifications.admin import (
     ROTATION_FIELDS,
@@ -42,9 +43,10 @@ from .notifications.admin import (
     RotationAdminMixin,
     due_banner,
 )
+from .providers import verification
+from .providers.masking import mask
 from .redaction import redact
-from .reveal import reveal_setting_view
-from .unreadable import UnreadableValue
+from .reveal.views import reveal_setting_view
 from .versions.admin import VersionedSettingAdmin
 
 __all__ = ["SettingAdmin", "api_admin", "audit_admin"]  # they register their own pages
@@ -262,17 +264,12 @@ class SettingAdmin(RotationAdminMixin, VersionedSettingAdmin):
             *super().get_urls(),
         ]
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
+    def change_context(self, request: HttpRequest, object_id: str) -> dict[str, Any]:
         setting = self.get_object(request, unquote(object_id))
         if setting is not None:
             decryption_failures.record_once([setting], during="admin change page")
-        context = {
+        return {
+            **super().change_context(request, object_id),
             "can_reveal": request.user.has_perm("settings_app.reveal_setting")
             and not (setting is not None and setting.service_only),
             "can_view_audit": request.user.has_perm("settings_app.view_auditevent"),
@@ -284,9 +281,6 @@ class SettingAdmin(RotationAdminMixin, VersionedSettingAdmin):
                 else ""
             ),
         }
-        return super().change_view(
-            request, object_id, form_url, {**context, **(extra_context or {})}
-        )
 
     def verify_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """POST-only (admin_view adds CSRF protection): verify one key and say how it went."""

@@ -17,9 +17,10 @@ class SettingsAppConfig(AppConfig):
 
     def ready(self) -> None:
         # Importing them connects the system checks and the signal receivers.
-        from . import checks, idle_sessions, keyring  # noqa: F401
+        from . import checks, idle_sessions  # noqa: F401
         from .api import checks as api_checks  # noqa: F401
         from .audit import receivers  # noqa: F401
+        from .encryption import keyring  # noqa: F401  (resets the key-set cache on setting_changed)
         from .key_check import receivers as key_check_receivers  # noqa: F401
         from .notifications import checks as notification_checks  # noqa: F401
         from .versions import checks as version_checks  # noqa: F401

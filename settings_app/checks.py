@@ -12,8 +12,8 @@ from django.apps import AppConfig, apps
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
-from . import key_advice, keyring
 from .crypto import KeyConfigurationError, KeyProblem
+from .encryption import key_advice, keyring
 
 _IDS = {
     KeyProblem.MISSING: "keyvault.E001",
@@ -47,7 +47,7 @@ def check_key_set(app_configs: Sequence[AppConfig] | None, **kwargs: Any) -> lis
 def check_encrypted_fields(
     app_configs: Sequence[AppConfig] | None, **kwargs: Any
 ) -> list[CheckMessage]:
-    from .fields import EncryptedQuerySet, EncryptedTextField
+    from .encryption.fields import EncryptedQuerySet, EncryptedTextField
 
     errors: list[CheckMessage] = []
     configs = apps.get_app_configs() if app_configs is None else app_configs

@@ -7,8 +7,8 @@ from typing import Any
 from django import forms
 
 from . import providers
+from .encryption.unreadable import UnreadableValue
 from .models import Setting
-from .unreadable import UnreadableValue
 from .versions.forms import StaleWriteCheck
 
 # The fields an admin fills in, in order; the Setting admin lays its pages out from them too.

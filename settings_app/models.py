@@ -1,18 +1,7 @@
-"""The app's models: Setting, a named provider key encrypted at rest with its verification
-state, with its key validator, its manager and the VerificationStatus choices.
-
-The audit trail's models (AuditEvent, AuditChainHead, AuditAction, AuditSource, AppendOnlyError)
-live in `settings_app/audit/models.py`, RevealToken in `settings_app/reveal_tokens.py`, KeyCheck
-(the key-check record) in `settings_app/key_check/models.py`, SettingVersion in
-`settings_app/versions/models.py` and Notice (expiry and rotation reminders sent) in
-`settings_app/notifications/models.py`; all are re-exported here, so `settings_app.models` names
-every model of the app. Developers read plaintext through the ORM
-(`Setting.objects.get_value("openai_api_key")`); the database column only ever holds ciphertext.
-"""
+"""Setting, a named provider key encrypted at rest, and the re-export of every model of the app."""
 
 from __future__ import annotations
 
-import string
 from collections.abc import Collection, Iterable
 from typing import Any, ClassVar
 
@@ -21,13 +10,23 @@ from django.core.validators import MaxValueValidator
 from django.db import models, router, transaction
 from django.utils import timezone
 
-from . import audit, decryption_failures, providers, value_cache
-from .audit.models import AppendOnlyError, AuditAction, AuditChainHead, AuditEvent, AuditSource
-from .fields import BlindIndexField, EncryptedQuerySet, EncryptedTextField
+from . import audit, providers, value_cache
+from .api.models import RateLimitCounter, ServiceToken
+from .audit.models import (
+    AppendOnlyError,
+    AuditAction,
+    AuditChainHead,
+    AuditEvent,
+    AuditSource,
+    CoalescedWindow,
+)
+from .constants import KEY_CHARACTERS, KEY_MAX_LENGTH, VerificationStatus, user_reference
+from .encryption import decryption_failures
+from .encryption.fields import BlindIndexField, EncryptedQuerySet, EncryptedTextField
 from .key_check.models import KeyCheck
-from .model_parts import KEY_MAX_LENGTH, user_reference
 from .notifications.models import Notice, NoticeChannel, NoticeKind
-from .reveal_tokens import RevealToken
+from .reveal.models import RevealToken
+from .versions.models import SettingVersion
 
 __all__ = [
     "KEY_MAX_LENGTH",
@@ -36,19 +35,22 @@ __all__ = [
     "AuditChainHead",
     "AuditEvent",
     "AuditSource",
+    "CoalescedWindow",
     "KeyCheck",
     "Notice",
     "NoticeChannel",
     "NoticeKind",
+    "RateLimitCounter",
     "RevealToken",
+    "ServiceToken",
     "Setting",
     "SettingManager",
     "SettingQuerySet",
+    "SettingVersion",
     "VerificationStatus",
     "validate_setting_key",
 ]
 
-_KEY_CHARACTERS = frozenset(string.ascii_letters + string.digits + "_-.")
 MAX_ROTATION_DAYS = 3650  # ten years: a longer period is "never"
 
 
@@ -60,22 +62,13 @@ def validate_setting_key(key: str) -> None:
             code="key_length",
         )
     for position, char in enumerate(key, start=1):
-        if char not in _KEY_CHARACTERS:
+        if char not in KEY_CHARACTERS:
             shown = "a space" if char == " " else repr(char)
             raise ValidationError(
                 f"Character {position} of the key is {shown}, which is not allowed: use only "
                 "ASCII letters, digits, '_', '-' and '.' (e.g. openai_api_key).",
                 code="key_character",
             )
-
-
-class VerificationStatus(models.TextChoices):
-    UNVERIFIED = "unverified", "Not verified"
-    VALID = "valid", "Valid"
-    RESTRICTED = "restricted", "Valid (restricted)"
-    INVALID = "invalid", "Invalid"
-    NO_QUOTA = "no_quota", "No quota"
-    UNREACHABLE = "unreachable", "Unreachable"
 
 
 class SettingQuerySet(EncryptedQuerySet):
@@ -266,9 +259,3 @@ class Setting(models.Model):
         self.verification_detail = detail[:255]
         self.last_verified_at = timezone.now()
         self.save(update_fields=self.VERIFICATION_FIELDS)
-
-
-# Versions live in their own sub-package; exported here too, like every model of the app.
-from .api.models import RateLimitCounter, ServiceToken  # noqa: E402, F401
-from .audit.coalescing import CoalescedWindow  # noqa: E402, F401
-from .versions.models import SettingVersion as SettingVersion  # noqa: E402

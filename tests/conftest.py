@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from settings_app import keyring, value_cache
+from settings_app import value_cache
+from settings_app.encryption import keyring
 
 ROOT = Path(__file__).resolve().parent.parent
 

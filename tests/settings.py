@@ -10,7 +10,7 @@ os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use
 
 from keyvault_site.settings import *  # noqa: F403
 from keyvault_site.settings import INSTALLED_APPS
-from tests.keys import TEST_KEYS
+from tests.support.keys import TEST_KEYS
 
 INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]
 

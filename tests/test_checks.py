@@ -11,7 +11,7 @@ from django.test.utils import isolate_apps
 from pytest_django.fixtures import Settings
 
 from settings_app.checks import check_encrypted_fields
-from settings_app.fields import EncryptedManager, EncryptedTextField
+from settings_app.encryption.fields import EncryptedManager, EncryptedTextField
 from tests.crypto.bad_keys import BAD_CONFIGS, BadConfig
 
 

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.conftest import ROOT, run_manage
-from tests.keys import KEY_ENV
+from tests.support.keys import KEY_ENV
 
 PRODUCTION_ENV = {
     "DEBUG": "false",

@@ -14,7 +14,7 @@ from django.views.debug import ExceptionReporter
 from settings_app.crypto import DecryptionError
 from settings_app.models import Setting
 from settings_app.redaction import REDACTED
-from tests.role_users import SECRET
+from tests.support.role_users import SECRET
 
 
 @pytest.mark.django_db
@@ -52,13 +52,13 @@ def test_error_reports_hide_a_posted_value() -> None:
     assert REDACTED in text
 
 
-FAILING_URLS = ["/fail/", "/fail-with-a-cause/"]  # tests/error_urls.py
+FAILING_URLS = ["/fail/", "/fail-with-a-cause/"]  # tests/support/error_urls.py
 KEY_BODY = "FAKEkeyForErrorReports" + "0123456789"  # what follows sk-proj- in those views
 
 
 @pytest.fixture
 def failing_site(settings) -> Client:
-    settings.ROOT_URLCONF = "tests.error_urls"
+    settings.ROOT_URLCONF = "tests.support.error_urls"
     return Client(raise_request_exception=False)  # a 500 response, as a browser gets it
 
 

@@ -24,10 +24,10 @@ from settings_app import fields
 from settings_app.crypto import DecryptionError, DecryptionReason, KeyConfigurationError
 from settings_app.crypto import cipher as cipher_module
 from settings_app.crypto.envelope import MARKER, looks_like_envelope
-from settings_app.fields import EncryptedTextField
+from settings_app.encryption.fields import EncryptedTextField
 from tests.crypto.bad_keys import BAD_CONFIGS, BadConfig
 from tests.crypto.damage import bit_flips, extensions, truncations
-from tests.keys import test_key
+from tests.support.keys import test_key
 from tests.testapp.models import OtherSecret, Secret, Token
 
 pytestmark = pytest.mark.django_db
@@ -61,7 +61,7 @@ def _names(model: Any, field: str) -> tuple[str, str, str]:
 
 def read(model: Any, pk: Any, field: str = "value") -> Any:
     """Load a row and use its value: an undecryptable one raises its DecryptionError here."""
-    return fields.readable(getattr(model.objects.get(pk=pk), field))
+    return fields.require_readable(getattr(model.objects.get(pk=pk), field))
 
 
 def key_id(envelope: str) -> str:

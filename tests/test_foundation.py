@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.test import Client
 
 from tests.conftest import ROOT, run_manage
-from tests.keys import KEY_ENV
+from tests.support.keys import KEY_ENV
 
 
 def settings_value(expression: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:

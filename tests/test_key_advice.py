@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from pytest_django.fixtures import Settings
 
-from settings_app import keyring
 from settings_app.crypto import DecryptionError, DecryptionReason, KeyConfigurationError
-from settings_app.key_advice import explain
+from settings_app.encryption import keyring
+from settings_app.encryption.key_advice import explain
 from tests.crypto.bad_keys import BAD_CONFIGS, BadConfig
 from tests.crypto.keysets import CIPHER_FACTORIES, CONTEXT
 from tests.crypto.refusals import BAD_INPUTS

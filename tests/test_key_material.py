@@ -13,9 +13,9 @@ import pytest
 from django.core.checks import CheckMessage, run_checks
 from pytest_django.fixtures import Settings
 
-from settings_app import keyring
 from settings_app.crypto import KeyConfigurationError, KeyProblem, KeyRole, KeySet
-from tests.keys import TEST_KEYS, test_key
+from settings_app.encryption import keyring
+from tests.support.keys import TEST_KEYS, test_key
 
 PASSPHRASE = "correct horse battery staple, our team's vault key 2024!"
 PASSPHRASE_KEY = base64.urlsafe_b64encode(PASSPHRASE.encode()).decode()

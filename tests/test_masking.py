@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from settings_app.masking import FULL_MASK, mask
+from settings_app.providers.masking import FULL_MASK, mask
 
 
 @pytest.mark.parametrize(

@@ -8,11 +8,13 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from settings_app import verification
 from settings_app.models import Setting, VerificationStatus
 from settings_app.providers import PROVIDERS, Provider
-from settings_app.verification import VerificationResult, check_key, verify_setting
-from tests.provider_server import ProviderServer, cohere_valid_body, provider_server_fixture  # noqa: F401
+from settings_app.providers import client as provider_client
+from settings_app.providers.classification import VerificationResult
+from settings_app.providers.client import check_key
+from settings_app.providers.verification import verify_setting
+from tests.support.provider_server import ProviderServer, cohere_valid_body, provider_server_fixture  # noqa: F401
 
 KEY = "sk-proj-TOPSECRET-0123456789abcdef"
 OPENAI = PROVIDERS["openai"]
@@ -130,7 +132,7 @@ def test_the_base_url_comes_from_configuration_at_call_time(
     settings, provider_server: ProviderServer
 ) -> None:
     del settings.KEYVAULT_OPENAI_BASE_URL
-    assert verification.base_url(OPENAI) == "https://api.openai.com"
+    assert provider_client.base_url(OPENAI) == "https://api.openai.com"
 
     settings.KEYVAULT_OPENAI_BASE_URL = provider_server.base_url("openai") + "/"
     provider_server.accept(KEY)
@@ -261,9 +263,9 @@ def test_redirects_are_not_followed_even_by_a_client_that_would(
 
 
 def test_the_default_client_times_out_after_10_seconds_and_never_follows_redirects() -> None:
-    client = verification.get_client()
+    client = provider_client.get_client()
 
-    assert client is verification.get_client()
+    assert client is provider_client.get_client()
     assert client.timeout == httpx.Timeout(10.0)
     assert client.follow_redirects is False
 
@@ -271,7 +273,7 @@ def test_the_default_client_times_out_after_10_seconds_and_never_follows_redirec
 def test_a_huge_answer_is_read_only_in_part(
     mock_client: Callable[[Handler], httpx.Client],
 ) -> None:
-    body = b"x" * (verification.MAX_BODY_BYTES * 4) + b"insufficient_quota"
+    body = b"x" * (provider_client.MAX_BODY_BYTES * 4) + b"insufficient_quota"
 
     result = check_key(OPENAI, KEY, client=mock_client(answering(429, body)))
 

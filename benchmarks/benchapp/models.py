@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from encrypted_fields.fields import EncryptedTextField as FernetTextField
 
-from settings_app.fields import EncryptedTextField
+from settings_app.encryption.fields import EncryptedTextField
 
 
 class BenchRow(models.Model):

@@ -23,7 +23,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_POST
 
-from settings_app.reveal import RevealedValue
+from settings_app.change_context import ChangeContextMixin
+from settings_app.reveal.views import RevealedValue
 
 from . import services
 from .forms import ServiceTokenForm
@@ -37,7 +38,7 @@ REPLAYED = "This form was already submitted; a token is shown only once. Fill it
 
 
 @admin.register(ServiceToken)
-class ServiceTokenAdmin(admin.ModelAdmin):
+class ServiceTokenAdmin(ChangeContextMixin):
     list_display = ("name", "scope_shown", "status_shown", "expires_at", "last_used", "created_by")
     list_select_related = ("created_by",)
     search_fields = ("name", "description")
@@ -173,16 +174,7 @@ class ServiceTokenAdmin(admin.ModelAdmin):
         else:
             self.message_user(request, f"Revoked {token.name}: it is refused from now on.")
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
+    def change_context(self, request: HttpRequest, object_id: str) -> dict[str, Any]:
         token = self.get_object(request, unquote(object_id))
         can_revoke = token is not None and token.revoked_at is None
-        context = {"can_revoke": can_revoke and self.has_revoke_permission(request)}
-        return super().change_view(
-            request, object_id, form_url, {**context, **(extra_context or {})}
-        )
+        return {"can_revoke": can_revoke and self.has_revoke_permission(request)}

@@ -7,20 +7,19 @@ settings_app/models.py, so these models keep the `settings_app` app label.
 from __future__ import annotations
 
 import contextlib
-import string
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
+from ..constants import KEY_CHARACTERS, user_reference
 from . import expiry, networks, scope
 from .scope import validate_write_scope
 
 NAME_MAX_LENGTH = 100
-_NAME_CHARACTERS = frozenset(string.ascii_letters + string.digits + "_-.")
+_NAME_CHARACTERS = KEY_CHARACTERS  # names are typed where keys are: the same safe set
 # last_used_at and last_used_ip are written at most this often per token: not once per read.
 LAST_USED_INTERVAL = timedelta(minutes=1)
 
@@ -75,14 +74,7 @@ class ServiceToken(models.Model):
     # Unique, so a lookup is one indexed query; an HMAC, so the database never holds the token.
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     expires_at = models.DateTimeField()
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        editable=False,
-    )
+    created_by = user_reference()
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_used_ip = models.GenericIPAddressField(null=True, blank=True, editable=False)

@@ -13,8 +13,8 @@ from typing import Any
 from django.http import HttpRequest
 
 from settings_app.audit.coalescing import record_coalesced
-from settings_app.decryption_failures import readable_value
-from settings_app.fields import UnreadableValue
+from settings_app.encryption.decryption_failures import readable_value
+from settings_app.encryption.unreadable import UnreadableValue
 from settings_app.models import AuditAction, AuditSource, Setting
 
 from . import scope

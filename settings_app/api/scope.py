@@ -9,16 +9,15 @@ from __future__ import annotations
 
 import fnmatch
 import re
-import string
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 
-from settings_app.models import KEY_MAX_LENGTH
+from ..constants import KEY_CHARACTERS, KEY_MAX_LENGTH
 
 WILDCARDS = "*?"
-_PATTERN_CHARACTERS = frozenset(string.ascii_letters + string.digits + "_-." + WILDCARDS)
+_PATTERN_CHARACTERS = KEY_CHARACTERS | frozenset(WILDCARDS)
 
 
 EMPTY_SCOPE = "Give at least one setting key or pattern, e.g. openai_api_key or openai_*."

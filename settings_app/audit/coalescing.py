@@ -23,36 +23,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from ..relaxed_commit import relaxed_commit
+from .models import CoalescedWindow
 
 DEFAULT_WINDOW = timedelta(minutes=1)
 FLUSH_BATCH = 200  # due windows summarised per opportunistic flush
-SUBJECT_MAX_LENGTH = 255
-
-
-class CoalescedWindow(models.Model):
-    """One open window of one (action, subject): its first event was recorded, repeats counted."""
-
-    action = models.CharField(max_length=32)
-    subject = models.CharField(max_length=SUBJECT_MAX_LENGTH)
-    window_start = models.DateTimeField()
-    window_end = models.DateTimeField(db_index=True)
-    repeats = models.PositiveIntegerField(default=0)
-    last_at = models.DateTimeField()
-    # What the summary event repeats from the first one: setting_key, actor_label, source,
-    # details. Already cleaned for the trail (no values, secrets masked).
-    event = models.JSONField(default=dict)
-
-    class Meta:
-        app_label = "settings_app"
-        default_permissions = ()
-        constraints = [
-            models.UniqueConstraint(
-                fields=("action", "subject", "window_start"), name="coalesced_window_unique"
-            )
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.action} {self.subject} from {self.window_start:%H:%M:%S}: +{self.repeats}"
 
 
 def record_coalesced(

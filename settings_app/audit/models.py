@@ -1,4 +1,4 @@
-"""The audit trail's model: AuditEvent, its actions and sources, and the append-only rule.
+"""The audit trail's models: AuditEvent (append-only), its chain head and coalescing windows.
 
 Events are written only by `settings_app.audit.record()`, which chains each one to the previous
 by an HMAC (see `settings_app/audit/chain.py`), in the order of an explicit sequence whose newest
@@ -13,7 +13,7 @@ from typing import Any, NoReturn
 from django.db import models
 from django.utils import timezone
 
-from ..model_parts import KEY_MAX_LENGTH, user_reference
+from ..constants import KEY_MAX_LENGTH, user_reference
 
 
 class AppendOnlyError(Exception):
@@ -141,3 +141,32 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"audit chain head at sequence {self.sequence}"
+
+
+SUBJECT_MAX_LENGTH = 255  # what a coalesced event is about, e.g. a token name and a key
+
+
+class CoalescedWindow(models.Model):
+    """One open window of one (action, subject): its first event was recorded, repeats counted."""
+
+    action = models.CharField(max_length=32)
+    subject = models.CharField(max_length=SUBJECT_MAX_LENGTH)
+    window_start = models.DateTimeField()
+    window_end = models.DateTimeField(db_index=True)
+    repeats = models.PositiveIntegerField(default=0)
+    last_at = models.DateTimeField()
+    # What the summary event repeats from the first one: setting_key, actor_label, source,
+    # details. Already cleaned for the trail (no values, secrets masked).
+    event = models.JSONField(default=dict)
+
+    class Meta:
+        app_label = "settings_app"
+        default_permissions = ()
+        constraints = [
+            models.UniqueConstraint(
+                fields=("action", "subject", "window_start"), name="coalesced_window_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.subject} from {self.window_start:%H:%M:%S}: +{self.repeats}"

@@ -26,8 +26,9 @@ from django.urls import URLPattern, path, reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
-from settings_app import audit, keyring
+from settings_app import audit
 from settings_app.crypto import DecryptionError
+from settings_app.encryption import keyring
 from settings_app.models import AuditSource, Setting
 
 from . import service

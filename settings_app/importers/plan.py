@@ -17,8 +17,8 @@ from django.core.exceptions import ValidationError
 
 from settings_app import providers
 from settings_app.crypto import DecryptionError
-from settings_app.masking import mask
 from settings_app.models import Setting, validate_setting_key
+from settings_app.providers.masking import mask
 
 FINGERPRINT = Setting._meta.get_field("value_fingerprint")
 

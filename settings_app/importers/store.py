@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.views.decorators.debug import sensitive_variables
 
 from settings_app import audit
-from settings_app.fields import UnreadableValue
+from settings_app.encryption.unreadable import UnreadableValue
 from settings_app.models import AuditAction, Setting
 from settings_app.versions import VersionConflict
 

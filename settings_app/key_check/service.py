@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from django.db import connections
 
-from .. import keyring
 from ..crypto import DeterministicCipher, FieldCipher, KeySet, RandomizedCipher, ValueState
-from ..key_advice import DETERMINISTIC, PRIMARY, SALT
+from ..encryption import keyring
+from ..encryption.key_advice import DETERMINISTIC, PRIMARY, SALT
 from .models import KeyCheck
 
 CHECK_TEXT = "keyvault key check v1"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from ..decryption_failures import REASONS, describe
+from ..encryption.decryption_failures import REASONS, describe
 from ..models import VerificationStatus
 from .due import DueSetting
 from .notices import NotifyReport, Outcome

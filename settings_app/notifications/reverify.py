@@ -1,7 +1,7 @@
 """Re-verify the keys not verified lately, a few at a time, with httpx's async client.
 
 `manage.py verify_settings --stale 7d` calls `reverify_stale()`. What is sent is decided by
-`verification.check_key` itself: each key goes through it with a transport that captures the
+`provider_client.check_key` itself: each key goes through it with a transport that captures the
 request instead of sending it, so every rule there (which host, which headers, which keys are
 never sent) holds here too. The captured requests then go out concurrently, at most
 MAX_CONCURRENT at once and each with its provider's timeout; answers are classified, stored and
@@ -24,12 +24,14 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .. import audit, decryption_failures, verification
+from .. import audit
 from ..crypto import DecryptionError
+from ..encryption import decryption_failures
+from ..encryption.unreadable import require_readable
 from ..models import AuditAction, Setting, VerificationStatus
-from ..providers import Provider, get_provider
-from ..unreadable import readable
-from ..verification import VerificationResult
+from ..providers import Provider, classification, get_provider, verification
+from ..providers import client as provider_client
+from ..providers.classification import VerificationResult
 from .notices import NotifyReport, invalid_notice, send_notices
 
 logger = logging.getLogger(__name__)
@@ -54,7 +56,7 @@ def parse_age(text: str) -> timedelta:
 def provider_timeout(provider: Provider) -> float:
     """Seconds to wait for `provider`: KEYVAULT_VERIFY_TIMEOUTS, else verification's default."""
     configured = getattr(settings, TIMEOUTS_SETTING, None) or {}
-    raw = configured.get(provider.slug, verification.TIMEOUT_SECONDS)
+    raw = configured.get(provider.slug, provider_client.TIMEOUT_SECONDS)
     try:
         seconds = float(raw)
     except (TypeError, ValueError):
@@ -126,7 +128,7 @@ def _plan(setting: Setting, run: ReverifyRun) -> PendingCheck | None:
     """The check to send for `setting`, or None when it was settled without sending one."""
     provider = get_provider(setting.provider)
     try:
-        api_key = readable(setting.value)
+        api_key = require_readable(setting.value)
         if provider is None:  # nothing to send: verify_setting records why
             run.verified.append((setting, verification.verify_setting(setting)))
             return None
@@ -156,7 +158,7 @@ def planned_request(provider: Provider, api_key: str) -> httpx.Request | Verific
 
     with httpx.Client(transport=httpx.MockTransport(capture), follow_redirects=False) as client:
         try:
-            return verification.check_key(provider, api_key, client=client)
+            return provider_client.check_key(provider, api_key, client=client)
         except _Captured as captured:
             return captured.request
 
@@ -197,7 +199,7 @@ async def check_async(client: httpx.AsyncClient, check: PendingCheck) -> Verific
     except (httpx.HTTPError, httpx.InvalidURL) as error:
         # httpx messages may quote the URL or headers: only fixed sentences leave this module.
         return VerificationResult(VerificationStatus.UNREACHABLE, transport_detail(error, check))
-    return verification.classify(check.provider, status_code, body)
+    return classification.classify(check.provider, status_code, body)
 
 
 async def send_async(client: httpx.AsyncClient, check: PendingCheck) -> tuple[int, bytes]:
@@ -211,11 +213,11 @@ async def send_async(client: httpx.AsyncClient, check: PendingCheck) -> tuple[in
     try:
         async for chunk in response.aiter_bytes():
             body += chunk
-            if len(body) >= verification.MAX_BODY_BYTES:
+            if len(body) >= provider_client.MAX_BODY_BYTES:
                 break
     finally:
         await response.aclose()
-    return response.status_code, body[: verification.MAX_BODY_BYTES]
+    return response.status_code, body[: provider_client.MAX_BODY_BYTES]
 
 
 def transport_detail(error: Exception, check: PendingCheck) -> str:

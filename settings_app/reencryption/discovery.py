@@ -10,7 +10,7 @@ from django.db import models
 
 from ..crypto import FieldCipher
 from ..crypto.blind_index import BlindIndex
-from ..fields import BlindIndexField, EncryptedTextField
+from ..encryption.fields import BlindIndexField, EncryptedTextField
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from .. import keyring
 from ..crypto.keyset import KeySet
-from ..key_advice import DETERMINISTIC_FALLBACKS, PRIMARY_FALLBACKS
+from ..encryption import keyring
+from ..encryption.key_advice import DETERMINISTIC_FALLBACKS, PRIMARY_FALLBACKS
 from ..key_check.service import KeyCheckResult, KeyCheckState, check_keys
 from .discovery import encrypted_models
 from .survey import FieldSurvey, survey

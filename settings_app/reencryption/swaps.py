@@ -16,7 +16,12 @@ from datetime import datetime
 from typing import NamedTuple
 
 from ..crypto.keyset import DerivedKey, KeySet
-from ..key_advice import DETERMINISTIC, DETERMINISTIC_FALLBACKS, PRIMARY, PRIMARY_FALLBACKS
+from ..encryption.key_advice import (
+    DETERMINISTIC,
+    DETERMINISTIC_FALLBACKS,
+    PRIMARY,
+    PRIMARY_FALLBACKS,
+)
 from ..models import AuditAction, AuditEvent
 from .survey import FieldSurvey
 

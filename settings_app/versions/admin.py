@@ -22,11 +22,12 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from ..change_context import ChangeContextMixin
 from ..models import Setting
 from . import tracking, views
 
 
-class VersionedSettingAdmin(admin.ModelAdmin):
+class VersionedSettingAdmin(ChangeContextMixin):
     """The versions part of the Setting admin (see the module docstring)."""
 
     def get_object(
@@ -55,18 +56,12 @@ class VersionedSettingAdmin(admin.ModelAdmin):
     def version_link(self, obj: Setting) -> SafeString:
         return format_html('<a href="{}">v{}</a>', versions_url(self.admin_site, obj), obj.version)
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
+    def change_context(self, request: HttpRequest, object_id: str) -> dict[str, Any]:
         name = f"{self.admin_site.name}:{self._url_name('versions')}"
-        context = {"versions_url": reverse(name, args=[object_id])}
-        return super().change_view(
-            request, object_id, form_url, {**context, **(extra_context or {})}
-        )
+        return {
+            **super().change_context(request, object_id),
+            "versions_url": reverse(name, args=[object_id]),
+        }
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         super().save_model(request, obj, form, change)

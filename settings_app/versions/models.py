@@ -8,12 +8,11 @@ and fingerprint and keeps who, when and the mask.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from ..fields import BlindIndexField, EncryptedManager, EncryptedTextField
-from ..models import VerificationStatus
+from ..constants import VerificationStatus, user_reference
+from ..encryption.fields import BlindIndexField, EncryptedManager, EncryptedTextField
 
 MASK_MAX_LENGTH = 64
 LABEL_MAX_LENGTH = 150  # a username, or a command such as "manage.py import_env"
@@ -35,14 +34,7 @@ class SettingVersion(models.Model):
     mask = models.CharField(max_length=MASK_MAX_LENGTH, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     # The FK is nulled when the user is deleted; the label keeps the name (or the command).
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-        editable=False,
-    )
+    created_by = user_reference()
     created_by_label = models.CharField(max_length=LABEL_MAX_LENGTH, blank=True, editable=False)
     verification_status = models.CharField(
         max_length=16,

@@ -1,7 +1,8 @@
-"""Leak search in past versions: which replaced values were exactly this one?
+"""Leak search: which settings, and which of their replaced versions, hold exactly this value.
 
-The current value of a setting is searched by `find_secret` in `Setting`; this looks at the
-versions it replaced, through their own blind index: nothing is decrypted.
+Answered through the blind indexes: the candidate's fingerprint under every deterministic key is
+matched against the indexed columns, so no stored value is decrypted. Settings written before
+they had a fingerprint cannot be found until `manage.py reencrypt` gives them one.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ from datetime import datetime
 
 from django.db.models import F, OuterRef, Subquery
 
-from ..fields import BlindIndexField
+from ..encryption.fields import BlindIndexField
+from ..models import Setting
+from ..providers import clean_whitespace
 from .errors import format_moment
 from .models import SettingVersion
 
@@ -30,6 +33,36 @@ class VersionMatch:
             f"held by {self.setting_key} version {self.version}, "
             f"replaced {format_moment(self.replaced_at)}"
         )
+
+
+@dataclass(frozen=True)
+class SecretSearch:
+    """The keys of the settings that hold the value, and how many settings were not searched."""
+
+    keys: list[str]
+    unindexed: int  # settings without a fingerprint yet
+    past: list[VersionMatch]  # replaced versions that held it (a leak may predate a rotation)
+
+    @property
+    def found(self) -> bool:
+        return bool(self.keys or self.past)
+
+
+def find_settings_holding(value: str) -> SecretSearch:
+    """Settings, and kept past versions, whose value equals `value` cleaned as stored values are.
+
+    ValueError when nothing but whitespace is given: an empty search would match nothing.
+    """
+    candidate = clean_whitespace(value)
+    if not candidate:
+        raise ValueError("The value to search for is empty.")
+    index = Setting._meta.get_field("value_fingerprint").index()
+    keys = Setting.objects.filter(value_fingerprint__in=index.candidates(candidate))
+    return SecretSearch(
+        keys=list(keys.values_list("key", flat=True)),
+        unindexed=Setting.objects.filter(value_fingerprint__isnull=True).count(),
+        past=find_versions_holding(candidate),
+    )
 
 
 def find_versions_holding(value: str) -> list[VersionMatch]:

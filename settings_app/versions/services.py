@@ -22,11 +22,12 @@ from django.db import IntegrityError, router, transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from .. import audit, providers, verification
-from ..fields import UnreadableValue
+from .. import audit, providers
+from ..encryption.unreadable import UnreadableValue
 from ..models import AuditAction, Setting, validate_setting_key
+from ..providers import client as provider_client
+from ..providers.classification import VerificationResult
 from ..redaction import redact
-from ..verification import VerificationResult
 from . import tracking
 from .errors import (
     NothingToRestore,
@@ -131,7 +132,7 @@ def verify_version(setting: Setting, version: int) -> VerificationResult | None:
     row = _version_row(setting, version, with_value=True)
     if row.value is None:
         raise VersionDestroyed(f"Version {version} of {setting.key} was destroyed.")
-    result = verification.check_key(provider, row.value)
+    result = provider_client.check_key(provider, row.value)
     audit.record_as_current_actor(
         AuditAction.VERIFIED, setting_key=setting.key, status=result.status, version=version
     )

@@ -26,9 +26,9 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from .. import audit
-from ..fields import UnreadableValue
-from ..masking import mask
+from ..encryption.unreadable import UnreadableValue
 from ..models import Setting, VerificationStatus
+from ..providers.masking import mask
 from . import retention
 from .models import MASK_MAX_LENGTH, SettingVersion
 

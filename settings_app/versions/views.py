@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from ..models import Setting, VerificationStatus
-from ..verification import VerificationResult
+from ..providers.classification import VerificationResult
 from . import history, services
 from .errors import VersionError
 from .forms import RestoreForm

@@ -13,7 +13,7 @@ from django.contrib.auth.models import Permission, User
 from django.test import Client
 
 from settings_app.models import Setting
-from tests.provider_server import provider_server_fixture  # noqa: F401
+from tests.support.provider_server import provider_server_fixture  # noqa: F401
 
 CHANGELIST = "/admin/settings_app/setting/"
 ADD = CHANGELIST + "add/"

@@ -1,8 +1,9 @@
 """One row whose value cannot be decrypted never takes the Provider keys admin down.
 
-Each test breaks one row the way the hardening issue reproduced it (see tests/unreadable_rows.py)
-and checks that every page still works for every role, that the row says why it cannot be read
-and where to find what to do, and that the failure is audited once, not once per page view.
+Each test breaks one row the way the hardening issue reproduced it (see
+tests/support/unreadable_rows.py) and checks that every page still works for every role, that
+the row says why it cannot be read and where to find what to do, and that the failure is
+audited once, not once per page view.
 No page may show the ciphertext or the plaintext: LeakCheckingClient scans every response.
 """
 
@@ -23,8 +24,8 @@ from tests.admin.conftest import (
     make_canary,
     messages_of,
 )
-from tests.role_users import make_user
-from tests.unreadable_rows import BY_NAME, Breakage, every_breakage, raw_value
+from tests.support.role_users import make_user
+from tests.support.unreadable_rows import BY_NAME, Breakage, every_breakage, raw_value
 
 HELP = CHANGELIST + "decryption-help/"
 SALT_DIFFERS = "The salt or keys differ from those that wrote the data"

@@ -66,10 +66,10 @@ def test_verify_reports_partial_outcomes_as_warnings(
 
 
 def test_an_echoed_key_is_redacted_from_the_message(admin_client, stored, canary, monkeypatch):
-    from settings_app import verification
+    from settings_app.providers import classification, verification
 
     def echoing(setting, *, client=None):
-        return verification.VerificationResult("invalid", f"bad key {setting.value}")
+        return classification.VerificationResult("invalid", f"bad key {setting.value}")
 
     monkeypatch.setattr(verification, "verify_setting", echoing)
 

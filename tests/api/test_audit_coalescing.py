@@ -13,7 +13,8 @@ from django.db import connection, connections
 
 from settings_app import audit
 from settings_app.audit import coalescing as audit_coalescing
-from settings_app.audit.coalescing import CoalescedWindow, flush_due, record_coalesced
+from settings_app.audit.coalescing import flush_due, record_coalesced
+from settings_app.audit.models import CoalescedWindow
 from settings_app.models import AuditEvent
 from tests.api.conftest import OPENAI_VALUE, SETTINGS_URL, bearer
 

@@ -14,7 +14,7 @@ from settings_app.api.models import ServiceToken
 from settings_app.models import AuditEvent
 from tests.api.conftest import OPENAI_VALUE, SETTINGS_URL, bearer
 from tests.conftest import run_manage
-from tests.keys import KEY_ENV
+from tests.support.keys import KEY_ENV
 
 pytestmark = pytest.mark.django_db
 

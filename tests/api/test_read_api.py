@@ -261,8 +261,8 @@ def test_the_schema_documents_every_write_operation(db) -> None:
 
 
 def test_an_undecryptable_value_is_a_500_that_reveals_nothing(stored, make_token, settings):
-    from settings_app import keyring
-    from tests.keys import test_key
+    from settings_app.encryption import keyring
+    from tests.support.keys import test_key
 
     client = bearer(make_token().secret)
     settings.KEYVAULT_PRIMARY_KEY = test_key("some other key")

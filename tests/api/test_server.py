@@ -22,7 +22,7 @@ import pytest
 
 from tests.api.conftest import OPENAI_VALUE, REDIS_URL
 from tests.conftest import ROOT, run_manage
-from tests.keys import KEY_ENV
+from tests.support.keys import KEY_ENV
 from tests.test_deploy import free_port
 
 pytestmark = pytest.mark.slow

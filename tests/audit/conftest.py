@@ -2,4 +2,4 @@
 
 from __future__ import annotations
 
-from tests.role_users import editor, key_admin, setting, superuser, viewer  # noqa: F401
+from tests.support.role_users import editor, key_admin, setting, superuser, viewer  # noqa: F401

@@ -17,8 +17,8 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection
 from django.test import Client
 
-from settings_app import verification
 from settings_app.models import AuditAction, AuditEvent, Setting, VerificationStatus
+from settings_app.providers import verification
 
 pytestmark = pytest.mark.django_db
 SECRET = "sk-proj-atomic-Q8s7d6f5g4h3j2k1a0"

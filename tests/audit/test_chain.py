@@ -14,8 +14,8 @@ from django.db import connection
 from settings_app import audit
 from settings_app.models import AuditAction, AuditEvent
 from tests.conftest import run_manage
-from tests.keys import sqlite_env
-from tests.processes import database_env, run_together, shell
+from tests.support.keys import sqlite_env
+from tests.support.processes import database_env, run_together, shell
 
 pytestmark = pytest.mark.django_db
 TABLE = AuditEvent._meta.db_table
@@ -202,7 +202,7 @@ def test_concurrent_audit_writers_all_land_on_sqlite(tmp_path) -> None:
 
 WRITE_IN_PARALLEL = """
 from settings_app import audit
-from tests.processes import start_line, worker_number
+from tests.support.processes import start_line, worker_number
 start_line()
 for i in range(25):
     audit.record("verified", setting_key=f"process{worker_number()}-{i}")

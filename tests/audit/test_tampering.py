@@ -15,8 +15,8 @@ from django.test import Client
 
 from settings_app import audit
 from settings_app.models import AuditAction, AuditEvent, Setting
-from tests.reveal_helpers import post_reveal
-from tests.role_users import PASSWORD, SECRET
+from tests.support.reveal_helpers import post_reveal
+from tests.support.role_users import PASSWORD, SECRET
 
 pytestmark = pytest.mark.django_db
 TABLE = AuditEvent._meta.db_table

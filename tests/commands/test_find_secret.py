@@ -1,6 +1,6 @@
 """manage.py find_secret: its output, reading the secret from stdin only, and its exit status.
 
-Which settings match is specified in tests/test_secret_search.py.
+Which settings match is specified in tests/versions/test_search.py.
 """
 
 from __future__ import annotations

@@ -11,10 +11,10 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from settings_app.crypto import KeySet
-from settings_app.key_files import variables_in
+from settings_app.encryption.key_files import variables_in
 from settings_app.models import AuditAction, AuditEvent
 from tests.conftest import run_manage
-from tests.keys import TEST_KEYS
+from tests.support.keys import TEST_KEYS
 
 
 def run(*args: str) -> tuple[str, str]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from settings_app.key_files import KeyFileError, write_env_file
+from settings_app.encryption.key_files import KeyFileError, write_env_file
 
 
 def write(target: Path) -> str:

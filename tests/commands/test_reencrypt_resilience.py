@@ -18,7 +18,7 @@ from django.db import connection
 
 from settings_app import reencryption
 from tests.conftest import ROOT, run_manage
-from tests.keys import TEST_KEYS, fake_key, sqlite_env
+from tests.support.keys import TEST_KEYS, fake_key, sqlite_env
 from tests.testapp.models import Secret
 
 ROWS = 30_000

@@ -10,9 +10,9 @@ from django.core.management import CommandError, call_command
 
 from settings_app.models import AuditAction, AuditEvent, Setting
 from tests.conftest import run_manage
-from tests.keys import sqlite_env
-from tests.provider_server import ProviderServer, provider_server_fixture  # noqa: F401
-from tests.unreadable_rows import raw_value, write_raw_value
+from tests.support.keys import sqlite_env
+from tests.support.provider_server import ProviderServer, provider_server_fixture  # noqa: F401
+from tests.support.unreadable_rows import raw_value, write_raw_value
 
 GOOD = "sk-proj-GOOD-0123456789abcdef"
 BAD = "sk-proj-BAD-fedcba9876543210"

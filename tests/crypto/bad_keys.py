@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.keys import TEST_KEYS, test_key
+from tests.support.keys import TEST_KEYS, test_key
 
 PRIMARY = "KEYVAULT_PRIMARY_KEY"
 PRIMARY_FALLBACKS = "KEYVAULT_PRIMARY_KEY_FALLBACKS"

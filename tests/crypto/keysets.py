@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 from settings_app.crypto import DecryptionReason, DeterministicCipher, KeySet, RandomizedCipher
-from tests.keys import TEST_KEYS
+from tests.support.keys import TEST_KEYS
 
 CONTEXT = "testapp.Secret.value"
 

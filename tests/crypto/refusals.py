@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from settings_app.crypto import DecryptionReason, ValueState
 from settings_app.crypto.envelope import HEADER_LENGTH
 from tests.crypto.keysets import CIPHER_FACTORIES, Cipher, make_keyset
-from tests.keys import test_key
+from tests.support.keys import test_key
 
 FOREIGN = make_keyset(test_key("foreign p"), test_key("foreign d"), test_key("foreign s"))
 OTHER_MODE = {"randomized": "deterministic", "deterministic": "randomized"}

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from pytest_django.fixtures import Settings
 
-from settings_app import keyring
 from settings_app.crypto import KeyConfigurationError, KeyRole, KeySet
 from settings_app.crypto.blind_index import BlindIndex
 from settings_app.crypto.keyset import (
@@ -19,7 +18,8 @@ from settings_app.crypto.keyset import (
     DerivedKey,
     derive,
 )
-from settings_app.key_advice import VARIABLES
+from settings_app.encryption import keyring
+from settings_app.encryption.key_advice import VARIABLES
 from tests.crypto.bad_keys import (
     BAD_CONFIGS,
     DETERMINISTIC,
@@ -30,7 +30,7 @@ from tests.crypto.bad_keys import (
     BadConfig,
 )
 from tests.crypto.keysets import CONTEXT, deterministic, make_keyset, randomized
-from tests.keys import TEST_KEYS, test_key
+from tests.support.keys import TEST_KEYS, test_key
 
 
 def spellings(secret: bytes) -> list[str]:

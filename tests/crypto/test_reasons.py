@@ -11,7 +11,7 @@ import pytest
 from settings_app.crypto import DecryptionError, DecryptionReason
 from tests.crypto.keysets import CIPHER_FACTORIES, CONTEXT, make_keyset
 from tests.crypto.refusals import BAD_INPUTS, key_id_cut_short
-from tests.keys import TEST_KEYS, test_key
+from tests.support.keys import TEST_KEYS, test_key
 
 APP_WORDS = ["KEYVAULT_", "manage.py", "reencrypt", "init_encryption", "Django", "setting"]
 

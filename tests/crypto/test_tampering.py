@@ -19,7 +19,7 @@ from tests.crypto.keysets import (
     make_keyset,
     randomized,
 )
-from tests.keys import TEST_KEYS, test_key
+from tests.support.keys import TEST_KEYS, test_key
 
 
 def outcomes(cipher: Cipher, damaged: Iterable[str]) -> list[tuple[str, str]]:

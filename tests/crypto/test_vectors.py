@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESSIV
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from tests.crypto.keysets import deterministic, make_keyset, randomized
-from tests.keys import TEST_KEYS
+from tests.support.keys import TEST_KEYS
 
 VECTORS: dict[str, Any] = json.loads((Path(__file__).parent / "vectors.json").read_text("utf-8"))
 

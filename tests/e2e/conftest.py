@@ -21,7 +21,7 @@ from django.db import connections
 
 from settings_app import roles
 from settings_app.models import Setting
-from tests.provider_server import provider_server_fixture  # noqa: F401
+from tests.support.provider_server import provider_server_fixture  # noqa: F401
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Locator, Page

@@ -9,7 +9,7 @@ import pytest
 from settings_app import roles
 from settings_app.models import Setting
 from tests.e2e.conftest import assert_not_shown, follow, log_in, new_openai_key
-from tests.provider_server import ProviderServer
+from tests.support.provider_server import ProviderServer
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page

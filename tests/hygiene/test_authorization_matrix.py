@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 from django.contrib.admin.models import LogEntry
 
-from settings_app import verification
 from settings_app.models import (
     AuditAction,
     AuditEvent,
@@ -24,8 +23,10 @@ from settings_app.models import (
     SettingVersion,
     VerificationStatus,
 )
+from settings_app.providers import classification
+from settings_app.providers import client as provider_client
 from tests.hygiene.conftest import AUDIT, LOGIN, PASSWORD, REASON, SETTINGS, client_for
-from tests.reveal_helpers import once_token
+from tests.support.reveal_helpers import once_token
 
 pytestmark = pytest.mark.django_db
 
@@ -175,8 +176,8 @@ CASES = [
 @pytest.fixture(autouse=True)
 def _provider_says_valid(monkeypatch: pytest.MonkeyPatch) -> None:
     """Verification without a network: every key checks out."""
-    valid = verification.VerificationResult(VerificationStatus.VALID, "HTTP 200: ok.")
-    monkeypatch.setattr(verification, "check_key", lambda *args, **kwargs: valid)
+    valid = classification.VerificationResult(VerificationStatus.VALID, "HTTP 200: ok.")
+    monkeypatch.setattr(provider_client, "check_key", lambda *args, **kwargs: valid)
 
 
 @pytest.fixture

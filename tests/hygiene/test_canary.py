@@ -29,16 +29,17 @@ from django.test import Client, RequestFactory
 from django.utils.log import AdminEmailHandler
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
-from settings_app import keyring, verification
 from settings_app.crypto import RandomizedCipher
 from settings_app.crypto.envelope import MARKER
+from settings_app.encryption import keyring
 from settings_app.log_filters import RedactSecretsFilter
 from settings_app.models import AuditAction, AuditEvent, Setting
 from settings_app.providers import PROVIDERS
+from settings_app.providers import client as provider_client
 from tests.hygiene.conftest import AUDIT, PASSWORD, REASON, SETTINGS, make_user
-from tests.keys import fake_key
-from tests.provider_server import ProviderServer, provider_server_fixture  # noqa: F401
-from tests.reveal_helpers import post_reveal
+from tests.support.keys import fake_key
+from tests.support.provider_server import ProviderServer, provider_server_fixture  # noqa: F401
+from tests.support.reveal_helpers import post_reveal
 
 pytestmark = pytest.mark.django_db
 
@@ -366,7 +367,7 @@ def explode(request: httpx.Request) -> httpx.Response:
 def crashing_verification(monkeypatch: pytest.MonkeyPatch) -> None:
     """Verification crashes deep inside check_key/_send, whose frames hold the plaintext."""
     client = httpx.Client(transport=httpx.MockTransport(explode))
-    monkeypatch.setattr(verification, "get_client", lambda: client)
+    monkeypatch.setattr(provider_client, "get_client", lambda: client)
 
 
 @pytest.fixture
@@ -449,7 +450,7 @@ def crash_in_crypto(sealed: Sealed) -> object:
 
 def crash_in_verification(sealed: Sealed) -> object:
     client = httpx.Client(transport=httpx.MockTransport(explode))
-    return verification.check_key(PROVIDERS["openai"], sealed.value, client=client)
+    return provider_client.check_key(PROVIDERS["openai"], sealed.value, client=client)
 
 
 @pytest.mark.parametrize("crash", [crash_in_crypto, crash_in_verification])

@@ -14,10 +14,9 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from settings_app import reencryption
-from settings_app.key_advice import PRIMARY, SALT
+from settings_app.encryption.key_advice import PRIMARY, SALT
 from settings_app.key_check.models import KeyCheck
 from settings_app.key_check.service import KeyCheckState, check_keys, ensure_key_check
-from tests.keys import fake_key
 from tests.reencryption.rows import (
     drop_fallbacks,
     insert_raw,
@@ -25,6 +24,7 @@ from tests.reencryption.rows import (
     rotate_primary,
     tampered,
 )
+from tests.support.keys import fake_key
 from tests.testapp.models import Secret
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import run_manage
-from tests.keys import fake_key, sqlite_env
+from tests.support.keys import fake_key, sqlite_env
 
 SEED = """
 from settings_app.models import Setting

@@ -12,8 +12,8 @@ from django.core.management import CommandError, call_command
 
 from tests.admin.conftest import make_canary
 from tests.conftest import run_manage
-from tests.keys import sqlite_env
 from tests.notifications.conftest import START, assert_no_secret, store
+from tests.support.keys import sqlite_env
 
 pytestmark = pytest.mark.django_db
 

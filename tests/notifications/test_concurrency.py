@@ -2,8 +2,8 @@
 
 Real concurrency: two `manage.py` processes, each with its own database connection (on
 PostgreSQL the test's own database, on SQLite a migrated file), released together from a start
-line (tests/processes.py). The webhook answers slowly, so one run is still inside its claim's
-transaction while the other reaches the same notice.
+line (tests/support/processes.py). The webhook answers slowly, so one run is still inside its
+claim's transaction while the other reaches the same notice.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from django.db import connection
 from django.utils import timezone
 
 from tests.notifications.conftest import WEBHOOK_SECRET
-from tests.processes import database_env, run_together, shell
+from tests.support.processes import database_env, run_together, shell
 
 SETUP = """
 import datetime
@@ -31,7 +31,7 @@ RUN = """
 import io, time
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from tests.processes import start_line
+from tests.support.processes import start_line
 
 start_line()
 started = time.time()

@@ -17,7 +17,7 @@ from django.db import connection
 from settings_app.models import AuditAction, AuditEvent, Setting
 from settings_app.notifications.reverify import MAX_CONCURRENT, parse_age, reverify_stale
 from tests.notifications.conftest import START, assert_no_secret, store
-from tests.provider_server import Answer, ProviderServer, RecordedRequest
+from tests.support.provider_server import Answer, ProviderServer, RecordedRequest
 
 pytestmark = pytest.mark.django_db
 

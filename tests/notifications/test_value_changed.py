@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from settings_app import keyring
+from settings_app.encryption import keyring
 from settings_app.models import Setting
 from tests.admin.conftest import (  # noqa: F401  (fixtures)
     admin_client,

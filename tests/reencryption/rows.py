@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import connection
 
-from tests.keys import fake_key
+from tests.support.keys import fake_key
 
 
 def raw_values(table: str, column: str = "value") -> list[Any]:

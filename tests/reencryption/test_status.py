@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from settings_app import keyring, reencryption
+from settings_app import reencryption
 from settings_app.crypto import KeyConfigurationError
-from settings_app.key_advice import DETERMINISTIC_FALLBACKS, PRIMARY_FALLBACKS
+from settings_app.encryption import keyring
+from settings_app.encryption.key_advice import DETERMINISTIC_FALLBACKS, PRIMARY_FALLBACKS
 from settings_app.models import Setting
 from tests.reencryption.rows import (
     insert_raw,

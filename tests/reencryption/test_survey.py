@@ -9,7 +9,6 @@ import pytest
 from settings_app import reencryption
 from settings_app.models import Setting
 from settings_app.reencryption import Classification
-from tests.keys import fake_key
 from tests.reencryption.rows import (
     drop_fallbacks,
     insert_raw,
@@ -19,6 +18,7 @@ from tests.reencryption.rows import (
     set_raw,
     tampered,
 )
+from tests.support.keys import fake_key
 from tests.testapp.models import Secret
 
 pytestmark = pytest.mark.django_db

@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from settings_app.models import Setting
-from tests.reveal_helpers import once_token
+from tests.support.reveal_helpers import once_token
 
 CSRF = "csrf-canary-4f1d0c9b7a2e"
 GUESS = "guessed-password-canary"

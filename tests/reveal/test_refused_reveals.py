@@ -13,7 +13,8 @@ import time_machine
 from django.contrib.auth.models import User
 from django.test import Client
 
-from settings_app.audit.coalescing import CoalescedWindow, flush_due
+from settings_app.audit.coalescing import flush_due
+from settings_app.audit.models import CoalescedWindow
 from settings_app.models import AuditAction, AuditEvent, Setting
 
 pytestmark = pytest.mark.django_db

@@ -12,8 +12,8 @@ from django.test import Client
 
 from settings_app.audit.coalescing import flush_due
 from settings_app.models import AuditAction, AuditEvent, Setting
-from tests.reveal_helpers import once_token, post_reveal
-from tests.role_users import PASSWORD, SECRET
+from tests.support.reveal_helpers import once_token, post_reveal
+from tests.support.role_users import PASSWORD, SECRET
 from tests.testapp.models import Secret
 
 pytestmark = pytest.mark.django_db

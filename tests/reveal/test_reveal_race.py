@@ -7,9 +7,9 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from settings_app.models import AuditAction, AuditEvent, Setting
-from tests.processes import database_env, run_together, shell
-from tests.reveal_helpers import once_token
-from tests.role_users import PASSWORD, SECRET
+from tests.support.processes import database_env, run_together, shell
+from tests.support.reveal_helpers import once_token
+from tests.support.role_users import PASSWORD, SECRET
 
 REASON = "Racing six requests at once"
 
@@ -59,8 +59,8 @@ from django.conf import settings
 from django.test import Client
 from django.test.utils import setup_test_environment
 from settings_app.models import Setting
-from tests.reveal_helpers import once_token
-from tests.role_users import SECRET, make_user
+from tests.support.reveal_helpers import once_token
+from tests.support.role_users import SECRET, make_user
 setup_test_environment()
 user = make_user("root", is_superuser=True)
 setting = Setting.objects.create(key="openai_api_key", value=SECRET, provider="openai")
@@ -74,8 +74,8 @@ import os
 from django.conf import settings
 from django.test import Client
 from django.test.utils import setup_test_environment
-from tests.processes import start_line
-from tests.role_users import PASSWORD, SECRET
+from tests.support.processes import start_line
+from tests.support.role_users import PASSWORD, SECRET
 setup_test_environment()
 session, url, token = os.environ["KV_REVEAL_FORM"].split()
 client = Client()

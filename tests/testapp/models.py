@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from settings_app.fields import EncryptedManager, EncryptedTextField
+from settings_app.encryption.fields import EncryptedManager, EncryptedTextField
 
 
 class Secret(models.Model):

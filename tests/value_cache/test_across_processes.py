@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, run_manage
-from tests.keys import sqlite_env
+from tests.support.keys import sqlite_env
 
 pytestmark = pytest.mark.slow
 

@@ -11,7 +11,7 @@ from django.db import connection
 
 from settings_app.models import AuditAction, AuditEvent, Setting, SettingVersion
 from tests.admin.conftest import LeakCheckingClient
-from tests.provider_server import ProviderServer, provider_server_fixture  # noqa: F401
+from tests.support.provider_server import ProviderServer, provider_server_fixture  # noqa: F401
 from tests.versions.conftest import KEY, masked, new_key
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from django.db import connection
 from settings_app.models import AuditAction, AuditEvent, Setting, SettingVersion
 from settings_app.versions.search import find_versions_holding
 from settings_app.versions.services import destroy_version
-from tests.keys import fake_key
+from tests.support.keys import fake_key
 from tests.versions.conftest import KEY
 
 pytestmark = pytest.mark.django_db

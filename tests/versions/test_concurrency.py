@@ -18,7 +18,7 @@ from django.db.models.signals import pre_save
 from settings_app import audit
 from settings_app.models import AuditAction, AuditEvent, Setting
 from tests.conftest import run_manage
-from tests.keys import sqlite_env
+from tests.support.keys import sqlite_env
 from tests.versions.conftest import KEY, new_key
 
 WRITERS = 6

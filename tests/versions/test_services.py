@@ -9,7 +9,7 @@ from django.db import IntegrityError, connection
 
 from settings_app.audit import chain
 from settings_app.models import AuditAction, AuditEvent, Setting, SettingVersion
-from settings_app.verification import VerificationResult
+from settings_app.providers.classification import VerificationResult
 from settings_app.versions import (
     NothingToRestore,
     VersionConflict,

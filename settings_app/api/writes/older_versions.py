@@ -13,8 +13,8 @@ from typing import Any
 from django.http import HttpRequest
 
 from settings_app.audit.coalescing import record_coalesced
+from settings_app.encryption.unreadable import UnreadableValue
 from settings_app.models import AuditAction, AuditSource, Setting
-from settings_app.unreadable import UnreadableValue
 from settings_app.versions.errors import VersionDestroyed, VersionNotFound
 from settings_app.versions.models import SettingVersion
 

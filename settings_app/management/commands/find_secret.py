@@ -14,7 +14,7 @@ from django.core.management.base import CommandError
 
 from settings_app.management.base import AuditedCommand
 from settings_app.models import AuditAction
-from settings_app.secret_search import find_settings_holding
+from settings_app.versions.search import find_settings_holding
 
 
 class Command(AuditedCommand):

@@ -9,10 +9,10 @@ from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
 from django.db import DatabaseError
 
-from settings_app import keyring
 from settings_app.crypto import KeyConfigurationError, KeySet
-from settings_app.key_advice import DETERMINISTIC, PRIMARY, SALT
-from settings_app.key_files import (
+from settings_app.encryption import keyring
+from settings_app.encryption.key_advice import DETERMINISTIC, PRIMARY, SALT
+from settings_app.encryption.key_files import (
     KeyFileError,
     format_env,
     format_json,

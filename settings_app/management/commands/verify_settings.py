@@ -9,12 +9,13 @@ from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
-from settings_app import decryption_failures
+from settings_app.encryption import decryption_failures
 from settings_app.management.base import AuditedCommand
 from settings_app.models import Setting, VerificationStatus
 from settings_app.notifications import report
 from settings_app.notifications.reverify import MAX_CONCURRENT, parse_age, reverify_stale
-from settings_app.verification import VerificationResult, verify_all
+from settings_app.providers.classification import VerificationResult
+from settings_app.providers.verification import verify_all
 
 HEADINGS = ("KEY", "PROVIDER", "STATUS", "DETAIL")
 

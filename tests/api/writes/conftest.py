@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 from settings_app import roles
 from settings_app.api import services
 from settings_app.models import Setting
-from tests.role_users import make_user
+from tests.support.role_users import make_user
 
 OPENAI_V1 = "sk-proj-" + "Wr1teTest0Lm8Tv2Xc6Rb0Nw3Hd7Ja1Ke" * 2
 OPENAI_V2 = "sk-proj-" + "Wr1teTest2Qz4Lm8Tv2Xc6Rb0Nw3Hd7Ja" * 2

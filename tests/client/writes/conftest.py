@@ -12,7 +12,7 @@ from settings_app import roles
 from settings_app.api import services
 from settings_app.models import Setting
 from tests.client.conftest import SCOPE, VALUES, ApiTarget, run_keyvault
-from tests.role_users import make_user
+from tests.support.role_users import make_user
 
 NEW_OPENAI = "sk-proj-clientwrite-" + "Nw4Lq8Zp2Xv6Rt0Ym3Hc7Jb1Kd5" * 2
 

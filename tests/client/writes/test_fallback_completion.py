@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 import time_machine
 
-from keyvault_client import cli
-from keyvault_client.arguments import installed_version
+from keyvault_client import __version__, cli
 from keyvault_client.errors import ConfigurationError, Unavailable
 from keyvault_client.fallback import FallbackFile
 from tests.client.conftest import ApiTarget, new_token, run_keyvault
@@ -91,8 +90,8 @@ def test_run_uses_the_fallback_only_when_the_server_is_unreachable(
 
 def test_version_prints_the_installed_version() -> None:
     done = run_keyvault("--version", url="http://127.0.0.1:9", token=None)
-    assert done.returncode == 0 and done.stdout == f"keyvault {installed_version()}\n"
-    assert installed_version()[0].isdigit()
+    assert done.returncode == 0 and done.stdout == f"keyvault {__version__}\n"
+    assert __version__[0].isdigit()
 
 
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])

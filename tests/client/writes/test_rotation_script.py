@@ -13,7 +13,7 @@ import pytest
 
 from tests.client.conftest import ApiTarget
 from tests.conftest import ROOT
-from tests.provider_server import ProviderServer, provider_server_fixture  # noqa: F401
+from tests.support.provider_server import ProviderServer, provider_server_fixture  # noqa: F401
 
 from .conftest import NEW_OPENAI, stored
 

@@ -5,7 +5,8 @@
     client = Client()  # KEYVAULT_URL and KEYVAULT_TOKEN (or KEYVAULT_TOKEN_FILE)
     client.get("openai_api_key")
 
-Depends only on httpx (and never imports Django), so other services can install or vendor it.
+Needs only the standard library (httpx, with the `httpx` extra, pools connections for `Client`)
+and never imports Django, so other services can install it (`pip install ./client`) or vendor it.
 The `keyvault` command (`keyvault run`, `keyvault get`) is in `keyvault_client.cli`.
 """
 
@@ -24,6 +25,8 @@ from .errors import (
     Unauthorized,
     Unavailable,
 )
+
+__version__ = "0.1.0"
 
 __all__ = [
     "Client",

@@ -13,7 +13,7 @@ import stat
 from collections.abc import Mapping
 from pathlib import Path
 
-from .crypto import generate_key
+from ..crypto import generate_key
 from .key_advice import DETERMINISTIC, DETERMINISTIC_FALLBACKS, PRIMARY, PRIMARY_FALLBACKS, SALT
 
 _ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?(KEYVAULT_[A-Z0-9_]+)\s*=", re.MULTILINE)

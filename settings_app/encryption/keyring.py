@@ -14,15 +14,15 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-from . import key_advice
-from .crypto import (
+from ..crypto import (
     DeterministicCipher,
     FieldCipher,
     KeyConfigurationError,
     KeySet,
     RandomizedCipher,
 )
-from .crypto.blind_index import BlindIndex
+from ..crypto.blind_index import BlindIndex
+from . import key_advice
 
 _DJANGO_SECRET_SETTINGS = frozenset({"SECRET_KEY", "SECRET_KEY_FALLBACKS"})
 _ciphers: dict[tuple[str, bool], FieldCipher] = {}

@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from . import audit, key_advice
-from .audit.models import AuditAction, AuditEvent
-from .crypto import DecryptionError, DecryptionReason
+from .. import audit
+from ..audit.models import AuditAction, AuditEvent
+from ..crypto import DecryptionError, DecryptionReason
+from . import key_advice
 from .unreadable import UnreadableValue
 
 if TYPE_CHECKING:
-    from .models import Setting
+    from ..models import Setting
 
 
 @dataclass(frozen=True)

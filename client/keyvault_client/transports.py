@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
-from .errors import Unavailable
+from .errors import ConfigurationError, Unavailable
 from .protocol import Response
 
 TYPE_CHECKING = False  # see protocol.py
@@ -52,7 +52,13 @@ class HttpxTransport:
     """A pooled httpx client: thread-safe, keeps connections open between calls."""
 
     def __init__(self, url: str, origin: str, timeout: float = DEFAULT_TIMEOUT) -> None:
-        import httpx
+        try:
+            import httpx
+        except ImportError:
+            raise ConfigurationError(
+                "Client() pools connections with httpx, which is not installed: install "
+                "keyvault-client[httpx], or pass transport=StdlibTransport."
+            ) from None
 
         self._origin = origin
         self._errors = (httpx.TransportError,)  # timeouts, refused connections, TLS failures

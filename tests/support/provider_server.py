@@ -10,7 +10,7 @@ Every request is recorded in `server.requests` so tests can assert what was sent
 Use the `provider_server` fixture (import it under its function name, which differs from the
 fixture name so ruff sees no redefinition)::
 
-    from tests.provider_server import ProviderServer, provider_server_fixture  # noqa: F401
+    from tests.support.provider_server import ProviderServer, provider_server_fixture  # noqa: F401
 
     def test_something(provider_server: ProviderServer) -> None:
         provider_server.accept("sk-proj-good")                  # -> 200, valid

@@ -7,10 +7,9 @@ from django.db import connection
 
 from settings_app import providers
 from settings_app.models import Setting
-from settings_app.secret_search import SecretSearch, find_settings_holding
-from settings_app.versions.search import VersionMatch
-from tests.keys import fake_key
+from settings_app.versions.search import SecretSearch, VersionMatch, find_settings_holding
 from tests.reencryption.rows import set_raw
+from tests.support.keys import fake_key
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ import pytest
 from django.db import connection
 
 from settings_app.models import Setting
-from tests.keys import test_key
+from tests.support.keys import test_key
 
 
 def raw_value(setting: Setting) -> str:

@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from typing import Any, NoReturn
 
 EXIT_USAGE = 64
-DISTRIBUTIONS = ("keyvault-client", "keyvault")  # its own distribution, or inside the app's
 FORMATS = ("dotenv", "json", "yaml", "shell")
 
 DESCRIPTION = """\
@@ -53,25 +52,16 @@ class _Parser(argparse.ArgumentParser):
 
 
 class _Version(argparse.Action):
-    """--version: the installed distribution's version, looked up only when asked for."""
+    """--version on stdout (argparse's own "version" action prints nothing else)."""
 
     def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
         super().__init__(option_strings, dest, nargs=0, help="print keyvault's version and exit")
 
     def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
-        print(f"keyvault {installed_version()}")  # on stdout, as --version does everywhere
+        from . import __version__
+
+        print(f"keyvault {__version__}")  # on stdout, as --version does everywhere
         parser.exit(0)
-
-
-def installed_version() -> str:
-    from importlib import metadata
-
-    for name in DISTRIBUTIONS:
-        try:
-            return metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return "unknown (not installed)"
 
 
 def build_parser(epilog: str, argv: Sequence[str] | None = None) -> argparse.ArgumentParser:

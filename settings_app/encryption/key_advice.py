@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .crypto import (
+from ..crypto import (
     DecryptionError,
     DecryptionReason,
     EncryptionError,

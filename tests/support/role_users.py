@@ -1,5 +1,5 @@
 """Users in each keyvault role, and a stored setting to reveal: fixtures for the audit and
-reveal tests, which import them (`from tests.role_users import key_admin, ...`)."""
+reveal tests, which import them (`from tests.support.role_users import key_admin, ...`)."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 Mounted by the Setting admin at `<object_id>/reveal/` inside `admin_site.admin_view` (which
 adds the staff login). Every attempt, shown or refused, is written to the audit trail (repeated
 refusals for want of the permission as one event and a summary with their count). Each form
-carries a one-time token (`reveal_tokens.py`) spent in the database in the transaction that
+carries a one-time token (`tokens.py`) spent in the database in the transaction that
 records the outcome: of concurrent POSTs of one form, exactly one gets an answer.
 """
 
@@ -24,11 +24,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
-from . import audit, reveal_tokens
-from .audit.coalescing import record_coalesced
-from .crypto import DecryptionError
-from .models import AuditAction, AuditSource, Setting
-from .unreadable import readable
+from .. import audit
+from ..audit.coalescing import record_coalesced
+from ..crypto import DecryptionError
+from ..encryption.unreadable import require_readable
+from ..models import AuditAction, AuditSource, Setting
+from . import tokens as reveal_tokens
 
 PERMISSION = "settings_app.reveal_setting"
 FORM_TEMPLATE = "admin/settings_app/reveal.html"
@@ -84,7 +85,7 @@ def reveal_setting_view(
         raise PermissionDenied
     setting = _get_setting(object_id)
     if setting.service_only:
-        _refuse(request, setting.key, "service_only")
+        _record_refusal(request, setting.key, "service_only")
         context = {**_context(request, site, setting), "form": None, "error": SERVICE_ONLY}
         return render(request, FORM_TEMPLATE, context)
     if request.method != "POST":
@@ -101,13 +102,13 @@ def reveal_setting_view(
             return _reveal(request, site, setting, form.cleaned_data["reason"])
         if form.has_error("password", code="wrong_password"):
             reason = form.cleaned_data.get("reason", "")
-            _refuse(request, setting.key, "wrong_password", reason=reason)
+            _record_refusal(request, setting.key, "wrong_password", reason=reason)
     return _render_form(request, site, setting, form)
 
 
 def _replayed(request: HttpRequest, site: admin.AdminSite, setting: Setting) -> HttpResponse:
     """The value is shown once per confirmation: a used token gets the form again."""
-    _refuse(request, setting.key, "replayed")
+    _record_refusal(request, setting.key, "replayed")
     error = "This confirmation was already used or has expired. Confirm your password again."
     return _render_form(request, site, setting, RevealForm(request.user), error=error)
 
@@ -149,7 +150,7 @@ def _existing_setting(object_id: str) -> tuple[str, str]:
     return ("", "") if found is None else (str(found[0]), found[1])
 
 
-def _refuse(request: HttpRequest, setting_key: str, result: str, **details: Any) -> None:
+def _record_refusal(request: HttpRequest, setting_key: str, result: str, **details: Any) -> None:
     if request.user.is_authenticated:
         audit.record(
             AuditAction.REVEAL_REFUSED,
@@ -166,7 +167,7 @@ def _reveal(
     request: HttpRequest, site: admin.AdminSite, setting: Setting, reason: str
 ) -> HttpResponse:
     try:
-        value = readable(Setting.objects.values_list("value", flat=True).get(pk=setting.pk))
+        value = require_readable(Setting.objects.values_list("value", flat=True).get(pk=setting.pk))
     except DecryptionError:
         audit.record(
             AuditAction.DECRYPTION_FAILED,

@@ -6,7 +6,7 @@ import pytest
 
 from settings_app.crypto import DecryptionError
 from settings_app.models import AuditAction, AuditEvent, Setting, SettingVersion
-from tests.unreadable_rows import BY_NAME, Breakage, every_breakage, raw_value
+from tests.support.unreadable_rows import BY_NAME, Breakage, every_breakage, raw_value
 
 pytestmark = pytest.mark.django_db
 

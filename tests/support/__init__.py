@@ -1,0 +1,1 @@
+"""Helpers the tests share: keys, users, servers, processes and rows they set up."""

@@ -1,0 +1,35 @@
+"""A relaxed commit skips the fsync wait for its own transaction only, never for one around it."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection, transaction
+
+from settings_app.relaxed_commit import relaxed_commit
+
+
+def _level() -> str:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SHOW synchronous_commit")
+        else:
+            cursor.execute("PRAGMA synchronous")
+        return str(cursor.fetchone()[0])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_relaxed_commit_relaxes_only_its_own_transaction() -> None:
+    before = _level()
+    with relaxed_commit("default"):
+        inside = _level()
+    assert inside in {"off", "1"}  # PostgreSQL: synchronous_commit off; SQLite: NORMAL
+    assert _level() == before and before in {"on", "2"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_inside_another_transaction_nothing_is_relaxed() -> None:
+    with transaction.atomic():
+        before = _level()
+        with relaxed_commit("default"):
+            assert _level() == before
+        assert _level() == before  # an audit event written later stays fully durable
