@@ -7,6 +7,7 @@ import json
 import os
 import stat
 import subprocess
+import sys
 from pathlib import Path
 
 import dotenv
@@ -62,10 +63,10 @@ def test_export_refuses_a_terminal_without_force(writable_api: ApiTarget) -> Non
     primary, secondary = pty.openpty()
     try:
         refused = subprocess.run(
-            ["python", "-m", "keyvault_client", "export"], stdout=secondary,
+            [sys.executable, "-m", "keyvault_client", "export"], stdout=secondary,
             stderr=subprocess.PIPE, text=True, timeout=60, check=False,
             env={"PATH": os.environ["PATH"], "KEYVAULT_URL": writable_api.url,
-                 "KEYVAULT_TOKEN": writable_api.token, "PYTHONPATH": os.getcwd()},
+                 "KEYVAULT_TOKEN": writable_api.token},
         )  # fmt: skip
     finally:
         os.close(secondary)
