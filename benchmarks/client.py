@@ -7,7 +7,6 @@ HTTP server on 127.0.0.1, until the real read API is in main.
 from __future__ import annotations
 
 import os
-import secrets
 import subprocess
 import sys
 from collections.abc import Callable
@@ -16,6 +15,7 @@ from pathlib import Path
 from keyvault_client import Client
 from keyvault_client.protocol import SETTINGS_PATH, request_headers
 from keyvault_client.transports import StdlibTransport
+from settings_app.api import tokens
 from tests.client.api_server import ApiServer
 
 from .report import Result, verdict
@@ -29,7 +29,7 @@ KEY = "openai_api_key"
 
 
 def run(sizes: Sizes) -> list[Result]:
-    token = "kvt_" + secrets.token_urlsafe(32)
+    token = tokens.generate()  # with its checksum: the client checks it before any request
     with ApiServer.running(token, **{KEY: api_keys(1, seed=41)[0]}) as server:
         return [_warm_get(server, sizes), _run_true(server, sizes)]
 

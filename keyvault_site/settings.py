@@ -9,19 +9,23 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from csp import constants as csp
 from django.core.exceptions import ImproperlyConfigured
+from dotenv import load_dotenv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.FileAwareEnv()
 
-# An empty KEYVAULT_ENV_FILE turns the .env file off (the test suite does this).
+# An empty KEYVAULT_ENV_FILE turns the .env file off (the test suite does this). Read by
+# python-dotenv, the parser `import_env` uses, so a line means the same to both (an inline
+# `# comment` is a comment); the environment wins over the file, and `${VAR}` stays literal.
 ENV_FILE = os.environ.get("KEYVAULT_ENV_FILE", str(BASE_DIR / ".env"))
 if ENV_FILE and Path(ENV_FILE).is_file():
-    environ.Env.read_env(ENV_FILE)
+    load_dotenv(ENV_FILE, override=False, interpolate=False, encoding="utf-8")
 
 DEBUG = env.bool("DEBUG", default=False)
 
@@ -45,6 +49,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp_webauthn",
     "csp",
     "rest_framework",
     "drf_spectacular",
@@ -59,9 +66,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified()
     "settings_app.audit.middleware.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "settings_app.idle_sessions.IdleSessionTimeoutMiddleware",  # after auth and messages
+    # After the idle check: a signed-in user with no verified second factor reaches only the
+    # sign-in step, enrolment and logout (settings_app/twofactor).
+    "settings_app.twofactor.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a lockout into a response
 ]
@@ -173,7 +184,9 @@ CONTENT_SECURITY_POLICY = {
 AXES_FAILURE_LIMIT = env.int("KEYVAULT_LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("KEYVAULT_LOGIN_COOLOFF_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
-AXES_RESET_ON_SUCCESS = True
+# A correct password alone must not wipe the count of wrong second-factor codes: failures are
+# reset when a sign-in is complete (settings_app/twofactor/lockout.py).
+AXES_RESET_ON_SUCCESS = False
 # Lock out the client's address, not the proxy's: the same rule as the audit trail and the API
 # (KEYVAULT_TRUSTED_PROXY_COUNT below).
 AXES_CLIENT_IP_CALLABLE = "settings_app.client_address.client_ip"
@@ -187,6 +200,27 @@ AXES_SENSITIVE_PARAMETERS = [
     "csrfmiddlewaretoken",
     "value",
 ]
+
+# --- Two-factor sign-in (settings_app/twofactor, docs/security.md) --------------------------
+# Who must have a second factor: "none", "key_admins" (key admins and superusers) or "all".
+KEYVAULT_REQUIRE_2FA = env.str("KEYVAULT_REQUIRE_2FA", default="key_admins")
+# Reveals, token creation, restores, destroys, imports and purges need a second factor
+# verified within this many seconds.
+KEYVAULT_STEP_UP_SECONDS = env.int("KEYVAULT_STEP_UP_SECONDS", default=300)
+OTP_TOTP_ISSUER = "keyvault"  # the name authenticator apps show
+# Passkeys (django-otp-webauthn) are a second factor only: the password always comes first.
+# Browsers bind a passkey to the site's domain: list the origins the admin is served at (the
+# first one's host is the passkey domain; an IP address cannot hold passkeys, use localhost).
+KEYVAULT_PASSKEY_ORIGINS = env.list(
+    "KEYVAULT_PASSKEY_ORIGINS",
+    default=["http://localhost:8000"]
+    if DEBUG
+    else [f"https://{host}" for host in ALLOWED_HOSTS if host.strip(".*")] or ["https://localhost"],
+)
+OTP_WEBAUTHN_ALLOWED_ORIGINS = KEYVAULT_PASSKEY_ORIGINS
+OTP_WEBAUTHN_RP_ID = urlsplit(KEYVAULT_PASSKEY_ORIGINS[0]).hostname or "localhost"
+OTP_WEBAUTHN_RP_NAME = "keyvault"
+OTP_WEBAUTHN_ALLOW_PASSWORDLESS_LOGIN = False
 
 # --- Encryption at rest (see settings_app/crypto and the README's operator runbook) ---------
 # Generate these with `python manage.py init_encryption`; `manage.py check` reports a missing

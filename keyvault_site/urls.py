@@ -8,6 +8,12 @@ from django.views.generic import RedirectView
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path("admin/2fa/passkeys/", include("settings_app.twofactor.passkeys")),
+    path("admin/2fa/", include("settings_app.twofactor.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("settings_app.api.urls")),
 ]
+
+# Under /api/ these answer JSON {"detail": ...}; elsewhere, Django's own pages.
+handler404 = "settings_app.api.errors.not_found"
+handler500 = "settings_app.api.errors.server_error"

@@ -29,10 +29,11 @@ from django.views.decorators.http import require_POST
 from . import providers
 from .api import admin as api_admin
 from .audit import admin as audit_admin
+from .credentials import admin as credentials_admin
 from .crypto import DecryptionError, EncryptionError
 from .encryption import decryption_failures, key_advice
 from .encryption.unreadable import UnreadableValue
-from .forms import MAIN_FIELDS, SettingForm
+from .forms import MAIN_FIELDS, SettingForm, credential_form
 from .importers.admin_views import import_env_urls
 from .key_check.service import check_keys
 from .models import Setting, VerificationStatus
@@ -47,9 +48,12 @@ from .providers import verification
 from .providers.masking import mask
 from .redaction import redact
 from .reveal.views import reveal_setting_view
+from .twofactor import admin as twofactor_admin
+from .twofactor.step_up import step_up_required
 from .versions.admin import VersionedSettingAdmin
 
-__all__ = ["SettingAdmin", "api_admin", "audit_admin"]  # they register their own pages
+# They register their own pages (twofactor's removes django-otp's unaudited device admin).
+__all__ = ["SettingAdmin", "api_admin", "audit_admin", "twofactor_admin"]
 
 TITLE = "Provider keys"
 admin.site.site_header = "keyvault"
@@ -109,7 +113,7 @@ class SettingAdmin(RotationAdminMixin, VersionedSettingAdmin):
     def masked_value(self, obj: Setting) -> str:
         if isinstance(obj.value, UnreadableValue):
             return self._unreadable(obj.value)
-        return mask(obj.value or "", obj.provider)
+        return credentials_admin.field_masks(obj.value) or mask(obj.value or "", obj.provider)
 
     @admin.display(description="Verification", ordering="verification_status")
     def verification(self, obj: Setting) -> SafeString:
@@ -136,7 +140,7 @@ class SettingAdmin(RotationAdminMixin, VersionedSettingAdmin):
         if isinstance(obj.value, UnreadableValue):
             advice = decryption_failures.REASONS[obj.value.reason].advice
             return format_html("{} <p>{}</p>", self._unreadable(obj.value), advice)
-        return mask(obj.value or "", obj.provider)
+        return credentials_admin.field_masks(obj.value) or mask(obj.value or "", obj.provider)
 
     @admin.display(description="Verification detail")
     def verification_detail_shown(self, obj: Setting) -> str:
@@ -154,10 +158,20 @@ class SettingAdmin(RotationAdminMixin, VersionedSettingAdmin):
             url,
         )
 
+    def get_form(
+        self, request: HttpRequest, obj: Setting | None = None, change: bool = False, **kwargs: Any
+    ) -> Any:
+        slug = credentials_admin.structured_slug(request, obj)
+        if slug is not None:
+            kwargs["form"] = credential_form(slug)
+        return super().get_form(request, obj, change, **kwargs)
+
     def get_fieldsets(self, request: HttpRequest, obj: Setting | None = None) -> Any:
+        slug = credentials_admin.structured_slug(request, obj)
         if obj is None:
-            return [(None, {"fields": MAIN_FIELDS})]
+            return [(None, {"fields": credentials_admin.main_fields(slug, MAIN_FIELDS)})]
         main = _change_form_fields(editable=self.has_change_permission(request, obj))
+        main = credentials_admin.main_fields(slug, main)
         return [
             (None, {"fields": main}),
             ("Verification", {"fields": VERIFICATION_SHOWN}),
@@ -182,7 +196,7 @@ class SettingAdmin(RotationAdminMixin, VersionedSettingAdmin):
             obj.created_by = request.user
         obj.updated_by = request.user
         super().save_model(request, obj, form, change)
-        hint = providers.prefix_hint(obj.provider, obj.value)
+        hint = None if change_is_structured(obj) else providers.prefix_hint(obj.provider, obj.value)
         if hint:
             self.message_user(request, hint, messages.WARNING)
 
@@ -223,27 +237,17 @@ class SettingAdmin(RotationAdminMixin, VersionedSettingAdmin):
 
     def provider_overview(self, request: HttpRequest) -> list[ProviderRow]:
         """Every known provider, and a link to its keys or to add the missing one."""
+        known = credentials_admin.overview_entries(providers.PROVIDERS.values())
         present = set(
-            Setting.objects.filter(provider__in=providers.PROVIDERS)
+            Setting.objects.filter(provider__in=[slug for slug, _, _ in known])
             .values_list("provider", flat=True)
             .distinct()
         )
         can_add = self.has_add_permission(request)
-        rows = []
-        for provider in providers.PROVIDERS.values():
-            has_key = provider.slug in present
-            rows.append(ProviderRow(provider.name, has_key, self._url(provider, has_key, can_add)))
-        return rows
-
-    def _url(self, provider: providers.Provider, has_key: bool, can_add: bool) -> str | None:
-        """Its keys when it has one; else the add form, pre-filled, for those who may add."""
-        if has_key:
-            changelist = reverse("admin:settings_app_setting_changelist")
-            return f"{changelist}?{urlencode({'provider__exact': provider.slug})}"
-        if not can_add:
-            return None
-        query = urlencode({"key": provider.setting_key, "provider": provider.slug})
-        return f"{reverse('admin:settings_app_setting_add')}?{query}"
+        return [
+            ProviderRow(name, slug in present, _url(slug, key, slug in present, can_add))
+            for slug, name, key in known
+        ]
 
     # --- verification ----------------------------------------------------------------------
     @method_decorator(sensitive_post_parameters("value"))
@@ -281,6 +285,15 @@ class SettingAdmin(RotationAdminMixin, VersionedSettingAdmin):
                 else ""
             ),
         }
+
+    # --- step-up: a version restored or destroyed needs a second factor from the last minutes
+    @method_decorator(step_up_required)
+    def restore_view(self, request: HttpRequest, object_id: str, number: int) -> HttpResponse:
+        return super().restore_view(request, object_id, number)
+
+    @method_decorator(step_up_required)
+    def destroy_view(self, request: HttpRequest, object_id: str, number: int) -> HttpResponse:
+        return super().destroy_view(request, object_id, number)
 
     def verify_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """POST-only (admin_view adds CSRF protection): verify one key and say how it went."""
@@ -332,6 +345,21 @@ def _change_form_fields(*, editable: bool) -> list[str]:
     write-only input after it for editors only (a view-only page would show it as plain text)."""
     value = ["current_value", "value"] if editable else ["current_value"]
     return [shown for name in MAIN_FIELDS for shown in (value if name == "value" else [name])]
+
+
+def _url(slug: str, setting_key: str, has_key: bool, can_add: bool) -> str | None:
+    """Its keys when it has one; else the add form, pre-filled, for those who may add."""
+    if has_key:
+        changelist = reverse("admin:settings_app_setting_changelist")
+        return f"{changelist}?{urlencode({'provider__exact': slug})}"
+    if not can_add:
+        return None
+    query = urlencode({"key": setting_key, "provider": slug})
+    return f"{reverse('admin:settings_app_setting_add')}?{query}"
+
+
+def change_is_structured(obj: Setting) -> bool:
+    return credentials_admin.is_structured(obj.value)
 
 
 def _when(moment: Any) -> str:

@@ -23,5 +23,7 @@ class SettingsAppConfig(AppConfig):
         from .encryption import keyring  # noqa: F401  (resets the key-set cache on setting_changed)
         from .key_check import receivers as key_check_receivers  # noqa: F401
         from .notifications import checks as notification_checks  # noqa: F401
+        from .twofactor import checks as twofactor_checks  # noqa: F401
+        from .twofactor import lockout  # noqa: F401  (wrong codes count like wrong passwords)
         from .versions import checks as version_checks  # noqa: F401
         from .versions import tracking  # noqa: F401  (every value change becomes a version)

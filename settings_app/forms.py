@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django import forms
 
 from . import providers
+from .credentials.forms import EXTRAS_ONLY, CredentialFields, KeyWithExtras, declared_fields
 from .encryption.unreadable import UnreadableValue
 from .models import Setting
 from .versions.forms import StaleWriteCheck
@@ -71,8 +73,12 @@ class SettingForm(StaleWriteCheck, forms.ModelForm):
             return NEW_VALUE_HELP
         return UNREADABLE_HELP if self.stored_is_unreadable else KEEP_VALUE_HELP
 
+    holds_one_value = True  # False for structured credentials (CredentialFields)
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
+        if not self.holds_one_value:
+            return cleaned
         if not self.is_adding and not cleaned.get("value") and "value" not in self.errors:
             self._keep_stored_value(cleaned)
         if self.is_adding and "provider" not in self.changed_data and cleaned.get("key"):
@@ -96,3 +102,11 @@ class SettingForm(StaleWriteCheck, forms.ModelForm):
                 "again. A stored key stays with the provider it was entered for."
             )
             self.add_error("value", forms.ValidationError(message, code="provider_changed"))
+
+
+@functools.cache
+def credential_form(slug: str) -> type[SettingForm]:
+    """The Setting form for structured provider `slug`: its fields instead of one value."""
+    name = f"{slug.title().replace('_', '')}CredentialForm"
+    mixin = KeyWithExtras if slug in EXTRAS_ONLY else CredentialFields
+    return type(name, (mixin, SettingForm), declared_fields(slug))

@@ -11,7 +11,7 @@ from django.db import models, router, transaction
 from django.utils import timezone
 
 from . import audit, providers, value_cache
-from .api.models import RateLimitCounter, ServiceToken
+from .api.models import RateLimitCounter, ServiceToken, TokenFormTicket
 from .audit.models import (
     AppendOnlyError,
     AuditAction,
@@ -21,11 +21,18 @@ from .audit.models import (
     CoalescedWindow,
 )
 from .constants import KEY_CHARACTERS, KEY_MAX_LENGTH, VerificationStatus, user_reference
+from .credentials import envelope as credential_envelope
+from .credentials import schema as credential_schema
+from .credentials import storage as credential_storage
+from .credentials.errors import StructuredCredentialError
+from .credentials.index import SecretFieldsIndexField
+from .credentials.value import Credential, from_value
 from .encryption import decryption_failures
 from .encryption.fields import BlindIndexField, EncryptedQuerySet, EncryptedTextField
 from .key_check.models import KeyCheck
 from .notifications.models import Notice, NoticeChannel, NoticeKind
 from .reveal.models import RevealToken
+from .twofactor.models import RecoveryCode, RecoveryCodeDevice
 from .versions.models import SettingVersion
 
 __all__ = [
@@ -41,17 +48,28 @@ __all__ = [
     "NoticeChannel",
     "NoticeKind",
     "RateLimitCounter",
+    "RecoveryCode",
+    "RecoveryCodeDevice",
     "RevealToken",
     "ServiceToken",
     "Setting",
     "SettingManager",
     "SettingQuerySet",
     "SettingVersion",
+    "TokenFormTicket",
     "VerificationStatus",
+    "is_setting_key",
     "validate_setting_key",
 ]
 
 MAX_ROTATION_DAYS = 3650  # ten years: a longer period is "never"
+# The single-key providers, then the structured ones (settings_app/credentials), then "other".
+PROVIDER_CHOICES = [*providers.CHOICES[:-1], *credential_schema.CHOICES, providers.CHOICES[-1]]
+
+
+def is_setting_key(key: str) -> bool:
+    """Whether `key` could name a setting: the syntax `validate_setting_key` enforces."""
+    return 1 <= len(key) <= KEY_MAX_LENGTH and KEY_CHARACTERS.issuperset(key)
 
 
 def validate_setting_key(key: str) -> None:
@@ -116,7 +134,17 @@ class SettingManager(models.Manager.from_queryset(SettingQuerySet)):  # type: ig
         are cached per process for KEYVAULT_VALUE_CACHE_SECONDS (see value_cache.py).
         """
         value = value_cache.lookup(key, self._load_value)
+        if credential_envelope.is_envelope(value):
+            raise StructuredCredentialError(key, credential_envelope.loads(value).provider.name)
         return default if value is None else value
+
+    def get_credential(self, key: str) -> Credential | None:
+        """Setting `key` as a Credential (a single key too), or None when there is none."""
+        found = self.filter(key=key).first()
+        if found is None:
+            return None
+        value = decryption_failures.readable_value(found, during="get_credential")
+        return from_value(found.provider, key, value)
 
     def _load_value(self, key: str) -> str | None:
         found = self.filter(key=key).first()
@@ -160,7 +188,9 @@ class Setting(models.Model):
     )
     value = EncryptedTextField(help_text="Stored encrypted; shown masked after saving.")
     value_fingerprint = BlindIndexField(source="value")
-    provider = models.CharField(max_length=32, choices=providers.CHOICES, default=providers.OTHER)
+    # A structured credential's secret fields, one fingerprint each: find_secret finds it by any.
+    secret_fingerprints = SecretFieldsIndexField()
+    provider = models.CharField(max_length=32, choices=PROVIDER_CHOICES, default=providers.OTHER)
     description = models.TextField(blank=True, default="")
     expires_at = models.DateField(null=True, blank=True, help_text="When the key stops working.")
     rotate_every_days = models.PositiveIntegerField(
@@ -243,11 +273,12 @@ class Setting(models.Model):
         return {"provider": self.provider}
 
     def clean(self) -> None:
-        if isinstance(self.value, str):
-            try:
-                self.value = providers.clean_value(self.provider, self.value)
-            except ValidationError as error:
-                raise ValidationError({"value": error.messages}) from None
+        if not isinstance(self.value, str):
+            return
+        try:
+            self.value = credential_storage.clean_value(self.provider, self.value)
+        except ValidationError as error:
+            raise ValidationError({"value": error.messages}) from None
 
     @property
     def is_expired(self) -> bool:

@@ -7,11 +7,15 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.test import Client
 
 from settings_app import value_cache
 from settings_app.encryption import keyring
+from settings_app.twofactor import policy
+from tests.support.second_factor import verify_session
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,6 +31,29 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     keyring.reset()
     value_cache.reset()
+
+
+@pytest.fixture(autouse=True)
+def _second_factor_with_force_login(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`client.force_login(user)` also passes the second factor the policy asks of `user`.
+
+    Deliberate: most tests are about pages behind the sign-in, not the sign-in itself, so the
+    session gets what a real one has after the code step (a confirmed TOTP device, verified
+    now). The policy stays the production default. Tests of the sign-in itself are marked
+    `password_only` and get a session with the password step only.
+    """
+    if request.node.get_closest_marker("password_only"):
+        return
+    signed_in = Client.force_login
+
+    def force_login(client: Client, user: Any, backend: str | None = None) -> None:
+        signed_in(client, user, backend)
+        if policy.must_enrol(user):
+            verify_session(client, user)
+
+    monkeypatch.setattr(Client, "force_login", force_login)
 
 
 def run_manage(

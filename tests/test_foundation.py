@@ -64,6 +64,33 @@ def test_env_file_is_read(tmp_path: Path) -> None:
     assert result.stdout.split() == ["from-dot-env-0123456789", "True"]
 
 
+@pytest.mark.parametrize(
+    ("line", "secret_key", "debug"),
+    [
+        # An inline comment is a comment (django-environ kept it: DEBUG was silently off).
+        ("DEBUG=true # local", "from-dot-env-0123456789", "True"),
+        ('export DEBUG="true"', "from-dot-env-0123456789", "True"),
+        ("DEBUG='true'  # quoted, then a comment", "from-dot-env-0123456789", "True"),
+    ],
+)
+def test_the_env_file_is_read_as_import_env_reads_it(
+    tmp_path: Path, line: str, secret_key: str, debug: str
+) -> None:
+    from settings_app.importers.dotenv_source import parse_env
+
+    text = f'SECRET_KEY="{secret_key}" # quoted\n{line}\nALLOWED_HOSTS="a # b"\n'
+    env_file = tmp_path / ".env"
+    env_file.write_text(text)
+    result = settings_value(
+        "settings.SECRET_KEY, settings.DEBUG, settings.ALLOWED_HOSTS",
+        {"KEYVAULT_ENV_FILE": str(env_file)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == f"{secret_key} {debug} ['a # b']"
+    parsed = {entry.name: entry.value for entry in parse_env(text, ".env").entries}
+    assert parsed["SECRET_KEY"] == secret_key and parsed["ALLOWED_HOSTS"] == "a # b"
+
+
 def test_database_url_selects_postgresql() -> None:
     result = settings_value(
         "settings.DATABASES['default']['ENGINE'], settings.DATABASES['default']['NAME']",

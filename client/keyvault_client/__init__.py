@@ -13,6 +13,7 @@ The `keyvault` command (`keyvault run`, `keyvault get`) is in `keyvault_client.c
 from __future__ import annotations
 
 from .client import Client
+from .credentials import Credential
 from .errors import (
     ConfigurationError,
     Conflict,
@@ -22,6 +23,7 @@ from .errors import (
     ProtocolError,
     RateLimited,
     Refused,
+    StructuredCredential,
     Unauthorized,
     Unavailable,
 )
@@ -32,12 +34,14 @@ __all__ = [
     "Client",
     "ConfigurationError",
     "Conflict",
+    "Credential",
     "Forbidden",
     "KeyvaultError",
     "NotFound",
     "ProtocolError",
     "RateLimited",
     "Refused",
+    "StructuredCredential",
     "Unauthorized",
     "Unavailable",
 ]

@@ -26,7 +26,10 @@ HTTPS_PROXY, HTTP_PROXY and NO_PROXY are honoured."""
 RUN_HELP = """\
 Fetch settings in one request, then run COMMAND (directly, no shell) with them as environment
 variables. KEYVAULT_TOKEN and KEYVAULT_TOKEN_FILE are removed from its environment. Every
-fetched value in its stdout and stderr is replaced by *** unless --no-mask is given."""
+fetched value in its stdout and stderr is replaced by *** unless --no-mask is given.
+A structured credential (Azure OpenAI, Bedrock, Vertex AI...) sets every variable its SDKs
+read; a file it needs (GOOGLE_APPLICATION_CREDENTIALS) is written 0600 and removed when the
+command exits, also on SIGINT or SIGTERM."""
 
 SET_HELP = """\
 Store a new version of setting KEY (created if missing). The value is read from standard input,
@@ -95,7 +98,12 @@ def _run_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument(
         "--env", action="append", default=[], type=_mapping, metavar="NAME=key",
         help="put setting `key` in variable NAME (repeatable); without --env, every "
-        "setting in the token's scope goes in its upper-cased key, e.g. OPENAI_API_KEY",
+        "setting in the token's scope goes in its upper-cased key, e.g. OPENAI_API_KEY, if "
+        "that is a provider SDK's variable or ends in _API_KEY, _TOKEN or _SECRET",
+    )  # fmt: skip
+    run.add_argument(
+        "--credential", action="append", default=[], metavar="KEY",
+        help="inject structured credential KEY whole: its variables and files (repeatable)",
     )  # fmt: skip
     run.add_argument("--all", action="store_true", help="also every other setting in scope")
     run.add_argument("--no-mask", action="store_true", help="pass the output through untouched")
@@ -137,6 +145,7 @@ def _get_arguments(get: argparse.ArgumentParser) -> None:
     get.add_argument("key", metavar="KEY")
     get.add_argument("--reveal", "--force", action="store_true", help="print even to a terminal")
     get.add_argument("--version", type=_version, metavar="N", help="an older version")
+    get.add_argument("--field", metavar="NAME", help="one field of a structured credential")
 
 
 def _set_arguments(set_: argparse.ArgumentParser) -> None:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from . import arguments
 from .arguments import EXIT_USAGE as EXIT_USAGE
 from .client import Client
+from .credentials import Credential
 from .errors import (
     ConfigurationError,
     Conflict,
@@ -22,6 +23,7 @@ from .errors import (
     ProtocolError,
     RateLimited,
     Refused,
+    StructuredCredential,
     Unauthorized,
     Unavailable,
 )
@@ -57,6 +59,7 @@ _EXIT_STATUSES: tuple[tuple[type[KeyvaultError], int], ...] = (
     (ConfigurationError, EXIT_CONFIGURATION),
     (Refused, EXIT_REFUSED),
     (Conflict, EXIT_CONFLICT),
+    (StructuredCredential, EXIT_USAGE),
 )
 
 EPILOG = f"""\
@@ -116,10 +119,26 @@ def _handler(name: str) -> Callable[[argparse.Namespace], int]:
 def get(args: argparse.Namespace) -> int:
     refuse_terminal(args.reveal, "--reveal")
     client, key = make_client(), checked_key(args.key)
-    value = client.get(key) if args.version is None else client.get_version(key, args.version)
-    sys.stdout.write(value + "\n")
+    if args.version is None:
+        value = client.get_item(key)
+    else:
+        value = client.get_version_item(key, args.version)
+    sys.stdout.write(_printed(key, value, args.field) + "\n")
     sys.stdout.flush()
     return 0
+
+
+def _printed(key: str, value: str | Credential, field: str | None) -> str:
+    """The value, or its `field` (a single-key setting's one field is api_key)."""
+    if field is None:
+        if isinstance(value, Credential):
+            raise StructuredCredential(key)
+        return value
+    fields = value.fields if isinstance(value, Credential) else {"api_key": value}
+    if field not in fields:
+        names = ", ".join(sorted(fields))
+        raise UsageError(f"setting {key!r} has no field {field!r}; it has: {names}.")
+    return fields[field]
 
 
 def refuse_terminal(forced: bool, option: str) -> None:

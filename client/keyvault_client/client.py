@@ -13,7 +13,15 @@ from collections.abc import Callable, Iterable
 from time import monotonic
 
 from . import config
-from .errors import Forbidden, NotFound, ProtocolError, Unauthorized, Unavailable
+from .credentials import Credential
+from .errors import (
+    Forbidden,
+    NotFound,
+    ProtocolError,
+    StructuredCredential,
+    Unauthorized,
+    Unavailable,
+)
 from .protocol import (
     RemoteSetting,
     Response,
@@ -43,7 +51,9 @@ class _Entry:
 
     __slots__ = ("etag", "fresh_until", "usable_until", "value")
 
-    def __init__(self, value: str, etag: str, fresh_until: float, usable_until: float) -> None:
+    def __init__(
+        self, value: str | Credential, etag: str, fresh_until: float, usable_until: float
+    ) -> None:
         self.value, self.etag = value, etag
         self.fresh_until, self.usable_until = fresh_until, usable_until
 
@@ -79,17 +89,34 @@ class Client(WriteMethods):
         return f"<keyvault_client.Client {self._config.origin}>"  # never the token
 
     def get(self, key: str) -> str:
-        """The value of setting `key`; NotFound, Unauthorized, Forbidden or Unavailable if not."""
+        """The value of setting `key`; NotFound, Unauthorized, Forbidden or Unavailable if not.
+
+        StructuredCredential when it holds several fields: use get_credential()."""
+        value = self.get_item(key)
+        if isinstance(value, Credential):
+            raise StructuredCredential(key)
+        return value
+
+    def get_credential(self, key: str) -> Credential:
+        """Setting `key` as a Credential (fields, env, files); a single key is field api_key."""
+        value = self.get_item(key)
+        if isinstance(value, Credential):
+            return value
+        return Credential({"api_key": value}, {}, {}, ("api_key",))
+
+    def get_item(self, key: str) -> str | Credential:
+        """The value of setting `key`, or its Credential when it has several fields."""
         entry = self._entries.get(key)
         if entry is not None and entry.fresh_until > monotonic():
             return entry.value
         return self._refresh(key)
 
-    def get_many(self, keys: Iterable[str]) -> dict[str, str]:
-        """The values of `keys`, fetching every one not fresh in the cache in one request."""
+    def get_many(self, keys: Iterable[str]) -> dict[str, str | Credential]:
+        """The values of `keys` (Credentials for structured ones), fetching every one not
+        fresh in the cache in one request."""
         keys = list(dict.fromkeys(keys))
         now = monotonic()
-        values: dict[str, str] = {}
+        values: dict[str, str | Credential] = {}
         wanted: list[str] = []
         for key in keys:
             entry = self._entries.get(key)
@@ -101,7 +128,7 @@ class Client(WriteMethods):
             values.update(self._fetch_many(wanted, now))
         return {key: values[key] for key in keys}
 
-    def get_all(self) -> dict[str, str]:
+    def get_all(self) -> dict[str, str | Credential]:
         """Every setting the token may read, by key: one request, never from the cache."""
         response = self._send(bulk_path(None), [], etag=None)
         now = monotonic()
@@ -117,7 +144,7 @@ class Client(WriteMethods):
         self.close()
 
     # --- cold path ------------------------------------------------------------------------
-    def _refresh(self, key: str) -> str:
+    def _refresh(self, key: str) -> str | Credential:
         lock = self._lock_for(check_key(key))
         if not lock.acquire(blocking=False):
             # Another thread is asking the server: use a still-usable value meanwhile.
@@ -130,7 +157,7 @@ class Client(WriteMethods):
         finally:
             lock.release()
 
-    def _revalidate(self, key: str) -> str:
+    def _revalidate(self, key: str) -> str | Credential:
         entry = self._entries.get(key)
         now = monotonic()
         if entry is not None and entry.fresh_until > now:
@@ -146,7 +173,7 @@ class Client(WriteMethods):
             raise ProtocolError(f"keyvault answered with another setting than {key!r}.")
         return self._store(setting, now).value
 
-    def _fetch_many(self, wanted: list[str], now: float) -> dict[str, str]:
+    def _fetch_many(self, wanted: list[str], now: float) -> dict[str, str | Credential]:
         try:
             settings = parse_many(self._send(bulk_path(wanted), wanted, etag=None))
         except Unavailable as error:
@@ -180,7 +207,9 @@ class Client(WriteMethods):
         self._entries[setting.key] = entry
         return entry
 
-    def _stale(self, key: str, entry: _Entry | None, now: float, error: Unavailable) -> str:
+    def _stale(
+        self, key: str, entry: _Entry | None, now: float, error: Unavailable
+    ) -> str | Credential:
         """The cached value while it is usable, retried at most every few seconds; else raise."""
         if entry is None or now > entry.usable_until:
             raise error

@@ -17,7 +17,9 @@ from .errors import ConfigurationError
 
 TOKEN_PREFIX = "kvt_"  # noqa: S105  (a public prefix, not a secret)
 _TOKEN_CHARACTERS = frozenset(string.ascii_letters + string.digits + "_-")
-_TOKEN_MIN_LENGTH = 24  # the prefix and at least 20 characters (real tokens carry 256 bits)
+TOKEN_LENGTH = 53  # kvt_, 43 characters of randomness, a 6-character CRC32 of those 43
+_BODY_END = TOKEN_LENGTH - 6
+_API_PATHS = ("/api", "/api/v1")
 # A bearer token may cross plain HTTP only to this machine.
 _LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
 DEFAULT_CACHE_SECONDS = 60.0
@@ -82,6 +84,18 @@ def _site_root(url: str) -> str:
             "https://keyvault.example.com."
         )
     parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018  (urlsplit checks the port only when asked)
+    except ValueError:
+        raise ConfigurationError(
+            f"KEYVAULT_URL {url!r} has no valid port (1 to 65535): give the site root, e.g. "
+            "https://keyvault.example.com or http://127.0.0.1:8000."
+        ) from None
+    if parts.path.rstrip("/").endswith(_API_PATHS):
+        raise ConfigurationError(
+            "KEYVAULT_URL must be the site root, e.g. https://keyvault.example.com, without "
+            f"{parts.path.rstrip('/')!r}: the client adds the API's path itself."
+        )
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ConfigurationError(
             "KEYVAULT_URL must be an https:// address such as https://keyvault.example.com."
@@ -108,15 +122,26 @@ def _token(token: str | None, environ: Mapping[str, str]) -> str:
             "The keyvault token is malformed: a service token starts with 'kvt_' followed by "
             "letters, digits, '_' and '-'. Create one with `manage.py create_service_token`."
         )
+    if len(token) != TOKEN_LENGTH or token[_BODY_END:] != _checksum(token[4:_BODY_END]):
+        raise ConfigurationError(
+            f"The keyvault token is incomplete: copy it again (a service token has "
+            f"{TOKEN_LENGTH} characters, the last 6 a checksum of the others)."
+        )
     return token
 
 
 def _well_formed(token: str) -> bool:
-    return (
-        token.startswith(TOKEN_PREFIX)
-        and len(token) >= _TOKEN_MIN_LENGTH
-        and set(token) <= _TOKEN_CHARACTERS
-    )
+    return token.startswith(TOKEN_PREFIX) and set(token) <= _TOKEN_CHARACTERS
+
+
+def _checksum(body: str) -> str:
+    """The token's last 6 characters: base64url of the CRC32 of its random part."""
+    import binascii
+    import zlib
+
+    crc = zlib.crc32(body.encode("ascii")).to_bytes(4, "big")
+    encoded = binascii.b2a_base64(crc, newline=False).decode("ascii").rstrip("=")
+    return encoded.replace("+", "-").replace("/", "_")
 
 
 def _token_from_environment(environ: Mapping[str, str]) -> str:

@@ -61,3 +61,14 @@ class Conflict(KeyvaultError):
     def __init__(self, message: str, current_version: int) -> None:
         self.current_version = current_version
         super().__init__(message)
+
+
+class StructuredCredential(KeyvaultError):
+    """A setting holds a structured credential (several fields), not one string."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+        super().__init__(
+            f"setting {key!r} is a structured credential with several fields: read it with "
+            f"get_credential({key!r}), or `keyvault get {key} --field NAME`."
+        )

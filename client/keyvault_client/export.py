@@ -14,14 +14,19 @@ import shlex
 import sys
 
 from .cli import UsageError, make_client, refuse_terminal
-from .run_command import fetch
+from .run_command import Wanted, fetch
 
 
 def export(args: argparse.Namespace) -> int:
     if args.output is None:
         refuse_terminal(args.force, "--force")
     explicit = dict(args.env)
-    secrets = fetch(make_client(), explicit, everything=not explicit)
+    injection = fetch(make_client(), Wanted(explicit, [], everything=not explicit))[1]
+    secrets = injection.variables
+    for name in sorted(injection.files):
+        print(
+            f"keyvault export: left out {name}: it names a file (use keyvault run)", file=sys.stderr
+        )
     text = render(secrets, args.format)
     if args.format == "dotenv":
         _warn_expansion(secrets)

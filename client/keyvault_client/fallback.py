@@ -6,7 +6,8 @@ with it, so its age cannot be faked. It needs the `cryptography` package (the cl
 `fallback` extra): the client itself stays standard-library only, and never hand-rolls a cipher.
 
     {"format": "keyvault-fallback-1", "saved_at": 1765100000, "salt": "...", "nonce": "...",
-     "ciphertext": "..."}     (base64; the plaintext is the JSON of the variables)
+     "ciphertext": "..."}     (base64; the plaintext is the JSON of the variables, the
+                                private files' contents and the values to mask)
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import sys
 import time
 
 from .errors import ConfigurationError, Unavailable
+from .injection import Injection
 
 TYPE_CHECKING = False  # see protocol.py
 if TYPE_CHECKING:
@@ -32,7 +34,7 @@ MISSING = (
 
 
 class FallbackFile:
-    """Saves and loads the variables of one `keyvault run`, under a key from `token`."""
+    """Saves and loads what one `keyvault run` injects, under a key from `token`."""
 
     def __init__(self, path: str, token: str, max_age: float) -> None:
         try:
@@ -44,10 +46,15 @@ class FallbackFile:
     def __repr__(self) -> str:
         return f"<FallbackFile {self._path!r}>"  # never the token
 
-    def save(self, variables: dict[str, str]) -> None:
-        """Replace the file with `variables`, atomically, readable by its owner only."""
+    def save(self, injection: Injection) -> None:
+        """Replace the file with `injection`, atomically, readable by its owner only."""
         salt, nonce, saved_at = os.urandom(16), os.urandom(12), int(time.time())
-        plaintext = json.dumps(variables).encode()
+        saved = {
+            "variables": injection.variables,
+            "files": injection.files,
+            "secrets": injection.secrets,
+        }
+        plaintext = json.dumps(saved).encode()
         ciphertext = self._cipher(salt).encrypt(nonce, plaintext, _header(saved_at, salt))
         document = {
             "format": FORMAT,
@@ -58,13 +65,13 @@ class FallbackFile:
         }
         _write_atomically(self._path, json.dumps(document))
 
-    def load(self, error: Unavailable) -> dict[str, str]:
-        """The saved variables, with a warning; `error` (extended) when there are none usable."""
+    def load(self, error: Unavailable) -> Injection:
+        """The saved injection, with a warning; `error` (extended) when there is none usable."""
         try:
             with open(self._path, encoding="utf-8") as file:
                 document = json.load(file)
             saved_at = int(document["saved_at"])
-            variables = self._open(document, saved_at)
+            injection = self._open(document, saved_at)
         except FileNotFoundError:
             raise error from None
         except (OSError, ValueError, KeyError, TypeError):
@@ -83,9 +90,9 @@ class FallbackFile:
             f"{age / 60:.0f} min ago.",
             file=sys.stderr,
         )
-        return variables
+        return injection
 
-    def _open(self, document: dict[str, object], saved_at: int) -> dict[str, str]:
+    def _open(self, document: dict[str, object], saved_at: int) -> Injection:
         from cryptography.exceptions import InvalidTag
 
         if document.get("format") != FORMAT:
@@ -99,10 +106,7 @@ class FallbackFile:
             )
         except InvalidTag:
             raise ValueError("wrong token or altered file") from None
-        variables = json.loads(plaintext)
-        if not isinstance(variables, dict):
-            raise ValueError("not a mapping")
-        return {str(name): str(value) for name, value in variables.items()}
+        return _injection(json.loads(plaintext))
 
     def _cipher(self, salt: bytes) -> AESGCM:
         from cryptography.hazmat.primitives import hashes
@@ -111,6 +115,17 @@ class FallbackFile:
 
         key = HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=INFO).derive(self._token)
         return AESGCM(key)
+
+
+def _injection(saved: object) -> Injection:
+    """The injection a plaintext holds (ValueError if it is not one)."""
+    if not isinstance(saved, dict):
+        raise ValueError("not a mapping")
+    injection = Injection()
+    injection.variables = {str(k): str(v) for k, v in dict(saved["variables"]).items()}
+    injection.files = {str(k): str(v) for k, v in dict(saved["files"]).items()}
+    injection.secrets = [str(value) for value in list(saved["secrets"])]
+    return injection
 
 
 def _header(saved_at: int, salt: bytes) -> bytes:

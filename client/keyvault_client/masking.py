@@ -3,6 +3,10 @@
 A secret may be split across reads, so the masker holds back the end of each chunk while it
 could still be the start of a secret, and only that: output that cannot begin a secret is
 passed on at once, so a child's prompt or log line is not delayed.
+
+Values shorter than 8 characters are not masked: replacing every `0` would turn `200 OK` into
+`2*** OK` and hide nothing worth hiding. Each line of a multi-line value (a PEM key) of 8
+characters or more is masked on its own, since a program often prints one line of it.
 """
 
 from __future__ import annotations
@@ -11,6 +15,23 @@ import re
 from collections.abc import Iterable
 
 MASK = b"***"
+MIN_MASKED_LENGTH = 8
+
+
+def masked_fragments(values: Iterable[str]) -> tuple[list[str], int]:
+    """The texts to mask for `values` (each value and each long line of it), and how many
+    values are too short to be masked."""
+    fragments: list[str] = []
+    short = 0
+    for value in values:
+        if len(value) < MIN_MASKED_LENGTH:
+            short += 1
+            continue
+        fragments.append(value)
+        lines = value.splitlines()
+        if len(lines) > 1:
+            fragments += [line for line in lines if len(line) >= MIN_MASKED_LENGTH]
+    return list(dict.fromkeys(fragments)), short
 
 
 class SecretMasker:

@@ -1,6 +1,8 @@
 """The read API's contract in one place: request paths and headers, and what each answer means.
 
 GET /api/v1/settings/<key>         200 {"key", "value", "version", "provider", "updated_at"}
+                                   (a structured credential: "value": null, and "fields",
+                                   "env", "files", "secret_fields")
                                    with ETag "<version>"; 304 for a matching If-None-Match
 GET /api/v1/settings/?keys=a,b     200 {"settings": [...]}, only what the token may read
 401 bad token  403 network not allowed  404 no such key  429 rate limited (Retry-After)
@@ -13,6 +15,7 @@ import string
 from collections.abc import Iterable, Mapping
 from urllib.parse import quote
 
+from .credentials import Credential, parse_credential
 from .errors import (
     Forbidden,
     KeyvaultError,
@@ -47,11 +50,11 @@ class Response:
 
 
 class RemoteSetting:
-    """One setting as the API returned it; `etag` revalidates it later."""
+    """One setting as the API returned it: a value or a Credential; `etag` revalidates it."""
 
     __slots__ = ("etag", "key", "value")
 
-    def __init__(self, key: str, value: str, etag: str) -> None:
+    def __init__(self, key: str, value: str | Credential, etag: str) -> None:
         self.key, self.value, self.etag = key, value, etag
 
     def __repr__(self) -> str:
@@ -124,6 +127,11 @@ def raise_for_status(response: Response, keys: list[str], origin: str) -> None:
     if status == 403:
         raise Forbidden(f"{origin} does not accept this token from this machine's network.")
     if status == 404:
+        if "json" not in response.headers.get("content-type", ""):
+            raise ProtocolError(
+                f"{origin} answered 404 with a page, not the API's JSON: KEYVAULT_URL must be "
+                "the site root, e.g. https://keyvault.example.com."
+            )
         raise NotFound(keys)
     if status == 429:
         retry_after = _retry_after(response.headers.get("retry-after", ""))
@@ -160,6 +168,10 @@ def _setting(item: Any) -> RemoteSetting:
     if not isinstance(item, dict):
         raise ProtocolError("keyvault answered with a setting that is not a JSON object.")
     key, value, version = item.get("key"), item.get("value"), item.get("version")
-    if not isinstance(key, str) or not isinstance(value, str) or version is None:
+    if value is None:
+        value = parse_credential(item)
+    if not isinstance(key, str) or value is None or version is None:
         raise ProtocolError("keyvault answered with a setting that lacks a key, value or version.")
+    if not isinstance(value, str | Credential):
+        raise ProtocolError("keyvault answered with a value that is not text.")
     return RemoteSetting(key, value, etag_for(version))

@@ -4,6 +4,11 @@ The command runs directly (no shell). With masking, keyvault stays as its parent
 child's stdout and stderr through, with every secret replaced by `***`, forwards the signals a
 supervisor sends, and exits with the child's status (128 + N if signal N killed it). Without
 masking it simply becomes the command (exec), so signals and exit status are the command's own.
+
+The masking parent keeps the token in its initial environment and its memory, so on Linux it
+makes itself non-dumpable first (as ssh-agent does): the child, running as the same user,
+cannot read /proc/<parent>/environ or /proc/<parent>/mem. That child can still read any file
+the user can, a token file included: real isolation means running it as another user.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ import signal
 import subprocess
 import sys
 from collections.abc import Mapping
+from subprocess import Popen
+from time import monotonic
 
 from .masking import SecretMasker
 
@@ -23,6 +30,7 @@ if TYPE_CHECKING:
     from typing import IO, NoReturn
 
 TOKEN_VARIABLES = ("KEYVAULT_TOKEN", "KEYVAULT_TOKEN_FILE")
+PR_SET_DUMPABLE = 4  # from <linux/prctl.h>
 # Sent by a terminal to its whole foreground process group, child included: see _forward.
 KEYBOARD_SIGNALS = (signal.SIGINT, signal.SIGQUIT)
 FORWARDED_SIGNALS = (
@@ -33,6 +41,8 @@ FORWARDED_SIGNALS = (
     signal.SIGUSR2,
 )
 READ_SIZE = 65536
+EXIT_GRACE = 0.2  # after the child exits, its pipes are copied until empty or this long
+EXIT_POLL = 0.1  # where no pidfd tells of the exit, the child is polled this often
 
 
 def child_environment(
@@ -57,6 +67,7 @@ def exec_command(argv: list[str], environment: Mapping[str, str]) -> NoReturn:
 
 def run_masked(argv: list[str], environment: Mapping[str, str], secrets: list[str]) -> int:
     """Run the command with its output masked; its exit status (OSError if it cannot start)."""
+    forbid_inspection()
     forwarder = _SignalForwarder()
     forwarder.install()
     child = subprocess.Popen(  # noqa: S603  (no shell: the command as given)
@@ -64,9 +75,22 @@ def run_masked(argv: list[str], environment: Mapping[str, str], secrets: list[st
     )
     forwarder.attach(child)
     assert child.stdout is not None and child.stderr is not None
-    _copy_masked({child.stdout: sys.stdout.fileno(), child.stderr: sys.stderr.fileno()}, secrets)
+    streams = {child.stdout: sys.stdout.fileno(), child.stderr: sys.stderr.fileno()}
+    _copy_masked(streams, secrets, child)
     status = child.wait()
     return 128 - status if status < 0 else status
+
+
+def forbid_inspection() -> None:
+    """Make this process non-dumpable, so that processes of the same user (its child among
+    them) cannot read its environment or memory through /proc; a no-op off Linux."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes  # here, not at the top: only the masking parent needs it
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE) failed")
 
 
 class _SignalForwarder:
@@ -108,21 +132,89 @@ def _in_terminal_foreground() -> bool:
         os.close(terminal)
 
 
-def _copy_masked(streams: Mapping[IO[bytes], int], secrets: list[str]) -> None:
-    """Copy each child stream to its target descriptor, masked, as soon as data arrives."""
+class _Copy:
+    """One child stream, its masker and where its output goes."""
+
+    def __init__(self, stream: IO[bytes], secrets: list[str], target: int) -> None:
+        self.stream, self.masker, self.target = stream, SecretMasker(secrets), target
+
+    def pump(self) -> bool:
+        """Copy what one read returns, masked; False once the stream has ended or nobody
+        reads ours (then the pipe is closed, so the child sees a broken pipe as it would
+        without keyvault in between)."""
+        chunk = os.read(self.stream.fileno(), READ_SIZE)
+        data = self.masker.feed(chunk) if chunk else self.masker.finish()
+        if _write_all(self.target, data) and chunk:
+            return True
+        self.stream.close()
+        return False
+
+    def finish(self) -> None:
+        _write_all(self.target, self.masker.finish())
+        self.stream.close()
+
+
+def _copy_masked(streams: Mapping[IO[bytes], int], secrets: list[str], child: Popen[bytes]) -> None:
+    """Copy each child stream to its target, masked, as soon as data arrives, until the streams
+    end or, once the child has exited, until what its pipes held has been copied (processes it
+    left in the background may keep them open: their later output is not copied)."""
     with selectors.DefaultSelector() as selector:
         for stream, target in streams.items():
-            selector.register(stream, selectors.EVENT_READ, (stream, SecretMasker(secrets), target))
-        while selector.get_map():
-            for key, _ in selector.select():
-                stream, masker, target = key.data
-                chunk = os.read(key.fd, READ_SIZE)
-                data = masker.feed(chunk) if chunk else masker.finish()
-                if not _write_all(target, data) or not chunk:
-                    # End of the child's stream, or nobody reads ours: close the pipe, so the
-                    # child sees a broken pipe just as it would without keyvault in between.
-                    selector.unregister(stream)
-                    stream.close()
+            selector.register(stream, selectors.EVENT_READ, _Copy(stream, secrets, target))
+        watch = _ExitWatch(child, selector)
+        while len(selector.get_map()) > watch.registered and not watch.drained():
+            for key, _ in selector.select(watch.timeout()):
+                if key.data is watch:
+                    watch.exited()
+                elif not key.data.pump():
+                    selector.unregister(key.fileobj)
+        watch.close()
+        for key in list(selector.get_map().values()):
+            key.data.finish()
+
+
+class _ExitWatch:
+    """Notices the child's exit (a pidfd in the selector on Linux, else polling), then gives
+    the copy EXIT_GRACE seconds to empty the pipes."""
+
+    def __init__(self, child: Popen[bytes], selector: selectors.BaseSelector) -> None:
+        self._child, self._selector = child, selector
+        self._deadline: float | None = None
+        self._pidfd = _pidfd(child.pid)
+        if self._pidfd is not None:
+            selector.register(self._pidfd, selectors.EVENT_READ, self)
+        self.registered = int(self._pidfd is not None)
+
+    def timeout(self) -> float | None:
+        if self._deadline is None:
+            return None if self._pidfd is not None else EXIT_POLL
+        return max(0.0, self._deadline - monotonic())
+
+    def exited(self) -> None:
+        self._unregister()
+        self._deadline = monotonic() + EXIT_GRACE
+
+    def drained(self) -> bool:
+        if self._deadline is None and self._pidfd is None and self._child.poll() is not None:
+            self._deadline = monotonic() + EXIT_GRACE
+        return self._deadline is not None and monotonic() >= self._deadline
+
+    def close(self) -> None:
+        self._unregister()
+        if self._pidfd is not None:
+            os.close(self._pidfd)
+
+    def _unregister(self) -> None:
+        if self.registered and self._pidfd is not None:
+            self._selector.unregister(self._pidfd)
+        self.registered = 0
+
+
+def _pidfd(pid: int) -> int | None:
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):  # not Linux 5.3+: poll instead
+        return None
 
 
 def _write_all(target: int, data: bytes) -> bool:

@@ -8,16 +8,18 @@ Both trust the same certificates: the system store (SSL_CERT_FILE and SSL_CERT_D
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
-from .errors import ConfigurationError, Unavailable
+from .errors import ConfigurationError, KeyvaultError, Unavailable
 from .protocol import Response
 
 TYPE_CHECKING = False  # see protocol.py
 if TYPE_CHECKING:
     import ssl
+    import threading
     from typing import Any, Protocol
 
     class Transport(Protocol):
@@ -43,9 +45,26 @@ def tls_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
-def _unreachable(origin: str, error: Exception) -> Unavailable:
+def _unreachable(origin: str, error: Exception) -> KeyvaultError:
+    if _plain_http_answer(error):
+        return ConfigurationError(
+            f"KEYVAULT_URL is https://, but the server at {origin} answered in plain HTTP: "
+            "use its https:// address (or http:// for a server on this machine)."
+        )
     reason = str(error) or type(error).__name__
     return Unavailable(f"keyvault at {origin} is unreachable ({reason}): try again later.")
+
+
+def _plain_http_answer(error: Exception) -> bool:
+    """Whether a TLS handshake failed because the server speaks plain HTTP."""
+    reason = str(getattr(error, "reason", "") or error)
+    return "WRONG_VERSION_NUMBER" in reason or "record layer failure" in reason
+
+
+def _too_slow(origin: str, timeout: float) -> Unavailable:
+    return Unavailable(
+        f"keyvault at {origin} did not answer within {timeout:g} s: try again later."
+    )
 
 
 class HttpxTransport:
@@ -93,17 +112,30 @@ class StdlibTransport:
     def __call__(
         self, path: str, headers: Mapping[str, str], method: str = "GET", body: bytes | None = None
     ) -> Response:
+        """One request; its whole answer within the timeout (a deadline, not a limit per read)."""
         import http.client
+        import threading
 
         connection, target = self._connect(http.client, self._prefix + path)
+        # A server trickling a byte at a time never trips a per-read timeout: when the deadline
+        # passes, the socket is shut, and the read in progress ends.
+        expired = threading.Event()
+        deadline = threading.Timer(self._timeout, _shut, (connection, expired))
+        deadline.start()
         try:
             connection.request(method, target, body=body, headers=dict(headers))
             answer = connection.getresponse()
-            return Response(answer.status, _lower(answer.getheaders()), answer.read())
+            response = Response(answer.status, _lower(answer.getheaders()), answer.read())
         except (OSError, http.client.HTTPException) as error:
+            if expired.is_set():
+                raise _too_slow(self._origin, self._timeout) from None
             raise _unreachable(self._origin, error) from None
         finally:
+            deadline.cancel()
             connection.close()
+        if expired.is_set():  # the answer was cut short at the deadline
+            raise _too_slow(self._origin, self._timeout)
+        return response
 
     def close(self) -> None:
         pass  # nothing stays open between requests
@@ -140,6 +172,15 @@ def _proxy_for(https: bool, host: str) -> tuple[str, int | None] | None:
         return None
     parts = urlsplit(proxy if "://" in proxy else "http://" + proxy)
     return parts.hostname or "", parts.port
+
+
+def _shut(connection: Any, expired: threading.Event) -> None:
+    import socket
+
+    expired.set()
+    if connection.sock is not None:
+        with contextlib.suppress(OSError):
+            connection.sock.shutdown(socket.SHUT_RDWR)
 
 
 def _lower(headers: Iterable[tuple[str, str]]) -> dict[str, str]:

@@ -1,10 +1,12 @@
 """Which environment variable carries which setting in `keyvault run`.
 
-`--env NAME=key` maps explicitly. Without it every setting in the token's scope becomes its
-upper-cased key (`openai_api_key` -> OPENAI_API_KEY; '-' and '.' become '_'). Automatic names
-never take over a variable that decides which code a program loads or where it looks (PATH,
-LD_PRELOAD, PYTHONPATH, NODE_OPTIONS...): whoever may name a setting must not be able to run
-code in every service that uses `keyvault run`. Map such a setting explicitly if it is meant.
+`--env NAME=key` maps explicitly. Without it a setting in the token's scope becomes its
+upper-cased key (`openai_api_key` -> OPENAI_API_KEY; '-' and '.' become '_'), but only when
+that name is on an allow-list: the variables the registered providers' SDKs read and names
+ending in _API_KEY, _TOKEN or _SECRET. Whoever may name a setting must not be able to set
+SSLKEYLOGFILE, LD_PRELOAD or GLIBC_TUNABLES in every service that uses `keyvault run`. A
+setting whose name is not allowed, unusable or taken by another is skipped with one line
+saying so; the run goes on.
 """
 
 from __future__ import annotations
@@ -16,21 +18,20 @@ from .protocol import check_key
 
 _NAME_START = frozenset(string.ascii_letters + "_")
 _NAME_CHARACTERS = frozenset(string.ascii_letters + string.digits + "_")
-RESERVED_NAMES = frozenset(
+# The credential variables the SDKs of the registered providers read.
+PROVIDER_VARIABLES = frozenset(
     {
-        "PATH", "HOME", "SHELL", "USER", "LOGNAME", "IFS", "ENV", "BASH_ENV", "SHELLOPTS",
-        "BASHOPTS", "PS4", "CDPATH", "TMPDIR", "NODE_OPTIONS", "NODE_PATH", "RUBYOPT", "RUBYLIB",
-        "PERL5OPT", "PERL5LIB", "PERLLIB", "JAVA_TOOL_OPTIONS", "_JAVA_OPTIONS", "JDK_JAVA_OPTIONS",
-        "CLASSPATH", "GCONV_PATH", "LOCPATH", "NLSPATH", "HOSTALIASES", "RES_OPTIONS",
-        "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
-        "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY",
+        "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "GOOGLE_API_KEY",
+        "MISTRAL_API_KEY", "GROQ_API_KEY", "CO_API_KEY", "COHERE_API_KEY", "OPENROUTER_API_KEY",
+        "DEEPSEEK_API_KEY", "XAI_API_KEY",
     }
 )  # fmt: skip
-RESERVED_PREFIXES = ("LD_", "DYLD_", "PYTHON", "GIT_", "KEYVAULT_", "BASH_FUNC_")
+AUTOMATIC_SUFFIXES = ("_API_KEY", "_TOKEN", "_SECRET")
+OWN_PREFIX = "KEYVAULT_"  # keyvault's own configuration is never set from a setting
 
 
 class MappingError(ValueError):
-    """A --env mapping or an automatic variable name that cannot be used."""
+    """A --env mapping that cannot be used."""
 
 
 def parse_mapping(text: str) -> tuple[str, str]:
@@ -49,7 +50,7 @@ def parse_mapping(text: str) -> tuple[str, str]:
 
 
 def check_name(name: str) -> str:
-    if name[:1] not in _NAME_START or not set(name) <= _NAME_CHARACTERS:
+    if not is_variable_name(name):
         raise MappingError(
             f"{name!r} is not an environment variable name: use letters, digits and '_', "
             "not starting with a digit."
@@ -57,30 +58,65 @@ def check_name(name: str) -> str:
     return name
 
 
+def is_variable_name(name: str) -> bool:
+    return name[:1] in _NAME_START and set(name) <= _NAME_CHARACTERS
+
+
 def variable_name(key: str) -> str:
     """The automatic variable for setting `key`: upper-cased, '-' and '.' as '_'."""
     return key.upper().replace("-", "_").replace(".", "_")
 
 
-def automatic_variables(keys: Iterable[str], explicit: Mapping[str, str]) -> dict[str, str]:
-    """Variable name -> setting key for every setting in scope not mapped by --env."""
+def is_automatic(name: str) -> bool:
+    """Whether a setting may set variable `name` without an explicit --env."""
+    if name.startswith(OWN_PREFIX):
+        return False
+    return name in PROVIDER_VARIABLES or name.endswith(AUTOMATIC_SUFFIXES)
+
+
+def automatic_variables(
+    keys: Iterable[str], explicit: Mapping[str, str]
+) -> tuple[dict[str, str], list[str]]:
+    """Variable name -> setting key for the settings in scope not mapped by --env, and one
+    line for each setting skipped (its name not allowed, unusable or taken by another)."""
     mapped = set(explicit.values())
-    names: dict[str, str] = {}
-    for key in sorted(keys):
-        if key in mapped:
-            continue
+    candidates: dict[str, list[str]] = {}
+    for key in sorted(set(keys) - mapped):
         name = variable_name(key)
-        if name in explicit:
-            continue  # --env chose what this variable holds
-        if name in RESERVED_NAMES or name.startswith(RESERVED_PREFIXES):
-            raise MappingError(
-                f"Setting {key!r} would become {name}, which controls how programs run: "
-                f"map it explicitly (--env {name}={key}) if that is really meant."
-            )
-        if name in names or name[:1] not in _NAME_START:
-            raise MappingError(
-                f"Setting {key!r} cannot get a variable name of its own ({name}): "
-                f"map it with --env NAME={key}."
-            )
-        names[name] = key
-    return names
+        if name not in explicit:  # else --env chose what this variable holds
+            candidates.setdefault(name, []).append(key)
+    names: dict[str, str] = {}
+    skipped: list[str] = []
+    for name, claimants in candidates.items():
+        chosen = _choose(name, claimants)
+        skipped += [_skip_reason(key, name, chosen) for key in claimants if key != chosen]
+        if chosen is not None:
+            names[name] = chosen
+    return names, skipped
+
+
+def _choose(name: str, claimants: list[str]) -> str | None:
+    """The one setting that gets variable `name`: the plain lower-cased key if it is usable."""
+    if not is_variable_name(name) or not is_automatic(name):
+        return None
+    if len(claimants) == 1:
+        return claimants[0]
+    return name.lower() if name.lower() in claimants else None
+
+
+def _skip_reason(key: str, name: str, chosen: str | None) -> str:
+    if not is_variable_name(name):
+        return (
+            f"skipped setting {key!r}: {name} is not a variable name; map it with --env NAME={key}"
+        )
+    if not is_automatic(name):
+        return (
+            f"skipped setting {key!r}: {name} is set only when asked for (automatic names are "
+            f"provider SDK variables and *{'/*'.join(AUTOMATIC_SUFFIXES)}); map it with "
+            f"--env {name}={key}"
+        )
+    other = chosen or "another setting"
+    return (
+        f"skipped setting {key!r}: its variable {name} is also that of {other!r}; map it "
+        f"with --env NAME={key}"
+    )

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import json
 
-from .errors import Conflict, Forbidden, ProtocolError, Refused
+from .credentials import Credential
+from .errors import Conflict, Forbidden, ProtocolError, Refused, StructuredCredential
 from .protocol import (
     Response,
     bulk_path,
@@ -63,7 +64,14 @@ class WriteMethods:
         self._write("DELETE", setting_path(key), key, None, if_version)
 
     def get_version(self, key: str, version: int) -> str:
-        """The value `key` had at `version`."""
+        """The value `key` had at `version` (StructuredCredential if it had several fields)."""
+        value = self.get_version_item(key, version)
+        if isinstance(value, Credential):
+            raise StructuredCredential(key)
+        return value
+
+    def get_version_item(self, key: str, version: int) -> str | Credential:
+        """The value, or the Credential, `key` had at `version`."""
         response = self._request("GET", f"{setting_path(key)}?version={int(version)}", key)
         return parse_one(response).value
 

@@ -2,12 +2,12 @@
 
 Tokens are never edited or deleted: a wrong one is revoked and a new one created, so the list
 keeps the history. The page that shows a new token answers the POST itself (the token is in no
-redirect, session or cache) and is marked never-cached; a replayed POST shows nothing.
+redirect, session or cache) and is marked never-cached; the form's one-time field is spent in
+the database (form_tickets.py), so a replayed or concurrent POST shows nothing.
 """
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from django.contrib import admin, messages
@@ -25,15 +25,15 @@ from django.views.decorators.http import require_POST
 
 from settings_app.change_context import ChangeContextMixin
 from settings_app.reveal.views import RevealedValue
+from settings_app.twofactor.step_up import step_up_required
 
-from . import services
+from . import form_tickets, scope, service_only, services
 from .forms import ServiceTokenForm
 from .models import ServiceToken
 
 REVOKE_PERMISSION = "settings_app.revoke_servicetoken"
 FORM_TEMPLATE = "admin/settings_app/servicetoken/create.html"
 CREATED_TEMPLATE = "admin/settings_app/servicetoken/created.html"
-ONCE_SESSION_KEY = "keyvault-service-token-form-once"
 REPLAYED = "This form was already submitted; a token is shown only once. Fill it in again."
 
 
@@ -47,6 +47,7 @@ class ServiceTokenAdmin(ChangeContextMixin):
         "description",
         "scope_shown",
         "write_scope_shown",
+        "service_only_shown",
         "networks_shown",
         "status_shown",
         "expires_at",
@@ -66,6 +67,10 @@ class ServiceTokenAdmin(ChangeContextMixin):
     @admin.display(description="Scope")
     def scope_shown(self, token: ServiceToken) -> str:
         return ", ".join(token.scope)
+
+    @admin.display(description="Service-only settings it reads")
+    def service_only_shown(self, token: ServiceToken) -> str:
+        return ", ".join(service_only.covered_service_only(token.scope)) or "none"
 
     @admin.display(description="Allowed networks")
     def networks_shown(self, token: ServiceToken) -> str:
@@ -93,6 +98,7 @@ class ServiceTokenAdmin(ChangeContextMixin):
 
     # --- creating ---------------------------------------------------------------------------
     @method_decorator(never_cache)
+    @method_decorator(step_up_required)
     def add_view(
         self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
@@ -114,13 +120,10 @@ class ServiceTokenAdmin(ChangeContextMixin):
         return self._render_form(request, form)
 
     def _spend_once_token(self, request: HttpRequest) -> bool:
-        expected = request.session.pop(ONCE_SESSION_KEY, None)
-        return bool(expected) and secrets.compare_digest(
-            str(expected), request.POST.get("once", "")
-        )
+        return form_tickets.spend(request.POST.get("once", ""), request.user)
 
     def _render_form(self, request: HttpRequest, form: ServiceTokenForm, error: str = "") -> Any:
-        once = request.session[ONCE_SESSION_KEY] = secrets.token_urlsafe(16)
+        once = form_tickets.issue(request.user)
         context = {**self._context(request, "New service token"), "form": form, "once": once}
         return render(request, FORM_TEMPLATE, {**context, "error": error})
 
@@ -130,6 +133,8 @@ class ServiceTokenAdmin(ChangeContextMixin):
             **self._context(request, f"Service token {created.token.name}"),
             "token": created.token,
             "secret": RevealedValue(created.secret),
+            "site_root": request.build_absolute_uri("/").rstrip("/"),
+            "unmatched": scope.unmatched(created.token.scope),
             "changelist_url": reverse("admin:settings_app_servicetoken_changelist"),
         }
         return render(request, CREATED_TEMPLATE, context)

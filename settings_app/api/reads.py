@@ -1,7 +1,8 @@
 """What a token reads: the settings in its scope, fetched in one query, each read audited.
 
-Out-of-scope keys are never queried and look exactly like missing ones, so the API is no
-oracle for which keys exist.
+Out-of-scope keys, and keys no setting can have (a NUL byte, 200 characters), are never
+queried and look exactly like missing ones, so the API is no oracle for which keys exist, and
+a database never sees what it would choke on.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ from typing import Any
 from django.http import HttpRequest
 
 from settings_app.audit.coalescing import record_coalesced
+from settings_app.credentials.api import credential_json
 from settings_app.encryption.decryption_failures import readable_value
 from settings_app.encryption.unreadable import UnreadableValue
-from settings_app.models import AuditAction, AuditSource, Setting
+from settings_app.models import AuditAction, AuditSource, Setting, is_setting_key
 
 from . import scope
 from .lookup import first_where
@@ -30,7 +32,7 @@ def readable_setting(token: ServiceToken, key: str) -> Setting | None:
     """The setting `key` if the token's scope covers it and it exists, else None.
 
     DecryptionError (audited once per row and key id) when its value cannot be decrypted."""
-    if not token.allows_key(key):
+    if not is_setting_key(key) or not token.allows_key(key):
         return None
     setting = first_where(Setting, "key", [key], READ_FIELDS)
     if setting is not None:
@@ -44,7 +46,8 @@ def readable_settings(token: ServiceToken, keys: Iterable[str] | None = None) ->
     if keys is None:
         found = found.filter(scope.query(token.scope))
     else:
-        found = found.filter(key__in=[key for key in keys if token.allows_key(key)])
+        wanted = [key for key in keys if is_setting_key(key) and token.allows_key(key)]
+        found = found.filter(key__in=wanted)
     # The database matched the patterns; Python's fnmatch confirms, as a second guard.
     settings = [setting for setting in found.order_by("key") if token.allows_key(setting.key)]
     for setting in settings:
@@ -68,13 +71,15 @@ def as_json(setting: Setting) -> dict[str, Any]:
     """The API's representation (serializers.SettingReadSerializer documents it), built
     directly: a serializer per read would cost more than the rest of the answer."""
     updated_at = setting.updated_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    return {
+    shown = {
         "key": setting.key,
         "value": setting.value,
         "version": setting.version,
         "provider": setting.provider,
         "updated_at": updated_at,
     }
+    structured = credential_json(setting.value)
+    return shown if structured is None else {**shown, **structured}
 
 
 def record_read(token: ServiceToken, setting: Setting, request: HttpRequest, ip: str) -> None:

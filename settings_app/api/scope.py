@@ -70,6 +70,13 @@ def query(patterns: Iterable[str]) -> Q:
     return condition
 
 
+def unmatched(patterns: Iterable[str]) -> list[str]:
+    """The patterns that match no existing setting (likely misspelt), in order."""
+    from settings_app.models import Setting
+
+    return [p for p in patterns if not Setting.objects.filter(query([p])).exists()]
+
+
 def _regex(pattern: str) -> str:
     """The pattern as an anchored regular expression every database understands alike."""
     parts = {"*": ".*", "?": "."}

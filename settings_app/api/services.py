@@ -18,7 +18,7 @@ from django.utils import timezone
 from settings_app import audit
 from settings_app.models import AuditAction
 
-from . import expiry, tokens
+from . import expiry, service_only, tokens
 from .models import LAST_USED_INTERVAL, ServiceToken
 
 
@@ -53,6 +53,7 @@ def create_token(
     write_scope: Iterable[str] = (),
 ) -> CreatedToken:
     """Create and audit a token; ValidationError (by field) when an input is wrong."""
+    _refuse_revoked_name(name)
     now = timezone.now()
     secret = tokens.generate()
     token = ServiceToken(
@@ -69,6 +70,7 @@ def create_token(
     token.full_clean()
     try:
         with transaction.atomic():
+            granted = service_only.check_grant(token.scope, created_by)
             token.save(force_insert=True)
             audit.record_as_current_actor(
                 AuditAction.TOKEN_CREATED,
@@ -77,10 +79,26 @@ def create_token(
                 write_scope=token.write_scope,
                 allowed_networks=token.allowed_networks,
                 expires_at=token.expires_at.isoformat(),
+                service_only=granted,
             )
     except IntegrityError:  # created by someone else between full_clean() and save()
         raise ValidationError({"name": "A service token with this name already exists."}) from None
     return CreatedToken(token, secret)
+
+
+def _refuse_revoked_name(name: str) -> None:
+    """A revoked token keeps its name (the list and the audit trail name it): say so."""
+    revoked = ServiceToken.objects.filter(name=name, revoked_at__isnull=False).first()
+    if revoked is not None and revoked.revoked_at is not None:
+        raise ValidationError(
+            {
+                "name": (
+                    f"The name {name!r} belongs to a revoked token (revoked "
+                    f"{revoked.revoked_at:%Y-%m-%d %H:%M} UTC), kept for the record: choose "
+                    f"another, e.g. {name}-2."
+                )
+            }
+        )
 
 
 def revoke_token(name: str) -> ServiceToken:

@@ -13,7 +13,7 @@ from django.http import HttpRequest
 from django.utils.http import parse_etags, quote_etag
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.exceptions import APIException, NotFound, ParseError
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import BaseParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from settings_app.client_address import client_ip
+from settings_app.constants import KEY_MAX_LENGTH, KEY_PATTERN
 from settings_app.crypto import DecryptionError
 from settings_app.models import Setting
 
@@ -33,11 +34,50 @@ from .throttling import TokenRateThrottle
 
 # The same answer for a key that does not exist and one outside the scope: no oracle.
 NOT_FOUND = "No setting with this key is readable with this token."
+
+
+def _header(name: str, description: str, statuses: list[int]) -> OpenApiParameter:
+    """A response header, declared on the answers that carry it."""
+    return OpenApiParameter(
+        name, str, OpenApiParameter.HEADER, description=description, response=statuses
+    )
+
+
+def _error(description: str) -> OpenApiResponse:
+    return OpenApiResponse(ErrorSerializer, description)
+
+
 ERRORS = {
-    401: OpenApiResponse(ErrorSerializer, "Missing, malformed, unknown, expired or revoked token."),
-    403: OpenApiResponse(ErrorSerializer, "The token may not be used from this address."),
-    429: OpenApiResponse(ErrorSerializer, "Rate limit reached; see Retry-After."),
+    401: _error("Missing, malformed, unknown, expired or revoked token."),
+    403: _error("The token may not be used from this address."),
+    405: _error("Only GET and HEAD are allowed."),
+    429: _error("Rate limit reached; see Retry-After."),
+    500: _error("The server failed, or a stored value cannot be decrypted."),
 }
+COMMON_HEADERS = [
+    _header("Cache-Control", "Always no-store: values must never sit in a cache.", [200, 304]),
+    _header("WWW-Authenticate", "Bearer: how to authenticate.", [401]),
+    _header("Retry-After", "Seconds to wait before the next request.", [429]),
+]
+KEY_PARAMETER = OpenApiParameter(
+    "key",
+    {
+        "type": "string",
+        "pattern": f"^{KEY_PATTERN.pattern}$",
+        "minLength": 1,
+        "maxLength": KEY_MAX_LENGTH,
+    },
+    OpenApiParameter.PATH,
+    required=True,
+    description="The setting's key: ASCII letters, digits, '_', '-' and '.'.",
+)
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    str,
+    OpenApiParameter.HEADER,
+    description='The ETag of the version held, e.g. "3": 304 without the value if unchanged.',
+)
+ETAG = _header("ETag", 'The setting\'s version, quoted, e.g. "3".', [200, 304])
 
 
 class Undecryptable(APIException):
@@ -60,13 +100,13 @@ class JSONOnly(BaseContentNegotiation):
 
 
 class TokenAPIView(APIView):
-    """A GET-only view for service tokens, from allowed networks, within the rate limit."""
+    """A GET (and HEAD) view for service tokens, from allowed networks, within the rate limit."""
 
     permission_classes = [HasServiceToken, FromAllowedNetwork]
     throttle_classes = [TokenRateThrottle]
     renderer_classes = [JSONRenderer]
     content_negotiation_class = JSONOnly
-    http_method_names = ["get"]
+    http_method_names = ["get", "head"]  # Django's View answers HEAD with get()
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
@@ -100,10 +140,11 @@ class TokenAPIView(APIView):
 class SettingDetailView(TokenAPIView):
     @extend_schema(
         operation_id="read_setting",
+        parameters=[KEY_PARAMETER, IF_NONE_MATCH, ETAG, *COMMON_HEADERS],
         responses={
             200: SettingReadSerializer,
             304: OpenApiResponse(description="If-None-Match matched: no body."),
-            404: OpenApiResponse(ErrorSerializer, "No such key, or not in the token's scope."),
+            404: _error("No such key, or not in the token's scope."),
             **ERRORS,
         },
     )
@@ -130,7 +171,8 @@ class SettingListView(TokenAPIView):
                 "keys",
                 str,
                 description=f"Comma-separated keys (at most {reads.MAX_KEYS}); default: every "
-                "setting in the token's scope. Keys outside the scope are left out.",
+                "setting in the token's scope. Keys outside the scope are left out; the "
+                "parameter may be repeated.",
             ),
             OpenApiParameter(
                 "values",
@@ -138,14 +180,19 @@ class SettingListView(TokenAPIView):
                 description="false: names, versions, providers and times only; no value is "
                 "read (`keyvault list`).",
             ),
+            *COMMON_HEADERS,
         ],
-        responses={200: SettingListSerializer, 400: ErrorSerializer, **ERRORS},
+        responses={
+            200: SettingListSerializer,
+            400: _error(f"More than {reads.MAX_KEYS} keys."),
+            **ERRORS,
+        },
     )
     def get(self, request: Request) -> Response:
         """The settings in the token's scope, or the in-scope subset of `keys`."""
         if _without_values(request.query_params.get("values")):
             return Response({"settings": reads.summaries(self.token)})
-        keys = _requested_keys(request.query_params.get("keys"))
+        keys = _requested_keys(request.query_params.getlist("keys"))
         try:
             settings = reads.readable_settings(self.token, keys)
         except DecryptionError:
@@ -159,17 +206,17 @@ def _without_values(raw: str | None) -> bool:
         return False
     if raw.lower() == "false":
         return True
-    raise ValidationError({"detail": f"values is true or false; got {raw[:20]!r}."})
+    raise ParseError(f"values is true or false; got {raw[:20]!r}.")
 
 
-def _requested_keys(raw: str | None) -> list[str] | None:
-    if raw is None:
+def _requested_keys(values: list[str]) -> list[str] | None:
+    """The keys asked for, from every `keys` parameter (repeated ones are merged); None: all."""
+    if not values:
         return None
-    keys = list(dict.fromkeys(key.strip() for key in raw.split(",") if key.strip()))
+    asked = (key.strip() for value in values for key in value.split(","))
+    keys = list(dict.fromkeys(key for key in asked if key))
     if len(keys) > reads.MAX_KEYS:
-        raise ValidationError(
-            {"keys": f"Ask for at most {reads.MAX_KEYS} keys per request; {len(keys)} given."}
-        )
+        raise ParseError(f"Ask for at most {reads.MAX_KEYS} keys per request; {len(keys)} given.")
     return keys
 
 

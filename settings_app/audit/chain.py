@@ -10,13 +10,18 @@ SECRET_KEY_FALLBACKS for as long as its events are to be verified.
 Writers take their place from the one-row chain head (AuditChainHead) under its lock, never
 from the events table: whatever was done to the table (renumbered, edited, deleted rows), new
 events are still written, and chained where the previous write ended, so a break stays visible.
+The head has its own HMAC (`head_mac`), so it cannot be moved back over deleted events without
+SECRET_KEY, and each write logs it on the `keyvault.audit` logger for an outside witness: only
+someone holding SECRET_KEY and write access can rewrite what the log store does not also hold.
 `verifying.py` walks the chain.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
+from functools import partial
 
 from django.conf import settings
 from django.db import models, router, transaction
@@ -29,7 +34,9 @@ from .models import AuditChainHead, AuditEvent
 FORMAT_VERSION = 2
 # Part of every stored hash: it keeps the name of the module that first defined the chain.
 _HMAC_SALT = "settings_app.audit.AuditEvent.hash"
+_HEAD_SALT = "settings_app.audit.AuditChainHead.mac"
 GENESIS = ""  # previous_hash of the first event
+witness = logging.getLogger("keyvault.audit")
 
 
 # --- appending ------------------------------------------------------------------------------
@@ -60,7 +67,15 @@ def append_many(events: Sequence[AuditEvent]) -> None:
         # AuditEvent's own manager refuses bulk writes; this is the one place that may insert.
         models.QuerySet[AuditEvent](AuditEvent, using=using).bulk_create(events)
         head.sequence, head.hash = sequence, previous_hash
-        head.save(using=using, update_fields=["sequence", "hash"])
+        head.mac = head_mac(head)
+        head.save(using=using, update_fields=["sequence", "hash", "mac"])
+        transaction.on_commit(partial(_log_head, sequence, previous_hash), using=using)
+
+
+def _log_head(sequence: int, hash_: str) -> None:
+    """Tell the log store the new head: a copy the database's writers cannot reach."""
+    extra = {"sequence": sequence, "hash": hash_}
+    witness.info("audit chain head sequence=%d hash=%s", sequence, hash_, extra=extra)
 
 
 def _locked_head(using: str) -> AuditChainHead:
@@ -73,9 +88,9 @@ def _locked_head(using: str) -> AuditChainHead:
         return head
     newest = AuditEvent.objects.using(using).order_by("-sequence").only("sequence", "hash")
     last = newest.first()
-    seed = {"sequence": 0, "hash": GENESIS}
-    if last is not None:
-        seed = {"sequence": last.sequence, "hash": last.hash}
+    seed: dict[str, object] = {"sequence": 0, "hash": GENESIS}
+    if last is not None:  # the head was deleted: what it recorded is lost, and that shows
+        seed = {"sequence": last.sequence, "hash": last.hash, "restored": True}
     # get_or_create: a concurrent writer may be seeding it too; one insert wins, both lock it.
     AuditChainHead.objects.using(using).get_or_create(pk=AuditChainHead.ROW_ID, defaults=seed)
     return heads.get(pk=AuditChainHead.ROW_ID)
@@ -118,6 +133,19 @@ def compute_hash(event: AuditEvent, secret: str | bytes | None = None) -> str:
     return salted_hmac(
         _HMAC_SALT, canonical_payload(event), secret=secret, algorithm="sha256"
     ).hexdigest()
+
+
+def head_mac(head: AuditChainHead, secret: str | bytes | None = None) -> str:
+    """The HMAC of the head's sequence, hash and restored flag under `secret` (SECRET_KEY)."""
+    fields = {"sequence": head.sequence, "hash": head.hash, "restored": head.restored}
+    text = json.dumps(fields, sort_keys=True, separators=(",", ":"))
+    return salted_hmac(_HEAD_SALT, text, secret=secret, algorithm="sha256").hexdigest()
+
+
+def head_mac_matches(head: AuditChainHead) -> bool:
+    """Whether the head's MAC is right under a current or old SECRET_KEY."""
+    secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
+    return any([constant_time_compare(head_mac(head, s), head.mac) for s in secrets])
 
 
 def hash_matches(event: AuditEvent) -> bool:

@@ -44,6 +44,11 @@ class AuditAction(models.TextChoices):
     TOKEN_REVOKED = "token_revoked", "Service token revoked"
     NOTICE_SENT = "notice_sent", "Notice sent"
     NOTICE_FAILED = "notice_failed", "Notice not sent"
+    SECOND_FACTOR_ADDED = "second_factor_added", "Second factor added"
+    SECOND_FACTOR_REMOVED = "second_factor_removed", "Second factor removed"
+    RECOVERY_CODES_ISSUED = "recovery_codes_issued", "Recovery codes issued"
+    RECOVERY_CODE_USED = "recovery_code_used", "Recovery code used"
+    SECOND_FACTOR_RESET = "second_factor_reset", "Second factors reset by an operator"
 
 
 class AuditSource(models.TextChoices):
@@ -134,6 +139,12 @@ class AuditChainHead(models.Model):
 
     sequence = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64, blank=True, default="")
+    # True once the row was recreated while events existed (it had been deleted): a lasting
+    # break, since whatever it recorded is lost. Covered by `mac`, so it cannot be cleared.
+    restored = models.BooleanField(default=False)
+    # HMAC of (sequence, hash, restored) under SECRET_KEY: moving the head back over deleted
+    # events takes the key, not just write access to the database.
+    mac = models.CharField(max_length=64, blank=True, default="")
 
     class Meta:
         app_label = "settings_app"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from django.db import router
 
-from .chain import GENESIS, hash_matches
+from .chain import GENESIS, hash_matches, head_mac_matches
 from .models import AuditChainHead, AuditEvent
 
 _CHUNK = 2000  # events read per query
@@ -185,20 +185,16 @@ def _broken_link(row: AuditEvent, previous: AuditEvent | None, db: str) -> str:
 def _check_end(
     last: AuditEvent | None, at_head: AuditEvent | None, head: AuditChainHead | None, checked: int
 ) -> ChainReport:
-    """The walk ended intact; the head (when there is one) must record an event it met."""
+    """The walk ended intact; the head must be genuine and record an event it met."""
     head_hash = GENESIS if last is None else last.hash
+    after_last = 1 if last is None else last.sequence + 1
+    problem = _head_problem(head, last)
+    if problem:
+        return ChainReport(checked, broken_sequence=after_last, problem=problem)
     if head is None or (head.sequence == 0 and last is None):
         return ChainReport(checked, head_hash=head_hash)
     if at_head is None:
-        end = "its start" if last is None else f"event {last.pk} (sequence {last.sequence})"
-        return ChainReport(
-            checked,
-            broken_sequence=1 if last is None else last.sequence + 1,
-            problem=(
-                f"the trail ends at {end}, but the chain head records sequence {head.sequence}: "
-                "the newest events were deleted, or the chain head was edited."
-            ),
-        )
+        return ChainReport(checked, broken_sequence=after_last, problem=_cut_off(last, head))
     if at_head.hash != head.hash:
         return ChainReport(
             checked,
@@ -208,3 +204,36 @@ def _check_end(
             "head was edited.",
         )
     return ChainReport(checked, head_hash=head_hash)
+
+
+def _head_problem(head: AuditChainHead | None, last: AuditEvent | None) -> str:
+    """What is wrong with the head row itself: missing, edited or recreated."""
+    if head is None:
+        if last is None:
+            return ""
+        return (
+            "the chain head is missing while events exist: it was deleted, perhaps with the "
+            "newest events."
+        )
+    if not head_mac_matches(head):
+        return (
+            "the chain head's HMAC does not match its sequence and hash: it was edited, perhaps "
+            "moved back over deleted events, or written with a SECRET_KEY that is not in "
+            "SECRET_KEY_FALLBACKS."
+        )
+    if head.restored:
+        return (
+            "the chain head was deleted and later recreated from the newest event left: events "
+            "after it may have been deleted."
+        )
+    return ""
+
+
+def _cut_off(last: AuditEvent | None, head: AuditChainHead) -> str:
+    end = "its start" if last is None else f"event {last.pk} (sequence {last.sequence})"
+    missing = head.sequence - (0 if last is None else last.sequence)
+    events = "event is" if missing == 1 else "events are"
+    return (
+        f"the trail ends at {end}, but the chain head records sequence {head.sequence}: "
+        f"{missing} {events} missing at the end (the newest events were deleted)."
+    )

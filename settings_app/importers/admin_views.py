@@ -31,6 +31,7 @@ from settings_app.crypto import DecryptionError
 from settings_app.encryption import keyring
 from settings_app.models import AuditSource, Setting
 
+from ..twofactor.step_up import step_up_required
 from . import service
 from .dotenv_source import parse_env
 from .plan import WRITES
@@ -137,6 +138,7 @@ class PendingUpload:
 
 
 @sensitive_post_parameters()  # every field may hold keys
+@step_up_required
 def import_env_view(request: HttpRequest, admin_site: admin.AdminSite) -> HttpResponse:
     """GET: the form. POST: a preview (masks), or, confirmed, the import and its report."""
     if not may_import(request.user):

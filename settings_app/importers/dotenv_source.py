@@ -15,12 +15,13 @@ import stat
 import tempfile
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from dotenv.parser import Binding, parse_stream
 
 from .errors import SourceError
+from .groups import find_groups
 from .names import KNOWN_VARIABLES, looks_like_secret, provider_for_name, setting_key_for
 from .plan import Candidate
 
@@ -47,7 +48,7 @@ class EnvFile:
 @dataclass(frozen=True)
 class Selection:
     candidates: list[Candidate]
-    lines: dict[str, int]  # candidate source -> its line, to clean the file up afterwards
+    lines: dict[str, tuple[int, ...]]  # candidate source -> its lines, for the clean-up
     ignored: int  # variables that are not secrets (DEBUG=true...)
 
 
@@ -68,12 +69,18 @@ def _first_line(binding: Binding) -> int:
     return binding.original.line + leading.count("\n")
 
 
-def select(env: EnvFile, *, include_all: bool) -> Selection:
-    """Candidates for the known provider variables (and, with `include_all`, every secret)."""
+def select(env: EnvFile, *, include_all: bool, group: bool = True) -> Selection:
+    """Candidates for the known provider variables (and, with `include_all`, every secret);
+    with `group`, known families (groups.py) become one credential each."""
     by_name: dict[str, list[EnvEntry]] = defaultdict(list)
     for entry in env.entries:
         by_name[entry.name].append(entry)
-    candidates, lines, ignored = [], {}, 0
+    candidates: list[Candidate] = []
+    lines: dict[str, tuple[int, ...]] = {}
+    ignored = 0
+    if group:
+        candidates, lines, taken = _grouped(env, by_name)
+        by_name = {name: entries for name, entries in by_name.items() if name not in taken}
     for name, entries in by_name.items():
         if not (name.upper() in KNOWN_VARIABLES or looks_like_secret(name)):
             ignored += 1
@@ -82,8 +89,25 @@ def select(env: EnvFile, *, include_all: bool) -> Selection:
         source = f"{env.label} line {entry.line}"
         candidate = Candidate(setting_key_for(name), provider_for_name(name), source)
         candidates.append(_judged(candidate, entries, include_all))
-        lines[source] = entry.line
+        lines[source] = (entry.line,)
     return Selection(candidates, lines, ignored)
+
+
+def _grouped(
+    env: EnvFile, by_name: Mapping[str, list[EnvEntry]]
+) -> tuple[list[Candidate], dict[str, tuple[int, ...]], set[str]]:
+    """The candidates of grouped families, their lines, and the variables they took."""
+    values = {name: entries[-1].value or "" for name, entries in by_name.items()}
+    candidates: list[Candidate] = []
+    lines: dict[str, tuple[int, ...]] = {}
+    taken: set[str] = set()
+    for found in find_groups(values, env.label):
+        numbers = tuple(by_name[name][-1].line for name in found.names)
+        source = f"{env.label} lines {', '.join(map(str, numbers))}"
+        candidates.append(replace(found.candidate, source=source))
+        lines[source] = numbers
+        taken.update(found.names)
+    return candidates, lines, taken
 
 
 def _judged(candidate: Candidate, entries: list[EnvEntry], include_all: bool) -> Candidate:

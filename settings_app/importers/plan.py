@@ -15,11 +15,14 @@ from enum import StrEnum
 
 from django.core.exceptions import ValidationError
 
-from settings_app import providers
+from settings_app.credentials.masks import credential_mask
+from settings_app.credentials.storage import clean_value
 from settings_app.crypto import DecryptionError
+from settings_app.encryption.fields import refuse_reserved
 from settings_app.models import Setting, validate_setting_key
 from settings_app.providers.masking import mask
 
+BOM = "\ufeff"
 FINGERPRINT = Setting._meta.get_field("value_fingerprint")
 
 
@@ -92,56 +95,107 @@ class PlanItem:
 
 
 def build_plan(candidates: Iterable[Candidate], *, replace_existing: bool) -> list[PlanItem]:
-    """The plan for `candidates`, in order; reads the database, writes nothing."""
-    planner = _Planner(replace_existing)
-    return [planner.plan(candidate) for candidate in candidates]
+    """The plan for `candidates`, in order; reads the database (in a few queries whatever the
+    number of candidates), writes nothing."""
+    cleaned = [_cleaned(candidate) for candidate in candidates]
+    stored = _Stored.of(item for item in cleaned if item.status is _CLEANED)
+    planner = _Planner(replace_existing, stored)
+    return [planner.plan(item) for item in cleaned]
+
+
+_CLEANED = Status.IMPORT  # the status of an item that passed `_cleaned`, before the database
+
+
+def _cleaned(candidate: Candidate) -> PlanItem:
+    """The candidate's item with its cleaned value, or failed or skipped with the reason."""
+    item = PlanItem(candidate.name, candidate.provider, candidate.source, Status.FAILED)
+    if candidate.problem:
+        return replace(item, detail=candidate.problem)
+    if candidate.skip or candidate.value is None:
+        return replace(item, status=Status.SKIPPED, detail=candidate.skip or "no value")
+    try:
+        validate_setting_key(candidate.name)
+        # A byte-order mark pasted with a value (not the file's) is never part of a key.
+        value = clean_value(candidate.provider, candidate.value.lstrip(BOM))
+        refuse_reserved(value)  # as the field would, at the write: a failed row, not a crash
+    except ValidationError as error:
+        return replace(item, detail=" ".join(error.messages))  # messages never quote values
+    masked = credential_mask(value) or mask(value, candidate.provider)
+    return replace(item, status=_CLEANED, mask=masked, value=value, detail=candidate.note)
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """What the database holds for a whole plan: settings by key, keys by value fingerprint."""
+
+    settings: dict[str, Setting]
+    keys_by_fingerprint: dict[str, set[str]]
+    fingerprints: dict[str, list[str]]  # cleaned value -> its candidate fingerprints
+
+    @classmethod
+    def of(cls, items: Iterable[PlanItem]) -> _Stored:
+        items = list(items)
+        index = FINGERPRINT.index()
+        fingerprints = {item.value: index.candidates(item.value) for item in items if item.value}
+        names = sorted({item.name for item in items})
+        settings: dict[str, Setting] = {}
+        for chunk in _chunks(names):
+            found = Setting.objects.defer("value").filter(key__in=chunk)
+            settings.update((setting.key, setting) for setting in found)
+        keys: dict[str, set[str]] = {}
+        for chunk in _chunks(sorted({f for fs in fingerprints.values() for f in fs})):
+            rows = Setting.objects.filter(value_fingerprint__in=chunk)
+            for key, fingerprint in rows.values_list("key", "value_fingerprint"):
+                keys.setdefault(fingerprint, set()).add(key)
+        return cls(settings, keys, fingerprints)
+
+    def elsewhere(self, value: str, name: str) -> str | None:
+        """The first other setting (by key) that holds `value`."""
+        found = {k for f in self.fingerprints[value] for k in self.keys_by_fingerprint.get(f, ())}
+        return min(found - {name}, default=None)
+
+
+def _chunks(values: list[str], size: int = 500) -> Iterable[list[str]]:
+    """Slices small enough for every database's limit on query parameters."""
+    return (values[start : start + size] for start in range(0, len(values), size))
 
 
 class _Planner:
     """Remembers the names and values earlier candidates claimed, to catch repeats."""
 
-    def __init__(self, replace_existing: bool) -> None:
+    def __init__(self, replace_existing: bool, stored: _Stored) -> None:
         self.replace_existing = replace_existing
+        self.stored = stored
         self.names: dict[str, str] = {}  # name -> source that claimed it
         self.values: dict[str, str] = {}  # cleaned value -> name that will hold it
 
-    def plan(self, candidate: Candidate) -> PlanItem:
-        item = PlanItem(candidate.name, candidate.provider, candidate.source, Status.FAILED)
-        if candidate.problem:
-            return replace(item, detail=candidate.problem)
-        if candidate.skip or candidate.value is None:
-            return replace(item, status=Status.SKIPPED, detail=candidate.skip or "no value")
-        try:
-            validate_setting_key(candidate.name)
-            value = providers.clean_value(candidate.provider, candidate.value)
-        except ValidationError as error:
-            return replace(item, detail=" ".join(error.messages))  # messages never quote values
-        item = replace(item, mask=mask(value, candidate.provider), value=value)
-        claimed_by = self.names.setdefault(candidate.name, candidate.source)
-        if claimed_by != candidate.source:
-            return replace(item, detail=f"the name also comes from {claimed_by}; keep one")
+    def plan(self, item: PlanItem) -> PlanItem:
+        value = item.value
+        if item.status is not _CLEANED or value is None:
+            return item
+        note, item = item.detail, replace(item, detail="")
+        claimed_by = self.names.setdefault(item.name, item.source)
+        if claimed_by != item.source:
+            detail = f"the name also comes from {claimed_by}; keep one"
+            return replace(item, status=Status.FAILED, detail=detail)
         decided = self._against_database(item, value)
         if decided.status in STORED:
             self.values.setdefault(value, decided.stored_as)
-        if candidate.note and decided.status in WRITES:
-            decided = replace(decided, detail=candidate.note)
+        if note and decided.status in WRITES:
+            decided = replace(decided, detail=note)
         return decided
 
     def _against_database(self, item: PlanItem, value: str) -> PlanItem:
-        fingerprints = FINGERPRINT.index().candidates(value)
-        existing = Setting.objects.defer("value").filter(key=item.name).first()
+        fingerprints = self.stored.fingerprints[value]
+        existing = self.stored.settings.get(item.name)
         try:
             same = existing is not None and _holds(existing, fingerprints, value)
         except DecryptionError:
-            return replace(item, detail="the stored setting cannot be decrypted; fix it first")
+            detail = "the stored setting cannot be decrypted; fix it first"
+            return replace(item, status=Status.FAILED, detail=detail)
         if same:
             return replace(item, status=Status.UNCHANGED, detail="same value", stored_as=item.name)
-        elsewhere = (
-            Setting.objects.filter(value_fingerprint__in=fingerprints)
-            .exclude(key=item.name)
-            .values_list("key", flat=True)
-            .first()
-        )
+        elsewhere = self.stored.elsewhere(value, item.name)
         earlier = elsewhere or self.values.get(value)
         if earlier:
             where = "already stored as" if elsewhere else "same value as"
@@ -152,9 +206,9 @@ class _Planner:
         if not self.replace_existing:
             return replace(item, status=Status.CONFLICT, detail="holds a different value; kept")
         try:  # the setting keeps its provider, whose rules the new value must meet
-            providers.clean_value(existing.provider, value)
+            clean_value(existing.provider, value)
         except ValidationError as error:
-            return replace(item, detail=" ".join(error.messages))
+            return replace(item, status=Status.FAILED, detail=" ".join(error.messages))
         return replace(item, provider=existing.provider, status=Status.REPLACE, stored_as=item.name)
 
 

@@ -278,7 +278,10 @@ def _decode(plaintext: bytes, encoding: Any) -> str:
         codec = codecs.lookup(name)
     except LookupError:
         raise RailsDecryptionError(f"it is in the encoding {name!r}, unknown to Python") from None
+    # Python also knows codecs that are no text encodings (rot13, base64): refused alike.
+    if not getattr(codec, "_is_text_encoding", True):
+        raise RailsDecryptionError(f"its encoding header names {name!r}, not a text encoding")
     try:
         return plaintext.decode(codec.name)
-    except UnicodeDecodeError:
+    except (UnicodeError, LookupError):  # "undefined" raises UnicodeError on every input
         raise RailsDecryptionError(f"its plaintext is not valid {name}") from None

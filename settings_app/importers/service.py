@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.exceptions import ValidationError
 
 from settings_app import audit
 from settings_app.crypto import DecryptionError
@@ -94,6 +95,8 @@ def _apply(item: PlanItem, replace_existing: bool, actor: AbstractBaseUser | Non
     except DecryptionError:
         detail = "the stored setting cannot be decrypted; fix it first"
         return replace(item, status=Status.FAILED, detail=detail, value=None)
+    except ValidationError as error:  # refused at the write: this row fails, the run goes on
+        return replace(item, status=Status.FAILED, detail=" ".join(error.messages), value=None)
     if outcome is Outcome.UNCHANGED:
         return replace(item, status=Status.UNCHANGED, detail="same value", value=None)
     if outcome is Outcome.KEPT:
@@ -177,9 +180,11 @@ def import_env(
     replace_existing: bool = False,
     dry_run: bool = False,
     actor: AbstractBaseUser | None = None,
+    group: bool = True,
 ) -> EnvImportReport:
-    """Plan and (unless `dry_run`) import the provider keys of a parsed .env file."""
-    selection = select(env, include_all=include_all)
+    """Plan and (unless `dry_run`) import the provider keys of a parsed .env file; with
+    `group`, known families of variables become one structured credential each."""
+    selection = select(env, include_all=include_all, group=group)
     items = _run(
         "env",
         env.label,
@@ -189,8 +194,9 @@ def import_env(
         actor=actor,
     )
     deletable = {
-        selection.lines[item.source]: item.stored_as
+        line: item.stored_as
         for item in items
         if item.status in STORED and item.stored_as
+        for line in selection.lines[item.source]
     }
     return EnvImportReport(items, dry_run, selection.ignored, env.unparsed_lines, deletable)

@@ -11,11 +11,11 @@ from typing import Any
 
 from django.utils import timezone
 
+from ..credentials.masks import value_mask
 from ..crypto import DecryptionError
 from ..encryption.unreadable import require_readable
 from ..models import NoticeKind, Setting
 from ..providers import get_provider
-from ..providers.masking import mask
 from . import due
 from .policy import Policy
 
@@ -36,7 +36,7 @@ def masked_value(setting: Setting) -> str:
     """The setting's mask, read fresh (the due service defers values); never the value."""
     try:
         stored = Setting.objects.filter(pk=setting.pk).values_list("value", flat=True).first()
-        return mask(require_readable(stored) or "", setting.provider)
+        return value_mask(require_readable(stored) or "", setting.provider)
     except DecryptionError:
         return UNREADABLE_MASK
 

@@ -14,6 +14,8 @@ import httpx
 from django.db import transaction
 
 from .. import audit
+from ..credentials.envelope import is_envelope
+from ..credentials.value import from_value
 from ..crypto import DecryptionError
 from ..encryption import decryption_failures
 from ..encryption.unreadable import require_readable
@@ -35,7 +37,12 @@ def verify_setting(setting: Setting, *, client: httpx.Client | None = None) -> V
     """
     api_key = require_readable(setting.value)
     provider = get_provider(setting.provider)
-    if provider is None:
+    if is_envelope(api_key):
+        # Imported here: the credentials package builds on this package's client and results.
+        from ..credentials.verifiers import check_credential
+
+        result = check_credential(from_value(setting.provider, setting.key, api_key), client=client)
+    elif provider is None:
         result = VerificationResult(
             Status.UNVERIFIED,
             f"The provider '{setting.provider}' is unknown to keyvault, so this key cannot be "

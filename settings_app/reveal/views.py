@@ -1,7 +1,8 @@
-"""The reveal view: a key admin sees one setting's plaintext, once, after re-entering a password.
+"""The reveal view: a key admin sees one setting's plaintext, once, after a fresh confirmation.
 
 Mounted by the Setting admin at `<object_id>/reveal/` inside `admin_site.admin_view` (which
-adds the staff login). Every attempt, shown or refused, is written to the audit trail (repeated
+adds the staff login); a user with a second factor confirms it (`twofactor.step_up`) instead
+of the password. Every attempt, shown or refused, is written to the audit trail (repeated
 refusals for want of the permission as one event and a summary with their count). Each form
 carries a one-time token (`tokens.py`) spent in the database in the transaction that
 records the outcome: of concurrent POSTs of one form, exactly one gets an answer.
@@ -29,6 +30,8 @@ from ..audit.coalescing import record_coalesced
 from ..crypto import DecryptionError
 from ..encryption.unreadable import require_readable
 from ..models import AuditAction, AuditSource, Setting
+from ..twofactor.policy import needs_second_factor
+from ..twofactor.step_up import step_up_required
 from . import tokens as reveal_tokens
 
 PERMISSION = "settings_app.reveal_setting"
@@ -41,7 +44,11 @@ SERVICE_ONLY = (
 
 
 class RevealForm(forms.Form):
-    """Asks again for the user's password (a stolen session is not enough) and a reason."""
+    """Asks for a reason, and again for the password of a user without a second factor.
+
+    A user with one has passed it within the step-up window (`step_up_required` on the view):
+    that replaces the password. Either way a stolen session is not enough.
+    """
 
     password = forms.CharField(
         label="Your password",
@@ -61,6 +68,8 @@ class RevealForm(forms.Form):
         self.user = user
         self.request = request
         super().__init__(*args, **kwargs)
+        if needs_second_factor(user):
+            del self.fields["password"]
 
     def clean_password(self) -> str:
         password: str = self.cleaned_data["password"]
@@ -75,6 +84,7 @@ class RevealForm(forms.Form):
 @sensitive_post_parameters("password")
 @never_cache  # Cache-Control: no-store, so the plaintext page is never kept by a cache
 @csrf_protect
+@step_up_required  # a second factor within KEYVAULT_STEP_UP_SECONDS, for users who have one
 def reveal_setting_view(
     request: HttpRequest, object_id: str, admin_site: admin.AdminSite | None = None
 ) -> HttpResponse:

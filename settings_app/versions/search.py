@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import F, OuterRef, Q, Subquery
 
+from ..credentials.index import holding_any
 from ..encryption.fields import BlindIndexField
 from ..models import Setting
 from ..providers import clean_whitespace
@@ -57,7 +58,10 @@ def find_settings_holding(value: str) -> SecretSearch:
     if not candidate:
         raise ValueError("The value to search for is empty.")
     index = Setting._meta.get_field("value_fingerprint").index()
-    keys = Setting.objects.filter(value_fingerprint__in=index.candidates(candidate))
+    fingerprints = index.candidates(candidate)
+    # A structured credential is found by any one of its secret fields.
+    holding = Q(value_fingerprint__in=fingerprints) | holding_any(fingerprints)
+    keys = Setting.objects.filter(holding)
     return SecretSearch(
         keys=list(keys.values_list("key", flat=True)),
         unindexed=Setting.objects.filter(value_fingerprint__isnull=True).count(),

@@ -23,8 +23,9 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from .. import audit, providers
+from ..credentials.storage import clean_value
 from ..encryption.unreadable import UnreadableValue
-from ..models import AuditAction, Setting, validate_setting_key
+from ..models import PROVIDER_CHOICES, AuditAction, Setting, validate_setting_key
 from ..providers import client as provider_client
 from ..providers.classification import VerificationResult
 from ..redaction import redact
@@ -229,7 +230,7 @@ def _create_or_find(key: str, value: str, provider: str | None) -> tuple[bool, S
     validate_setting_key(key)
     slug = _provider(key, provider)
     user = tracking.acting_identity()[0]
-    setting = Setting(key=key, provider=slug, value=providers.clean_value(slug, value))
+    setting = Setting(key=key, provider=slug, value=clean_value(slug, value))
     setting.created_by = setting.updated_by = user
     try:
         with transaction.atomic(using=_db()):
@@ -244,7 +245,7 @@ def _create_or_find(key: str, value: str, provider: str | None) -> tuple[bool, S
 
 def _provider(key: str, provider: str | None) -> str:
     slug = provider or providers.provider_for_key(key)
-    known_slugs = [choice for choice, _ in providers.CHOICES]
+    known_slugs = [choice for choice, _ in PROVIDER_CHOICES]
     if slug not in known_slugs:
         known = ", ".join(known_slugs)
         raise ValidationError(f"Unknown provider {slug!r}; use one of: {known}.", code="provider")
@@ -253,7 +254,7 @@ def _provider(key: str, provider: str | None) -> str:
 
 @sensitive_variables("value")
 def _replace(setting: Setting, value: str) -> Setting:
-    cleaned = providers.clean_value(setting.provider, value)
+    cleaned = clean_value(setting.provider, value)
     if cleaned == _current_value(setting):
         return setting  # the value it already holds: no new version, nothing to record
     setting.value = cleaned

@@ -26,9 +26,9 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from .. import audit
+from ..credentials.masks import value_mask
 from ..encryption.unreadable import UnreadableValue
 from ..models import Setting, VerificationStatus
-from ..providers.masking import mask
 from . import retention
 from .models import MASK_MAX_LENGTH, SettingVersion
 
@@ -140,7 +140,7 @@ def store_new_version(
         setting=instance,
         version=number,
         value=instance.value,
-        mask=mask(instance.value, instance.provider)[:MASK_MAX_LENGTH],
+        mask=value_mask(instance.value, instance.provider)[:MASK_MAX_LENGTH],
         created_at=instance.value_changed_at,
         created_by=user,
         created_by_label=label,

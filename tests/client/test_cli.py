@@ -143,12 +143,58 @@ def test_an_unknown_key_stops_before_the_command_runs(
     assert not marker.exists()
 
 
-def test_automatic_names_never_take_over_path_or_the_loader(api_server: ApiServer) -> None:
-    api_server.put("ld_preload", "/srv/uploads/evil.so")
+@pytest.mark.parametrize("key", ["ld_preload", "sslkeylogfile", "openai.api.key", "9_api_key"])
+def test_a_setting_without_a_usable_automatic_name_is_skipped_and_the_run_goes_on(
+    api_server: ApiServer, key: str
+) -> None:
+    api_server.put(key, "/srv/uploads/evil.so")
     api_server.scope = ("*",)
-    done = keyvault(api_server, "run", "--", "true")
-    assert done.returncode == cli.EXIT_USAGE
-    assert "LD_PRELOAD" in done.stderr and "--env LD_PRELOAD=ld_preload" in done.stderr
+    show = "import os; print(sorted(n for n in os.environ if n.isupper() and n[:3] != 'LC_'))"
+    done = keyvault(api_server, "run", "--no-mask", "--", sys.executable, "-c", show)
+    assert done.returncode == 0, done.stderr
+    assert "/srv/uploads/evil.so" not in done.stdout
+    assert eval(done.stdout) == [  # noqa: S307  (our own child's repr of a list of strings)
+        "ANTHROPIC_API_KEY", "KEYVAULT_URL", "OPENAI_API_KEY", "PATH"
+    ]  # fmt: skip
+    # One line per skipped setting: this one, and internal_db_password (not an automatic name).
+    lines = sorted(done.stderr.splitlines(), key=lambda line: "internal_db_password" in line)
+    assert len(lines) == 2 and repr(key) in lines[0] and "--env" in lines[0]
+
+
+def test_an_unusable_name_asked_for_by_env_is_an_error(api_server: ApiServer) -> None:
+    done = keyvault(api_server, "run", "--env", "9X=openai_api_key", "--", "true")
+    assert done.returncode == cli.EXIT_USAGE and "9X" in done.stderr
+
+
+def test_background_processes_holding_the_pipes_do_not_hold_keyvault(
+    keyvault_api: ApiTarget,
+) -> None:
+    # The child prints, leaves a process that keeps its stdout and stderr open, and exits 3.
+    child = "echo started; sleep 10 & python3 -c 'import time; print(time.time())' >&2; exit 3"
+    done = keyvault(keyvault_api, "run", "--", "sh", "-c", child)
+    returned = time.time()
+    assert done.returncode == 3 and done.stdout == "started\n"
+    exited = float(done.stderr.strip())
+    assert returned - exited < 5  # not the 10 s of the background sleep (0.2 s + start-up)
+
+
+def test_short_values_are_not_masked_and_that_is_said_once(api_server: ApiServer) -> None:
+    api_server.put("status_token", "0")
+    api_server.put("retries_token", "3")
+    api_server.scope = ("*_token",)
+    done = keyvault(api_server, "run", "--", sys.executable, "-c", "print('200 OK', 3)")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "200 OK 3\n"
+    (line,) = done.stderr.splitlines()
+    assert "2 values" in line and "8 characters" in line
+
+
+def test_each_line_of_a_multi_line_value_is_masked(api_server: ApiServer) -> None:
+    api_server.put("signing_secret", "-----BEGIN-----\nMIIEvQIBADANBgkqhkiG\n-----END-----")
+    api_server.scope = ("signing_secret",)
+    child = "import os; print(os.environ['SIGNING_SECRET'].splitlines()[1])"
+    done = keyvault(api_server, "run", "--", sys.executable, "-c", child)
+    assert (done.returncode, done.stdout, done.stderr) == (0, "***\n", "")
 
 
 @pytest.mark.parametrize(

@@ -71,7 +71,7 @@ def test_plain_http_is_refused_except_to_this_machine() -> None:
     "bad", ["sk-proj-0123456789abcdefghijklmnop", "kvt_short", "kvt_" + "a" * 30 + "\nX-Evil: 1"]
 )
 def test_a_malformed_token_is_refused_without_being_echoed(bad: str) -> None:
-    with pytest.raises(ConfigurationError, match="malformed") as raised:
+    with pytest.raises(ConfigurationError, match=r"malformed|incomplete") as raised:
         load(URL, bad)
     assert bad.strip() not in str(raised.value)
 

@@ -7,7 +7,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from keyvault_client.masking import SecretMasker
+from keyvault_client.masking import SecretMasker, masked_fragments
 
 SECRET = "sk-proj-MaskMe0123456789"
 
@@ -85,3 +85,22 @@ def test_chunked_masking_equals_masking_the_whole_text(
     text = "".join(pieces).encode()
     _, out = masked_in_chunks(secrets, text, sizes)
     assert out == whole_text_masked(secrets, text)
+
+
+# --- what is masked (issue 22, item 4) ----------------------------------------------------------
+
+
+def test_values_shorter_than_eight_characters_are_not_masked() -> None:
+    fragments, short = masked_fragments(["0", "sk-proj-MaskMe0123456789", "1234567"])
+    assert fragments == ["sk-proj-MaskMe0123456789"] and short == 2
+    masker = SecretMasker(fragments)
+    assert masker.feed(b"200 OK\n") + masker.finish() == b"200 OK\n"
+
+
+def test_each_line_of_a_multi_line_value_is_masked_on_its_own() -> None:
+    pem = "-----BEGIN KEY-----\nMIIEvQIBADANBgkqhkiG\nshort\n-----END KEY-----"
+    fragments, short = masked_fragments([pem])
+    assert short == 0
+    masker = SecretMasker(fragments)
+    out = masker.feed(b"line: MIIEvQIBADANBgkqhkiG\nshort stays\n") + masker.finish()
+    assert out == b"line: ***\nshort stays\n"

@@ -15,13 +15,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import django.apps
+import pyotp
 import pytest
 from django.contrib.auth.models import Group, User
 from django.db import connections
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from settings_app import roles
 from settings_app.models import Setting
 from tests.support.provider_server import provider_server_fixture  # noqa: F401
+from tests.support.second_factor import current_code
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Locator, Page
@@ -182,11 +185,29 @@ def new_openai_key() -> str:
 
 
 def log_in(page: Page, username: str, password: str = PASSWORD) -> None:
-    """Sign in through the admin login form, as a person would."""
+    """Sign in through the admin login form, as a person would, then pass the second factor
+    the policy asks for: enrol an authenticator app the first time, type its code after."""
     page.goto("/admin/login/?next=/admin/")
     page.fill("#id_username", username)
     page.fill("#id_password", password)
     follow(page.locator("input[type=submit]"))
+    if "/admin/2fa/enrol/" in page.url:
+        enrol_authenticator(page)
+        follow(page.get_by_role("link", name="I have saved them"))
+    elif "/admin/2fa/verify/" in page.url:
+        type_code(page, current_code(TOTPDevice.objects.get(user__username=username)))
+
+
+def enrol_authenticator(page: Page) -> str:
+    """On the enrolment page, add the app from the secret the page shows; that secret."""
+    secret = page.inner_text(".twofactor-secret").strip()
+    type_code(page, pyotp.TOTP(secret).now(), button="Add this app")
+    return secret
+
+
+def type_code(page: Page, code: str, button: str = "Verify") -> None:
+    page.fill("#id_code", code)
+    follow(page.get_by_role("button", name=button))
 
 
 def follow(target: Locator) -> None:

@@ -1,5 +1,6 @@
 """Journey 3: a key admin reveals a value with password and reason, sees it once, and the audit
-trail shows the reveal with the reason."""
+trail shows the reveal with the reason. The password path is that of a key admin without a
+second factor (KEYVAULT_REQUIRE_2FA=none); test_two_factor_journey.py reveals with a code."""
 
 from __future__ import annotations
 
@@ -14,11 +15,16 @@ from tests.e2e.conftest import PASSWORD, assert_not_shown, follow, log_in
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("password_reveals")]
 
 CHANGELIST = "/admin/settings_app/setting/"
 AUDIT = "/admin/settings_app/auditevent/"
 REASON = "Rotating the key in the payments deployment (ticket OPS-1234)"
+
+
+@pytest.fixture
+def password_reveals(settings) -> None:
+    settings.KEYVAULT_REQUIRE_2FA = "none"
 
 
 def submit_reveal(page: Page, password: str) -> None:

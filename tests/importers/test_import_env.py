@@ -268,3 +268,63 @@ def test_missing_file_is_a_clear_error(tmp_path):
 def test_parse_reports_the_line_each_name_is_on():
     env = parse_env("# c\n\n\nA_TOKEN=x\nexport B_TOKEN='y'\n", "t")
     assert [(entry.name, entry.line) for entry in env.entries] == [("A_TOKEN", 4), ("B_TOKEN", 5)]
+
+
+# --- crafted values (issue 22, item 12) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value", ["$kv1$abcdefghijklmnopqrstuvwxyz012345", "'$kv$1$2$3$4$5$6$7$8'"]
+)
+def test_a_value_that_looks_like_ciphertext_fails_alone(tmp_path, value):
+    path = tmp_path / ".env"
+    path.write_text(f"CO_API_KEY={value}\nGROQ_API_KEY={GROQ}\n")
+
+    run = import_env(path)
+
+    assert run.exit_code == 1 and "Traceback" not in run.err
+    assert "co_api_key  failed" in run.out
+    assert list(Setting.objects.values_list("key", flat=True)) == ["groq_api_key"]
+    event = AuditEvent.objects.get(action=AuditAction.IMPORTED, setting_key="")
+    assert event.details["failed_count"] == 1 and event.details["imported"] == 1
+
+
+def test_a_value_refused_at_the_write_fails_its_row_only():
+    from settings_app.importers.plan import PlanItem, Status
+    from settings_app.importers.service import apply_plan
+
+    refused = PlanItem("co_api_key", "cohere", "x line 1", Status.IMPORT, value="$kv-crafted-value")
+    fine = PlanItem("groq_api_key", "groq", "x line 2", Status.IMPORT, value=GROQ)
+    first, second = apply_plan([refused, fine], replace_existing=False)
+    assert first.status is Status.FAILED and "reserved" in first.detail and first.value is None
+    assert second.done and Setting.objects.get_value("groq_api_key") == GROQ
+
+
+def test_a_byte_order_mark_at_the_start_of_a_value_is_not_imported(tmp_path):
+    path = tmp_path / ".env"
+    text = f"GROQ_API_KEY=\ufeff{GROQ}\nOPENAI_API_KEY='\ufeff{OPENAI}'\n"
+    path.write_text(text, encoding="utf-8")
+    run = import_env(path)
+    assert run.exit_code == 0, run.out
+    assert Setting.objects.get_value("groq_api_key") == GROQ
+    assert Setting.objects.get_value("openai_api_key") == OPENAI
+
+
+def test_a_dry_run_costs_the_same_queries_for_any_number_of_lines():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from settings_app.importers import service
+
+    Setting.objects.set_value("service_3_api_key", "sk-value-000003-abcdefghijklmnopqrstuvwx")
+
+    def queries(lines: int) -> int:
+        text = "".join(
+            f"SERVICE_{i}_API_KEY=sk-value-{i:06d}-abcdefghijklmnopqrstuvwx\n" for i in range(lines)
+        )
+        with CaptureQueriesContext(connection) as captured:
+            report = service.import_env(parse_env(text, ".env"), include_all=True, dry_run=True)
+        assert len(report.items) == lines
+        return len(captured.captured_queries)
+
+    assert queries(400) == queries(40)  # a 10,000-line file is planned in as few queries

@@ -190,6 +190,10 @@ def test_tampered_envelope_data_key_fails():
         ({"at": "X7+2xvvcu1k1if6Dy28Esx=="}, "canonical"),  # non-zero unused bits
         ({"e": base64.b64encode(b"KLINGON-8").decode()}, "encoding 'KLINGON-8'"),
         ({"e": 7}, "encoding header"),
+        # Codecs Python knows that are no text encodings (issue 22): a reason, not a LookupError.
+        ({"e": base64.b64encode(b"rot13").decode()}, "rot13"),
+        ({"e": base64.b64encode(b"undefined").decode()}, "undefined"),
+        ({"e": base64.b64encode(b"base64").decode()}, "base64"),
         ({"k": "bm90IGEgbWVzc2FnZQ=="}, "data key"),
     ],
 )

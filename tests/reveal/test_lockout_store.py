@@ -21,6 +21,7 @@ def stored_attempts() -> str:
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("password_reveals")
 def test_a_wrong_reveal_password_leaves_no_reason_token_or_csrf_in_the_lockout_store(
     settings, key_admin: User, setting: Setting
 ) -> None:

@@ -66,6 +66,7 @@ def test_staff_without_the_reveal_permission_get_403_and_are_audited(
     assert events(AuditAction.REVEALED) == []
 
 
+@pytest.mark.usefixtures("password_reveals")
 def test_get_shows_the_form_and_never_the_value(key_admin: User, setting: Setting) -> None:
     response = logged_in(key_admin).get(reveal_url(setting))
     content = response.content.decode()
@@ -77,6 +78,7 @@ def test_get_shows_the_form_and_never_the_value(key_admin: User, setting: Settin
     assert not AuditEvent.objects.filter(action__startswith="reveal").exists()
 
 
+@pytest.mark.usefixtures("password_reveals")
 def test_a_wrong_password_shows_no_value_and_is_audited(key_admin: User, setting: Setting) -> None:
     response = post(logged_in(key_admin), setting, password="guess-number-one")
     content = response.content.decode()
@@ -181,6 +183,7 @@ def test_a_post_without_the_form_token_reveals_nothing(key_admin: User, setting:
     assert events(AuditAction.REVEALED) == []
 
 
+@pytest.mark.usefixtures("password_reveals")
 def test_guessing_the_password_on_the_reveal_page_locks_the_account(
     settings, key_admin: User, setting: Setting
 ) -> None:

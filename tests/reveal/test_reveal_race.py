@@ -61,11 +61,13 @@ from django.test.utils import setup_test_environment
 from settings_app.models import Setting
 from tests.support.reveal_helpers import once_token
 from tests.support.role_users import SECRET, make_user
+from tests.support.second_factor import verify_session
 setup_test_environment()
 user = make_user("root", is_superuser=True)
 setting = Setting.objects.create(key="openai_api_key", value=SECRET, provider="openai")
 client = Client()
 client.force_login(user)
+verify_session(client, user)  # the second factor a superuser passes (the suite's fixture)
 url = f"/admin/settings_app/setting/{setting.pk}/reveal/"
 print(client.cookies[settings.SESSION_COOKIE_NAME].value, url, once_token(client, url))
 """

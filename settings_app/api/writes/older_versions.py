@@ -13,6 +13,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from settings_app.audit.coalescing import record_coalesced
+from settings_app.credentials.api import credential_json
 from settings_app.encryption.unreadable import UnreadableValue
 from settings_app.models import AuditAction, AuditSource, Setting
 from settings_app.versions.errors import VersionDestroyed, VersionNotFound
@@ -42,13 +43,15 @@ def is_unreadable(row: SettingVersion) -> bool:
 def as_json(setting: Setting, row: SettingVersion) -> dict[str, Any]:
     """The read API's shape, for a past version; `updated_at` is when it was written."""
     written = row.created_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    return {
+    shown = {
         "key": setting.key,
         "value": str(row.value),
         "version": row.version,
         "provider": setting.provider,
         "updated_at": written,
     }
+    structured = credential_json(str(row.value))  # a structured credential's envelope
+    return shown if structured is None else {**shown, **structured}
 
 
 def record_version_read(

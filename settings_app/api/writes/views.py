@@ -31,7 +31,18 @@ from settings_app.versions.errors import (
 )
 
 from ..serializers import ErrorSerializer, SettingReadSerializer
-from ..views import ERRORS, NOT_FOUND, SettingDetailView, TokenAPIView
+from ..views import (
+    COMMON_HEADERS,
+    ERRORS,
+    ETAG,
+    KEY_PARAMETER,
+    NOT_FOUND,
+    SettingDetailView,
+    TokenAPIView,
+)
+from ..views import (
+    IF_NONE_MATCH as IF_NONE_MATCH_ETAG,
+)
 from . import older_versions, security, services
 from .preconditions import expected_version
 from .serializers import (
@@ -47,6 +58,7 @@ WRITE_ERRORS = {
     **ERRORS,
     400: OpenApiResponse(ErrorSerializer, "Bad body or header, refused value, or plain HTTP."),
     403: OpenApiResponse(ErrorSerializer, "Not from this address, or outside the write scope."),
+    405: OpenApiResponse(ErrorSerializer, "This method is not allowed on this route."),
     415: OpenApiResponse(ErrorSerializer, "The body is not JSON."),
 }
 NO_SUCH_KEY = OpenApiResponse(ErrorSerializer, "No such key.")
@@ -92,11 +104,15 @@ class SettingView(WriteAPIView, SettingDetailView):
     @extend_schema(
         operation_id="read_setting",
         parameters=[
+            KEY_PARAMETER,
             OpenApiParameter(
                 "version",
-                int,
+                {"type": "integer", "minimum": 1},
                 description="An older version; needs a token whose creator may restore it.",
-            )
+            ),
+            IF_NONE_MATCH_ETAG,
+            ETAG,
+            *COMMON_HEADERS,
         ],
         responses={
             200: SettingReadSerializer,
@@ -106,7 +122,7 @@ class SettingView(WriteAPIView, SettingDetailView):
                 ErrorSerializer, "Not from this address, or may not read older versions."
             ),
             404: OpenApiResponse(ErrorSerializer, "No such key or version, or not in scope."),
-            **{code: ERRORS[code] for code in (401, 429)},
+            **{code: ERRORS[code] for code in (401, 405, 429, 500)},
         },
     )
     def get(self, request: Request, key: str) -> Response:
@@ -118,7 +134,7 @@ class SettingView(WriteAPIView, SettingDetailView):
     @extend_schema(
         operation_id="write_setting",
         request=SettingWriteSerializer,
-        parameters=[IF_MATCH, IF_NONE_MATCH],
+        parameters=[KEY_PARAMETER, IF_MATCH, IF_NONE_MATCH, *COMMON_HEADERS],
         responses={
             200: WriteResultSerializer,
             201: WriteResultSerializer,
@@ -150,7 +166,7 @@ class SettingView(WriteAPIView, SettingDetailView):
 
     @extend_schema(
         operation_id="delete_setting",
-        parameters=[IF_MATCH],
+        parameters=[KEY_PARAMETER, IF_MATCH, *COMMON_HEADERS],
         responses={
             204: OpenApiResponse(description="Deleted."),
             404: NO_SUCH_KEY,
@@ -196,7 +212,7 @@ class RollbackView(WriteAPIView):
     @extend_schema(
         operation_id="rollback_setting",
         request=RollbackSerializer,
-        parameters=[IF_MATCH],
+        parameters=[KEY_PARAMETER, IF_MATCH, *COMMON_HEADERS],
         responses={
             200: WriteResultSerializer,
             404: OpenApiResponse(ErrorSerializer, "No such key or version."),
@@ -231,6 +247,7 @@ class VerifyView(WriteAPIView):
     @extend_schema(
         operation_id="verify_setting",
         request=None,
+        parameters=[KEY_PARAMETER, *COMMON_HEADERS],
         responses={200: VerifyResultSerializer, 404: NO_SUCH_KEY, **WRITE_ERRORS},
     )
     def post(self, request: Request, key: str) -> Response:

@@ -24,5 +24,6 @@ class Command(BaseCommand):
         users.objects.create_superuser(options["username"], "", password)
         self.stdout.write(
             f"Created superuser {options['username']!r} with password {password}\n"
-            "It is shown only this once: note it now (change it in the admin)."
+            "It is shown only this once: note it now (change it in the admin). The first sign-in "
+            "asks for a second factor: have an authenticator app ready."
         )

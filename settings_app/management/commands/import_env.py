@@ -27,6 +27,12 @@ class Command(AuditedCommand):
         parser.add_argument("--replace", action="store_true", help="Overwrite existing settings.")
         parser.add_argument("--dry-run", action="store_true", help="Report; write nothing.")
         parser.add_argument(
+            "--no-group",
+            action="store_true",
+            help="Keep AZURE_OPENAI_* and AWS_* variables apart instead of grouping each family "
+            "into one credential.",
+        )
+        parser.add_argument(
             "--delete-imported",
             action="store_true",
             help="Rewrite FILE without the imported lines (a '# moved to keyvault' comment stays).",
@@ -50,6 +56,7 @@ class Command(AuditedCommand):
             include_all=options["all"],
             replace_existing=options["replace"],
             dry_run=options["dry_run"],
+            group=not options["no_group"],
         )
         for line in report.lines():
             self.stdout.write(line)

@@ -1,0 +1,1 @@
+"""Structured credentials: provider settings made of several fields, stored and served whole."""
