@@ -99,7 +99,7 @@ class WriteAPIView(TokenAPIView):
 
 
 class SettingView(WriteAPIView, SettingDetailView):
-    http_method_names = ["get", "put", "delete"]
+    http_method_names = ["get", "head", "put", "delete"]  # HEAD: get() without the body
 
     @extend_schema(
         operation_id="read_setting",

@@ -16,11 +16,15 @@ import time_machine
 from keyvault_client import __version__, cli
 from keyvault_client.errors import ConfigurationError, Unavailable
 from keyvault_client.fallback import FallbackFile
+from keyvault_client.injection import Injection
 from tests.client.conftest import ApiTarget, new_token, run_keyvault
 
 from .conftest import keyvault
 
-SECRETS = {"OPENAI_API_KEY": "sk-proj-fallback-7Hq2Lx9Pz4Mv8Rt1"}
+SECRETS = Injection()
+SECRETS.variables = {"OPENAI_API_KEY": "sk-proj-fallback-7Hq2Lx9Pz4Mv8Rt1"}
+SECRETS.files = {"GOOGLE_APPLICATION_CREDENTIALS": '{"private_key": "fallback-pem-9Kd"}'}
+SECRETS.secrets = ["sk-proj-fallback-7Hq2Lx9Pz4Mv8Rt1", '{"private_key": "fallback-pem-9Kd"}']
 DOWN = Unavailable("keyvault at http://127.0.0.1:9 is unreachable.")
 TOKEN = new_token()
 
@@ -29,8 +33,13 @@ def test_the_fallback_file_opens_only_with_its_token(tmp_path: Path) -> None:
     path = tmp_path / "last.json"
     FallbackFile(str(path), TOKEN, 3600).save(SECRETS)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert SECRETS["OPENAI_API_KEY"] not in path.read_text()
-    assert FallbackFile(str(path), TOKEN, 3600).load(DOWN) == SECRETS
+    assert "fallback-7Hq2" not in path.read_text() and "fallback-pem" not in path.read_text()
+    loaded = FallbackFile(str(path), TOKEN, 3600).load(DOWN)
+    assert (loaded.variables, loaded.files, loaded.secrets) == (
+        SECRETS.variables,
+        SECRETS.files,
+        SECRETS.secrets,
+    )
     with pytest.raises(Unavailable, match="cannot be opened with this token"):
         FallbackFile(str(path), new_token(), 3600).load(DOWN)
 
