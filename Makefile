@@ -7,7 +7,7 @@ PY := $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck imports check bench chromium screenshots clean
+.PHONY: run test lint typecheck imports check bench chromium nginx screenshots clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,11 +29,11 @@ $(VENV)/.installed-bench: pyproject.toml client/pyproject.toml | $(PY)
 	touch $@ $(VENV)/.installed-dev $(VENV)/.installed-app
 
 ## run: serve the app at http://127.0.0.1:8000/admin/ on a local SQLite database
+# A db.sqlite3 without the .env holding its keys is refused; START_OVER=1 moves it aside.
 run: $(VENV)/.installed-app
-	@$(PY) -m keyvault_site.local_env .env
+	@$(PY) -m keyvault_site.local_env .env --database db.sqlite3 $(if $(START_OVER),--start-over)
 	@grep -q '^KEYVAULT_PRIMARY_KEY=' .env || $(PY) manage.py init_encryption --write .env
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py createcachetable
 	@$(PY) manage.py create_local_admin
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
@@ -48,6 +48,7 @@ test: $(VENV)/.installed-bench
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/hadolint deploy/Dockerfile
 
 # The crypto core is held to --strict (mypy cannot set `strict` per module in its config).
 typecheck: $(VENV)/.installed-dev
@@ -58,12 +59,16 @@ typecheck: $(VENV)/.installed-dev
 imports: $(VENV)/.installed-dev
 	$(BIN)/lint-imports
 
-## check: lint, format, types and import layers (what CI runs after the tests)
+## check: lint, format, types, import layers, Dockerfile (what CI runs after the tests)
 check: lint typecheck imports
 
 ## bench: benchmarks against the floor and peer packages; writes docs/benchmarks.md
 bench: $(VENV)/.installed-bench
 	$(PY) -m benchmarks
+
+## nginx: Debian's nginx for the TLS proxy test in tests/deploy (needs root or sudo)
+nginx:
+	scripts/install-nginx.sh
 
 ## chromium: Debian's Chromium for the browser tests in tests/e2e (needs root or sudo)
 chromium:

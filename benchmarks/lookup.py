@@ -33,7 +33,7 @@ def run(sizes: Sizes, alias: str) -> list[Result]:
     progress(f"lookup on {db}: seeding {n:,} rows per table")
     models: tuple[Any, ...] = (PlainIndexedRow, DeterministicRow)
     for model in models:
-        model._default_manager.using(alias).all().delete()
+        model._base_manager.using(alias).all().delete()
         model._default_manager.using(alias).bulk_create(
             [model(value=v) for v in values], batch_size=2000
         )

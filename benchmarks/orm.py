@@ -47,7 +47,7 @@ FLOOR_WRITE = "bare AESGCM encrypt per row + plain bulk_create"
 
 def _seed(alias: str, values: list[str]) -> None:
     for model in CONTENDERS.values():
-        model._default_manager.using(alias).all().delete()
+        model._base_manager.using(alias).all().delete()
         model._default_manager.using(alias).bulk_create(
             [model(value=v) for v in values], batch_size=2000
         )
@@ -152,7 +152,7 @@ def run_writes(sizes: Sizes, alias: str) -> list[Result]:
 
     def reset(name: str, model: Any) -> Callable[[], None]:
         def empty_and_build() -> None:
-            model._default_manager.using(alias).all().delete()
+            model._base_manager.using(alias).all().delete()
             pending[name] = [model(value=v) for v in values]
 
         return empty_and_build

@@ -43,7 +43,7 @@ def _version_statements(queries: CaptureQueriesContext) -> list[str]:
 
 
 def run(sizes: Sizes) -> list[Result]:
-    Setting.objects.all().delete()
+    Setting._base_manager.all().delete()  # purge, not trash: the bench reuses the keys
     user, _ = get_user_model().objects.get_or_create(
         username="bench-versions", defaults={"is_staff": True, "is_superuser": True}
     )

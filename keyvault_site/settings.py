@@ -13,8 +13,10 @@ from urllib.parse import urlsplit
 
 import environ
 from csp import constants as csp
-from django.core.exceptions import ImproperlyConfigured
 from dotenv import load_dotenv
+
+from keyvault_site.command_line import missing_secret_key
+from settings_app.logs.config import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -31,12 +33,9 @@ DEBUG = env.bool("DEBUG", default=False)
 
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
-    # No insecure default: a deployment without a secret key must not start.
-    raise ImproperlyConfigured(
-        "SECRET_KEY is not set. Set the SECRET_KEY environment variable (or SECRET_KEY_FILE, or "
-        "a line in .env) to a long random string, e.g. the output of "
-        "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
-    )
+    # No insecure default: a deployment without a secret key must not start. The message says
+    # to restore a lost one first (keyvault_site/command_line.py).
+    raise missing_secret_key(ENV_FILE)
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -59,6 +58,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "settings_app.logs.middleware.RequestContextMiddleware",  # first: every line has the id
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -74,6 +74,7 @@ MIDDLEWARE = [
     # sign-in step, enrolment and logout (settings_app/twofactor).
     "settings_app.twofactor.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "settings_app.metrics.middleware.AdminLatencyMiddleware",
     "axes.middleware.AxesMiddleware",  # last: turns a lockout into a response
 ]
 
@@ -110,6 +111,10 @@ SQLITE_SETTINGS = {
         # Take the write lock when a transaction starts: concurrent writers then wait for each
         # other (busy timeout) instead of failing with "database is locked" when they upgrade.
         "transaction_mode": "IMMEDIATE",
+        # Wait this long (seconds) for another connection's write lock. SQLite's default of 5 s
+        # is shorter than a busy machine's waits, and then a request fails with "database is
+        # locked". No request holds the lock during slow work (hashing, provider calls).
+        "timeout": 30,
         # Write-ahead log: readers never wait for the writer, and a commit is one append and
         # one fsync. (API rate counters relax even that: settings_app/relaxed_commit.py.)
         "init_command": "PRAGMA journal_mode=WAL;",
@@ -150,6 +155,8 @@ STORAGES = {
 # Production defaults (DEBUG=false) pass `manage.py check --deploy` with zero warnings.
 HTTPS = env.bool("HTTPS", default=not DEBUG)
 SECURE_SSL_REDIRECT = HTTPS
+# Probes and scrapers talk to gunicorn directly, inside the deployment: no redirect for them.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if HTTPS else 0)
@@ -187,6 +194,7 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 # A correct password alone must not wipe the count of wrong second-factor codes: failures are
 # reset when a sign-in is complete (settings_app/twofactor/lockout.py).
 AXES_RESET_ON_SUCCESS = False
+AXES_VERBOSE = False  # no "AXES: BEGIN version ..." banner on every manage.py command
 # Lock out the client's address, not the proxy's: the same rule as the audit trail and the API
 # (KEYVAULT_TRUSTED_PROXY_COUNT below).
 AXES_CLIENT_IP_CALLABLE = "settings_app.client_address.client_ip"
@@ -232,6 +240,8 @@ KEYVAULT_DETERMINISTIC_KEY = env.str("KEYVAULT_DETERMINISTIC_KEY", default="")
 KEYVAULT_DETERMINISTIC_KEY_FALLBACKS = env.list("KEYVAULT_DETERMINISTIC_KEY_FALLBACKS", default=[])
 KEYVAULT_KEY_DERIVATION_SALT = env.str("KEYVAULT_KEY_DERIVATION_SALT", default="")
 KEYVAULT_SUPPORT_UNENCRYPTED_DATA = env.bool("KEYVAULT_SUPPORT_UNENCRYPTED_DATA", default=False)
+# Days a deleted key stays in the trash, restorable, before `purge_deleted` removes it.
+KEYVAULT_TRASH_DAYS = env.int("KEYVAULT_TRASH_DAYS", default=30)
 # Past versions kept per setting besides the current one (settings_app/versions/retention.py).
 KEYVAULT_MAX_VERSIONS = env.int("KEYVAULT_MAX_VERSIONS", default=10)
 # Setting.objects.get_value keeps plaintext in process memory this long (0: off); changes in
@@ -301,32 +311,14 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "settings_app.error_reports.SecretHidingRepo
 DEFAULT_EXCEPTION_REPORTER = "settings_app.error_reports.SecretRedactingExceptionReporter"
 ADMINS = [("Admin", email) for email in env.list("ADMIN_EMAILS", default=[])]
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    # Every handler redacts anything that looks like a provider key or a ciphertext.
-    "filters": {"redact_secrets": {"()": "settings_app.log_filters.RedactSecretsFilter"}},
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]},
-        "mail_admins": {
-            "class": "django.utils.log.AdminEmailHandler",
-            "level": "ERROR",
-            "filters": ["redact_secrets"],
-        },
-    },
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {
-        # Redeclared so that Django's own handlers (which do not redact) are replaced.
-        "django": {"handlers": ["console", "mail_admins"], "level": "INFO", "propagate": False},
-        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        "django.request": {"handlers": ["console", "mail_admins"], "propagate": False},
-        # Request lines only, never headers: quiet unless something is wrong.
-        "httpx": {"level": "WARNING"},
-        "httpcore": {"level": "WARNING"},
-        # At DEBUG it logs whole template contexts for missing variables.
-        "django.template": {"level": "INFO"},
-    },
-}
+# One line per record, text (default) or JSON (KEYVAULT_LOG_FORMAT=json), each with a UTC
+# timestamp, level, logger and request id; every handler redacts (settings_app/logs/).
+KEYVAULT_LOG_FORMAT = env.str("KEYVAULT_LOG_FORMAT", default="text")
+LOGGING = logging_config(KEYVAULT_LOG_FORMAT, env.str("LOG_LEVEL", default="INFO"))
+
+# --- Operations (settings_app/health, settings_app/metrics; deploy/README.md) ----------------
+# /metrics answers only with "Authorization: Bearer <this>"; unset, it is off (404).
+KEYVAULT_METRICS_TOKEN = env.str("KEYVAULT_METRICS_TOKEN", default="")
 
 # Provider base URL overrides for proxies and tests, e.g. KEYVAULT_OPENAI_BASE_URL. Only
 # configuration can redirect where keys are sent, never a request.

@@ -48,12 +48,13 @@ from .providers import verification
 from .providers.masking import mask
 from .redaction import redact
 from .reveal.views import reveal_setting_view
+from .trash import admin as trash_admin
 from .twofactor import admin as twofactor_admin
 from .twofactor.step_up import step_up_required
 from .versions.admin import VersionedSettingAdmin
 
 # They register their own pages (twofactor's removes django-otp's unaudited device admin).
-__all__ = ["SettingAdmin", "api_admin", "audit_admin", "twofactor_admin"]
+__all__ = ["SettingAdmin", "api_admin", "audit_admin", "trash_admin", "twofactor_admin"]
 
 TITLE = "Provider keys"
 admin.site.site_header = "keyvault"

@@ -21,8 +21,10 @@ class SettingsAppConfig(AppConfig):
         from .api import checks as api_checks  # noqa: F401
         from .audit import receivers  # noqa: F401
         from .encryption import keyring  # noqa: F401  (resets the key-set cache on setting_changed)
+        from .key_check import checks as key_check_checks  # noqa: F401
         from .key_check import receivers as key_check_receivers  # noqa: F401
         from .notifications import checks as notification_checks  # noqa: F401
+        from .trash import checks as trash_checks  # noqa: F401
         from .twofactor import checks as twofactor_checks  # noqa: F401
         from .twofactor import lockout  # noqa: F401  (wrong codes count like wrong passwords)
         from .versions import checks as version_checks  # noqa: F401

@@ -43,6 +43,7 @@ __all__ = [
     "AuditEvent",
     "AuditSource",
     "CoalescedWindow",
+    "DeletedSetting",
     "KeyCheck",
     "Notice",
     "NoticeChannel",
@@ -93,10 +94,14 @@ class SettingQuerySet(EncryptedQuerySet):
     """Bulk writes of settings commit together with one audit event per row, or not at all."""
 
     def delete(self) -> tuple[int, dict[str, int]]:
-        # The post_delete receiver records each row; Django's own transaction has no savepoint,
-        # so a failure would poison an enclosing transaction instead of undoing just this.
+        """Move every matched setting to the trash (trash/services.py), each audited."""
+        from .trash.services import move_to_trash
+
         with transaction.atomic(using=self._write_db()):
-            return super().delete()
+            moved = list(self)
+            for setting in moved:
+                move_to_trash(setting)  # type: ignore[arg-type]
+        return len(moved), {self.model._meta.label: len(moved)}
 
     def bulk_create(
         self,
@@ -127,6 +132,10 @@ class SettingQuerySet(EncryptedQuerySet):
 
 
 class SettingManager(models.Manager.from_queryset(SettingQuerySet)):  # type: ignore[misc]
+    def get_queryset(self) -> SettingQuerySet:
+        """Settings not in the trash: a deleted key is absent until restored (trash/)."""
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
     def get_value(self, key: str, default: str | None = None) -> str | None:
         """The plaintext of setting `key`, or `default` when there is no such setting.
 
@@ -232,6 +241,9 @@ class Setting(models.Model):
         ),
     )
 
+    # When it was moved to the trash (trash/services.py); NULL while it is in use.
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
+
     objects = SettingManager()
 
     class Meta:
@@ -259,14 +271,33 @@ class Setting(models.Model):
 
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = fields_saved_with(kwargs["update_fields"])
+        from .trash.services import refuse_trashed_key
+
+        if self._state.adding:
+            refuse_trashed_key(self)
         using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
         with transaction.atomic(using=using):
             super().save(*args, **kwargs)
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        """Move it to the trash (undoable for KEYVAULT_TRASH_DAYS); `purge()` destroys it."""
+        from .trash.services import move_to_trash
+
+        move_to_trash(self)
+        return 1, {self._meta.label: 1}
+
+    def purge(self, using: str | None = None) -> tuple[int, dict[str, int]]:
+        """Destroy the row and its versions for good (the post_delete event says `purged`)."""
+        using = using or router.db_for_write(type(self), instance=self)
         with transaction.atomic(using=using):  # with its post_delete event, as save()
-            return super().delete(*args, **kwargs)
+            return super().delete(using=using)
+
+    def validate_unique(self, exclude: Collection[str] | None = None) -> None:
+        super().validate_unique(exclude=exclude)
+        if not exclude or "key" not in exclude:
+            from .trash.services import refuse_trashed_key
+
+            refuse_trashed_key(self)
 
     def audit_details(self) -> dict[str, Any]:
         """What every audit event about a change of this setting says besides its key."""
@@ -290,3 +321,21 @@ class Setting(models.Model):
         self.verification_detail = detail[:255]
         self.last_verified_at = timezone.now()
         self.save(update_fields=self.VERIFICATION_FIELDS)
+
+
+class TrashManager(models.Manager.from_queryset(EncryptedQuerySet)):  # type: ignore[misc]
+    def get_queryset(self) -> EncryptedQuerySet:
+        return super().get_queryset().filter(deleted_at__isnull=False)
+
+
+class DeletedSetting(Setting):
+    """A proxy of Setting over the rows in the trash (settings_app/trash/), as the "Deleted
+    keys" admin page lists them."""
+
+    objects = TrashManager()  # type: ignore[misc]
+
+    class Meta:
+        proxy = True
+        ordering = ("-deleted_at",)
+        verbose_name = "deleted key"
+        verbose_name_plural = "deleted keys"

@@ -72,3 +72,18 @@ def run_manage(
         timeout=timeout,
         check=False,
     )
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--race-rounds",
+        type=int,
+        default=1,
+        help="How many times the multi-process race tests repeat (e.g. 20 to show they hold).",
+    )
+
+
+@pytest.fixture
+def race_rounds(request: pytest.FixtureRequest) -> int:
+    """How many rounds a race test runs: `pytest --race-rounds 20` repeats it 20 times."""
+    return int(request.config.getoption("--race-rounds"))

@@ -14,6 +14,9 @@ from settings_app.checks import check_encrypted_fields
 from settings_app.encryption.fields import EncryptedManager, EncryptedTextField
 from tests.crypto.bad_keys import BAD_CONFIGS, BadConfig
 
+# Plain `manage.py check` reads the key-check record (keyvault.E010): it needs the database.
+pytestmark = pytest.mark.django_db
+
 
 def keyvault_messages() -> list[CheckMessage]:
     return [message for message in run_checks() if (message.id or "").startswith("keyvault.")]

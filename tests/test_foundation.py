@@ -31,6 +31,7 @@ def settings_value(expression: str, env: dict[str, str]) -> subprocess.Completed
     )
 
 
+@pytest.mark.django_db  # plain check reads the key-check record
 def test_system_checks_are_clean() -> None:
     out = io.StringIO()
     call_command("check", stdout=out)

@@ -17,6 +17,9 @@ from settings_app.crypto import KeyConfigurationError, KeyProblem, KeyRole, KeyS
 from settings_app.encryption import keyring
 from tests.support.keys import TEST_KEYS, test_key
 
+# Plain `manage.py check` reads the key-check record (keyvault.E010): it needs the database.
+pytestmark = pytest.mark.django_db
+
 PASSPHRASE = "correct horse battery staple, our team's vault key 2024!"
 PASSPHRASE_KEY = base64.urlsafe_b64encode(PASSPHRASE.encode()).decode()
 # A SECRET_KEY as Django's docs suggest generating it: it is valid URL-safe base64 key material.

@@ -4,6 +4,8 @@ KEYVAULT_URL            the site root, e.g. https://keyvault.example.com
 KEYVAULT_TOKEN          a service token, kvt_...
 KEYVAULT_TOKEN_FILE     or a file holding it (container secrets)
 KEYVAULT_CACHE_SECONDS  how long a value is used before it is revalidated (default 60)
+KEYVAULT_CA_FILE        a PEM file of the CA that signed the server's certificate (a private
+                        CA); unset, the system store is trusted (SSL_CERT_FILE works too)
 """
 
 from __future__ import annotations

@@ -167,6 +167,11 @@ def _json(response: Response) -> Any:
 def _setting(item: Any) -> RemoteSetting:
     if not isinstance(item, dict):
         raise ProtocolError("keyvault answered with a setting that is not a JSON object.")
+    if item.get("error") == "undecryptable":
+        raise Unavailable(
+            f"keyvault cannot decrypt {item.get('key')} ({item.get('reason')}): its stored value "
+            "needs an operator (`manage.py encryption_status` on the server)."
+        )
     key, value, version = item.get("key"), item.get("value"), item.get("version")
     if value is None:
         value = parse_credential(item)

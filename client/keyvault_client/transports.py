@@ -3,7 +3,8 @@
 `keyvault run` lives for one request, and importing httpx would cost it more than the request
 itself (see the client rows in docs/benchmarks.md), so the CLI speaks through the standard
 library; processes that ask many times get a thread-safe, connection-pooling httpx client.
-Both trust the same certificates: the system store (SSL_CERT_FILE and SSL_CERT_DIR work).
+Both trust the same certificates: KEYVAULT_CA_FILE when it is set (a private CA's PEM file),
+otherwise the system store (SSL_CERT_FILE and SSL_CERT_DIR work).
 """
 
 from __future__ import annotations
@@ -40,9 +41,20 @@ DEFAULT_TIMEOUT = 5.0
 
 
 def tls_context() -> ssl.SSLContext:
+    """Certificate checks on, trusting KEYVAULT_CA_FILE when set, else the system store."""
     import ssl
 
-    return ssl.create_default_context()
+    ca_file = os.environ.get("KEYVAULT_CA_FILE", "").strip()
+    if not ca_file:
+        return ssl.create_default_context()
+    try:
+        return ssl.create_default_context(cafile=ca_file)
+    except (OSError, ssl.SSLError) as error:
+        raise ConfigurationError(
+            f"KEYVAULT_CA_FILE is {ca_file!r}, which cannot be read as PEM certificates "
+            f"({error.strerror or error}): give the path of the CA certificate that signed "
+            "the server's certificate."
+        ) from None
 
 
 def _unreachable(origin: str, error: Exception) -> KeyvaultError:
@@ -52,6 +64,11 @@ def _unreachable(origin: str, error: Exception) -> KeyvaultError:
             "use its https:// address (or http:// for a server on this machine)."
         )
     reason = str(error) or type(error).__name__
+    if _untrusted_certificate(error):
+        return ConfigurationError(
+            f"keyvault at {origin} presented a certificate that was not trusted ({reason}): "
+            "set KEYVAULT_CA_FILE (or SSL_CERT_FILE) to the CA certificate that signed it."
+        )
     return Unavailable(f"keyvault at {origin} is unreachable ({reason}): try again later.")
 
 
@@ -65,6 +82,18 @@ def _too_slow(origin: str, timeout: float) -> Unavailable:
     return Unavailable(
         f"keyvault at {origin} did not answer within {timeout:g} s: try again later."
     )
+
+
+def _untrusted_certificate(error: BaseException | None) -> bool:
+    """Whether `error`, or an error it was raised from, is a failed certificate check."""
+    import ssl
+
+    seen = 0
+    while error is not None and seen < 10:  # httpx wraps httpcore, which wraps ssl
+        if isinstance(error, ssl.SSLCertVerificationError):
+            return True
+        error, seen = error.__cause__ or error.__context__, seen + 1
+    return False
 
 
 class HttpxTransport:

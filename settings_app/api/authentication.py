@@ -13,6 +13,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
+from ..logs import context as request_context
 from . import tokens
 from .lookup import first_where
 from .models import ServiceToken
@@ -29,6 +30,7 @@ class ServiceTokenAuthentication(BaseAuthentication):
         token = find_active_token(_presented_token(request))
         if token is None:
             raise AuthenticationFailed(INVALID)
+        request_context.set_token_name(token.name)  # the name only: log lines carry it
         return None, token
 
     def authenticate_header(self, request: Request) -> str:

@@ -15,8 +15,8 @@ PER_PROCESS = ("django.core.cache.backends.locmem.LocMemCache",)
 NOT_ATOMIC = ("django.core.cache.backends.filebased.FileBasedCache",)
 NO_COUNTERS = ("django.core.cache.backends.dummy.DummyCache",)
 FIX = (
-    "Leave KEYVAULT_CACHE_URL unset (the database cache, created by `manage.py "
-    "createcachetable`) or set it to redis://host:6379/0."
+    "Leave KEYVAULT_CACHE_URL unset (the database cache, whose table `manage.py migrate` "
+    "creates) or set it to redis://host:6379/0."
 )
 
 

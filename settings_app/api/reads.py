@@ -15,7 +15,7 @@ from django.http import HttpRequest
 
 from settings_app.audit.coalescing import record_coalesced
 from settings_app.credentials.api import credential_json
-from settings_app.encryption.decryption_failures import readable_value
+from settings_app.encryption.decryption_failures import readable_value, record_once
 from settings_app.encryption.unreadable import UnreadableValue
 from settings_app.models import AuditAction, AuditSource, Setting, is_setting_key
 
@@ -23,9 +23,10 @@ from . import scope
 from .lookup import first_where
 from .models import ServiceToken
 
-READ_FIELDS = ("key", "value", "version", "provider", "updated_at")
+READ_FIELDS = ("key", "value", "version", "provider", "updated_at", "deleted_at")
 SUMMARY_FIELDS = ("key", "version", "provider", "updated_at")
 MAX_KEYS = 100  # per listing request
+UNDECRYPTABLE = "undecryptable"  # the error code of a value the configured keys cannot open
 
 
 def readable_setting(token: ServiceToken, key: str) -> Setting | None:
@@ -35,13 +36,18 @@ def readable_setting(token: ServiceToken, key: str) -> Setting | None:
     if not is_setting_key(key) or not token.allows_key(key):
         return None
     setting = first_where(Setting, "key", [key], READ_FIELDS)
+    if setting is not None and setting.deleted_at is not None:
+        return None  # in the trash: absent, exactly like a missing key
     if setting is not None:
         readable_value(setting, during="API read")  # DecryptionError, audited once
     return setting
 
 
 def readable_settings(token: ServiceToken, keys: Iterable[str] | None = None) -> list[Setting]:
-    """The settings among `keys` (default: all) that the scope covers, by key, one query."""
+    """The settings among `keys` (default: all) that the scope covers, by key, one query.
+
+    A value that cannot be decrypted stays in the list as an UnreadableValue (audited once per
+    row and key id): one damaged row must not hide the readable ones."""
     found = Setting.objects.only(*READ_FIELDS)
     if keys is None:
         found = found.filter(scope.query(token.scope))
@@ -50,9 +56,7 @@ def readable_settings(token: ServiceToken, keys: Iterable[str] | None = None) ->
         found = found.filter(key__in=wanted)
     # The database matched the patterns; Python's fnmatch confirms, as a second guard.
     settings = [setting for setting in found.order_by("key") if token.allows_key(setting.key)]
-    for setting in settings:
-        if isinstance(setting.value, UnreadableValue):
-            readable_value(setting, during="API read")  # DecryptionError, audited once
+    record_once(settings, during="API read")
     return settings
 
 
@@ -65,6 +69,17 @@ def summaries(token: ServiceToken) -> list[dict[str, Any]]:
         for setting in found.order_by("key")
         if token.allows_key(setting.key)
     ]
+
+
+def is_readable(setting: Setting) -> bool:
+    return not isinstance(setting.value, UnreadableValue)
+
+
+def unreadable_json(setting: Setting) -> dict[str, str]:
+    """A listing's entry for a value the keys cannot open: why, never the ciphertext."""
+    value = setting.value
+    assert isinstance(value, UnreadableValue)
+    return {"key": setting.key, "error": UNDECRYPTABLE, "reason": value.reason.value}
 
 
 def as_json(setting: Setting) -> dict[str, Any]:

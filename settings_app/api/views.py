@@ -6,10 +6,11 @@ Every response is `Cache-Control: no-store`. A single setting carries `ETag: "<v
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponseBase
 from django.utils.http import parse_etags, quote_etag
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -21,6 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from settings_app import metrics
 from settings_app.client_address import client_ip
 from settings_app.constants import KEY_MAX_LENGTH, KEY_PATTERN
 from settings_app.crypto import DecryptionError
@@ -108,6 +110,12 @@ class TokenAPIView(APIView):
     content_negotiation_class = JSONOnly
     http_method_names = ["get", "head"]  # Django's View answers HEAD with get()
 
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        started = time.perf_counter()
+        response = super().dispatch(request, *args, **kwargs)
+        metrics.record_api_read(response.status_code, time.perf_counter() - started)
+        return response
+
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         services.mark_used(self.token, client_ip(request._request))
@@ -132,9 +140,11 @@ class TokenAPIView(APIView):
         for setting in settings:
             reads.record_read(self.token, setting, django_request, address)
 
-    def undecryptable(self) -> Undecryptable:
-        """The answer for a value the keys cannot open (reads.py has audited it once)."""
-        return Undecryptable()
+    def undecryptable(self, error: DecryptionError) -> Undecryptable:
+        """The answer for a value the keys cannot open (reads.py has audited it once): the
+        reason, never the ciphertext."""
+        detail = {"detail": Undecryptable.default_detail, "reason": error.reason.value}
+        return Undecryptable(detail, code=reads.UNDECRYPTABLE)
 
 
 class SettingDetailView(TokenAPIView):
@@ -152,8 +162,8 @@ class SettingDetailView(TokenAPIView):
         """One setting, with its value; ETag is its version."""
         try:
             setting = reads.readable_setting(self.token, key)
-        except DecryptionError:
-            raise self.undecryptable() from None
+        except DecryptionError as error:
+            raise self.undecryptable(error) from None
         if setting is None:
             raise NotFound(NOT_FOUND)
         etag = quote_etag(str(setting.version))
@@ -189,16 +199,19 @@ class SettingListView(TokenAPIView):
         },
     )
     def get(self, request: Request) -> Response:
-        """The settings in the token's scope, or the in-scope subset of `keys`."""
+        """The settings in the token's scope, or the in-scope subset of `keys`. A value that
+        cannot be decrypted is listed as `{"key", "error": "undecryptable", "reason"}`."""
         if _without_values(request.query_params.get("values")):
             return Response({"settings": reads.summaries(self.token)})
         keys = _requested_keys(request.query_params.getlist("keys"))
-        try:
-            settings = reads.readable_settings(self.token, keys)
-        except DecryptionError:
-            raise self.undecryptable() from None
-        self.record_reads(settings)
-        return Response({"settings": [reads.as_json(setting) for setting in settings]})
+        settings = reads.readable_settings(self.token, keys)
+        self.record_reads([setting for setting in settings if reads.is_readable(setting)])
+        return Response({"settings": [_entry(setting) for setting in settings]})
+
+
+def _entry(setting: Setting) -> dict[str, Any]:
+    """A readable setting, or why it is not: a damaged row never hides the others."""
+    return reads.as_json(setting) if reads.is_readable(setting) else reads.unreadable_json(setting)
 
 
 def _without_values(raw: str | None) -> bool:

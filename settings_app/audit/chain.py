@@ -24,10 +24,11 @@ from collections.abc import Sequence
 from functools import partial
 
 from django.conf import settings
-from django.db import models, router, transaction
+from django.db import DatabaseError, models, router, transaction
 from django.db.models import Max
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from .. import metrics
 from .models import AuditChainHead, AuditEvent
 
 # 2: the payload also covers the event's id and sequence (1: events written before that).
@@ -51,7 +52,14 @@ def append_many(events: Sequence[AuditEvent]) -> None:
     """Chain `events`, in order, after the newest event and insert them in one statement."""
     if not events:
         return
-    using = router.db_for_write(AuditEvent)
+    try:
+        _append_many(events, router.db_for_write(AuditEvent))
+    except DatabaseError:
+        metrics.record_audit_write_failure()  # the caller's change fails with it: alert on it
+        raise
+
+
+def _append_many(events: Sequence[AuditEvent], using: str) -> None:
     with transaction.atomic(using=using):
         head = _locked_head(using)
         # Above anything in the table too: a row renumbered or forged into the places ahead

@@ -23,6 +23,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from ..relaxed_commit import relaxed_commit
+from . import repeat_counts
 from .models import CoalescedWindow
 
 DEFAULT_WINDOW = timedelta(minutes=1)
@@ -48,9 +49,8 @@ def record_coalesced(
 
     now = timezone.now()
     start = _window_start(now, window)
-    with relaxed_commit(_db()):  # the common case: one counter, no fsync wait
-        if _count_repeat(action, subject, start, now):
-            return False
+    if _repeat(action, subject, start, now):  # the common case: one counter, no fsync wait
+        return False
     event = {
         "setting_key": setting_key,
         "actor_label": actor_label,
@@ -59,7 +59,9 @@ def record_coalesced(
     }
     with transaction.atomic(using=_db()):  # an event: fully durable
         opened = _open_window(action, subject, start, start + window, now, event)
-        if not opened and _count_repeat(action, subject, start, now):
+        if opened and repeat_counts.in_cache():
+            repeat_counts.open_count(action, subject, start, window)
+        if not opened and _repeat(action, subject, start, now):
             return False  # another worker opened the window meanwhile
         # Opened, or arrived after its window was flushed: either way recorded now.
         if opened:
@@ -99,6 +101,14 @@ def _window_start(now: datetime, window: timedelta) -> datetime:
 
 def _due(now: datetime) -> models.QuerySet[CoalescedWindow]:
     return CoalescedWindow.objects.using(_db()).filter(window_end__lte=now)
+
+
+def _repeat(action: str, subject: str, start: datetime, now: datetime) -> bool:
+    """Count a repeat in the open window (Redis, or its row); False when none is open."""
+    if repeat_counts.in_cache():
+        return repeat_counts.count(action, subject, start)
+    with relaxed_commit(_db()):
+        return _count_repeat(action, subject, start, now)
 
 
 def _count_repeat(action: str, subject: str, start: datetime, now: datetime) -> bool:
@@ -155,6 +165,8 @@ def _flush(windows: Iterable[CoalescedWindow]) -> int:
     rows.filter(pk__in=[window.pk for window in locked]).delete()
     summarised = 0
     for window in locked:
+        if repeat_counts.in_cache():
+            window.repeats += repeat_counts.take(window.action, window.subject, window.window_start)
         if window.repeats:
             arguments = _event_arguments(window.event)
             arguments.update(

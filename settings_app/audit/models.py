@@ -49,6 +49,8 @@ class AuditAction(models.TextChoices):
     RECOVERY_CODES_ISSUED = "recovery_codes_issued", "Recovery codes issued"
     RECOVERY_CODE_USED = "recovery_code_used", "Recovery code used"
     SECOND_FACTOR_RESET = "second_factor_reset", "Second factors reset by an operator"
+    RESTORED_FROM_TRASH = "restored_from_trash", "Restored from the trash"
+    PURGED = "purged", "Purged from the trash"
 
 
 class AuditSource(models.TextChoices):

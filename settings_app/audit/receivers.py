@@ -39,9 +39,11 @@ def record_setting_saved(
 
 
 @receiver(post_delete, sender=Setting)
-def record_setting_deleted(sender: type[Setting], instance: Setting, **kwargs: Any) -> None:
+def record_setting_purged(sender: type[Setting], instance: Setting, **kwargs: Any) -> None:
+    # A delete moves a setting to the trash (trash/services.py records "deleted"); a row that
+    # really goes is purged from it.
     record_as_current_actor(
-        AuditAction.DELETED, setting_key=instance.key, **instance.audit_details()
+        AuditAction.PURGED, setting_key=instance.key, **instance.audit_details()
     )
 
 

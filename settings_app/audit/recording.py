@@ -10,6 +10,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest
 
 from .. import client_address
+from ..logs import context as request_context
 from ..redaction import redact
 from .chain import append
 from .models import AuditAction, AuditEvent, AuditSource
@@ -77,8 +78,16 @@ def new_event(
         source=source,
         ip=client_ip(request),
         user_agent=_user_agent(request),
-        details=clean_details(details),
+        details=clean_details(_with_request_id(details)),
     )
+
+
+def _with_request_id(details: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Events recorded while a request is handled carry its id, as its log lines do."""
+    request_id = request_context.current().request_id
+    if not request_id or "request_id" in details:
+        return details
+    return {**details, "request_id": request_id}
 
 
 def clean_details(details: Mapping[str, Any]) -> dict[str, Any]:

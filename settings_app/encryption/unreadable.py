@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, NoReturn, TypeVar
 
+from .. import metrics
 from ..crypto import DecryptionError, DecryptionReason
 
 _T = TypeVar("_T")
@@ -25,6 +26,7 @@ class UnreadableValue:
 
     def __init__(self, error: DecryptionError) -> None:
         self.reason: DecryptionReason = error.reason
+        metrics.record_decryption_failure(error.reason.value)
         self.context = error.context
         self.key_id = error.key_id
         self.problem = error.problem

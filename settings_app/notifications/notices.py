@@ -23,7 +23,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .. import audit
+from .. import audit, metrics
 from ..models import AuditAction, Notice, NoticeKind, Setting, VerificationStatus
 from .channels import Channel, DeliveryError, configured_channels
 from .due import VALUE_FIELDS, days_until_expiry, value_changed
@@ -142,7 +142,9 @@ def deliver(notice: PlannedNotice, channel: Channel, now: datetime) -> Delivery:
             _record(AuditAction.NOTICE_SENT, notice, channel.name)
     except DeliveryError as error:
         _record(AuditAction.NOTICE_FAILED, notice, channel.name, reason=str(error))
+        metrics.record_notice(channel.name, "failed")
         return Delivery(notice, channel.name, Outcome.FAILED, str(error))
+    metrics.record_notice(channel.name, "sent")
     return Delivery(notice, channel.name, Outcome.SENT)
 
 

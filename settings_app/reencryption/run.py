@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import metrics
 from ..key_check.service import refresh_key_check
 from ..models import AuditAction
 from .discovery import ModelSpec
@@ -117,7 +118,9 @@ def reencrypt(
         for spec in specs:
             for rows in iterate_raw(spec, batch_size, using):
                 plan = plan_batch(spec, rows)
-                report.add(plan, len(rows), compare_and_swap(spec, plan.updates, using))
+                written = compare_and_swap(spec, plan.updates, using)
+                report.add(plan, len(rows), written)
+                metrics.record_rows_reencrypted(written)
                 progress(len(rows))
     except KeyboardInterrupt:
         report.interrupted = True

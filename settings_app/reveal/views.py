@@ -25,7 +25,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
-from .. import audit
+from .. import audit, metrics
 from ..audit.coalescing import record_coalesced
 from ..crypto import DecryptionError
 from ..encryption.unreadable import require_readable
@@ -196,6 +196,7 @@ def _reveal(
         request=request,
         reason=reason,
     )
+    metrics.record_reveal()
     context = {**_context(request, site, setting), "value": RevealedValue(value)}
     return render(request, VALUE_TEMPLATE, context)
 

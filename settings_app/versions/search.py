@@ -7,7 +7,7 @@ they had a fingerprint cannot be found until `manage.py reencrypt` gives them on
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.db.models import F, OuterRef, Q, Subquery
@@ -43,10 +43,11 @@ class SecretSearch:
     keys: list[str]
     unindexed: int  # settings without a fingerprint yet
     past: list[VersionMatch]  # replaced versions that held it (a leak may predate a rotation)
+    trashed: list[str] = field(default_factory=list)  # deleted keys still in the trash
 
     @property
     def found(self) -> bool:
-        return bool(self.keys or self.past)
+        return bool(self.keys or self.past or self.trashed)
 
 
 def find_settings_holding(value: str) -> SecretSearch:
@@ -59,13 +60,16 @@ def find_settings_holding(value: str) -> SecretSearch:
         raise ValueError("The value to search for is empty.")
     index = Setting._meta.get_field("value_fingerprint").index()
     fingerprints = index.candidates(candidate)
-    # A structured credential is found by any one of its secret fields.
+    # A structured credential is found by any one of its secret fields; the trash is searched
+    # too: a deleted key can be restored, so a leak of it still matters.
     holding = Q(value_fingerprint__in=fingerprints) | holding_any(fingerprints)
-    keys = Setting.objects.filter(holding)
+    rows = Setting._base_manager.filter(holding)
+    matches = list(rows.order_by("key").values_list("key", "deleted_at"))
     return SecretSearch(
-        keys=list(keys.values_list("key", flat=True)),
-        unindexed=Setting.objects.filter(value_fingerprint__isnull=True).count(),
+        keys=[key for key, deleted_at in matches if deleted_at is None],
+        unindexed=Setting._base_manager.filter(value_fingerprint__isnull=True).count(),
         past=find_versions_holding(candidate),
+        trashed=[key for key, deleted_at in matches if deleted_at is not None],
     )
 
 

@@ -4,6 +4,7 @@ become one summary event when a later window opens, or when due windows are flus
 from __future__ import annotations
 
 import threading
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -42,7 +43,9 @@ def test_the_first_read_is_recorded_at_once_with_token_key_version_and_ip(
     assert event.setting_key == "openai_api_key"
     assert event.source == "api" and event.actor_label == "service token billing-worker"
     assert event.ip == "198.51.100.4"
-    assert event.details == {
+    details = dict(event.details)
+    assert uuid.UUID(details.pop("request_id"))  # the request's id, as in its log lines
+    assert details == {
         "token_name": "billing-worker",
         "version": 1,
         "client_ip": "198.51.100.4",

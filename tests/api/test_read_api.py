@@ -16,8 +16,9 @@ from django.utils import timezone
 
 from settings_app.api import services, tokens
 from settings_app.api.authentication import INVALID
-from settings_app.models import Setting
+from settings_app.models import AuditAction, AuditEvent, Setting
 from tests.api.conftest import ANTHROPIC_VALUE, OPENAI_VALUE, SETTINGS_URL, bearer
+from tests.support.unreadable_rows import raw_value, write_raw_value
 
 pytestmark = pytest.mark.django_db
 
@@ -270,7 +271,8 @@ def test_an_undecryptable_value_is_a_500_that_reveals_nothing(stored, make_token
     response = client.get(OPENAI_URL)
     assert response.status_code == 500
     assert response.json() == {
-        "detail": "A stored value cannot be decrypted with the configured keys."
+        "detail": "A stored value cannot be decrypted with the configured keys.",
+        "reason": "unknown_key",
     }
 
 
@@ -280,3 +282,52 @@ def test_the_answer_has_exactly_the_shape_the_schema_documents(stored) -> None:
 
     setting = Setting.objects.get(key="openai_api_key")
     assert as_json(setting) == SettingReadSerializer(setting).data
+
+
+def damage(setting: Setting) -> None:
+    """Truncate the stored ciphertext, as a bad restore or a hand edit would."""
+    text = raw_value(setting)
+    write_raw_value(setting, text[:-8])
+
+
+def failures_recorded(key: str) -> int:
+    return AuditEvent.objects.filter(action=AuditAction.DECRYPTION_FAILED, setting_key=key).count()
+
+
+def test_one_damaged_row_leaves_the_listing_readable(stored, make_token) -> None:
+    client = bearer(make_token(["*_api_key"]).secret)
+    damage(stored["anthropic_api_key"])
+    for _ in range(2):
+        response = client.get(SETTINGS_URL)
+        assert response.status_code == 200
+        entries = {entry["key"]: entry for entry in response.json()["settings"]}
+        assert entries["openai_api_key"]["value"] == OPENAI_VALUE
+        assert entries["anthropic_api_key"] == {
+            "key": "anthropic_api_key",
+            "error": "undecryptable",
+            "reason": "failed_authentication",
+        }
+        assert raw_value(stored["anthropic_api_key"])[:20] not in response.content.decode()
+    assert failures_recorded("anthropic_api_key") == 1  # once per row, not per request
+
+
+def test_a_listing_by_keys_answers_the_same_way(stored, make_token) -> None:
+    client = bearer(make_token(["*_api_key"]).secret)
+    damage(stored["openai_api_key"])
+    response = client.get(SETTINGS_URL, {"keys": "openai_api_key,mistral_api_key"})
+    assert response.status_code == 200
+    assert [entry.get("error") for entry in response.json()["settings"]] == [
+        None,
+        "undecryptable",
+    ]
+
+
+def test_the_single_read_of_a_damaged_row_is_a_500_with_its_reason(stored, make_token) -> None:
+    client = bearer(make_token().secret)
+    damage(stored["openai_api_key"])
+    response = client.get(OPENAI_URL)
+    assert response.status_code == 500
+    assert response.json()["reason"] == "failed_authentication"
+    assert raw_value(stored["openai_api_key"])[:20] not in response.content.decode()
+    client.get(OPENAI_URL)
+    assert failures_recorded("openai_api_key") == 1

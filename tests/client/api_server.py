@@ -18,10 +18,11 @@ from __future__ import annotations
 import fnmatch
 import hmac
 import json
+import ssl
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -125,14 +126,29 @@ class ApiServer:
         return 200, {"Cache-Control": "no-store"}, body
 
     @classmethod
-    @contextmanager
-    def running(cls, token: str, **settings: str) -> Iterator[ApiServer]:
+    def running(cls, token: str, **settings: str) -> AbstractContextManager[ApiServer]:
         """Start a server on a free port of 127.0.0.1 holding `settings`; stop it on exit."""
+        return cls._serving(token, settings, None)
+
+    @classmethod
+    def running_tls(
+        cls, token: str, tls: ssl.SSLContext, **settings: str
+    ) -> AbstractContextManager[ApiServer]:
+        """The same over HTTPS, with `tls` as the server's context (its certificate)."""
+        return cls._serving(token, settings, tls)
+
+    @classmethod
+    @contextmanager
+    def _serving(
+        cls, token: str, settings: dict[str, str], tls: ssl.SSLContext | None
+    ) -> Iterator[ApiServer]:
         server = cls(token, {key: StoredSetting(value) for key, value in settings.items()})
         httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(server))
         httpd.daemon_threads = True
+        if tls is not None:
+            httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)
         host, port = httpd.server_address[:2]
-        server.url = f"http://{host!s}:{port}"
+        server.url = f"{'https' if tls else 'http'}://{host!s}:{port}"
         thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)
         thread.start()
         stopped = threading.Event()

@@ -359,3 +359,15 @@ def test_neither_repr_nor_any_error_shows_the_token_or_a_value(
     for text in texts:
         assert api_server.token not in text and value not in text
     assert api_server.url.removeprefix("http://") in repr(client)
+
+
+def test_an_undecryptable_entry_in_a_listing_is_unavailable_naming_the_key() -> None:
+    import json
+
+    from keyvault_client import Unavailable
+    from keyvault_client.protocol import Response, parse_many
+
+    entry = {"key": "openai_api_key", "error": "undecryptable", "reason": "unknown_key"}
+    body = json.dumps({"settings": [entry]}).encode()
+    with pytest.raises(Unavailable, match="openai_api_key \\(unknown_key\\)"):
+        parse_many(Response(200, {}, body))

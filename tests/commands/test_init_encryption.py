@@ -49,7 +49,9 @@ def test_json_output() -> None:
     assert set(json.loads(out)) >= {"KEYVAULT_PRIMARY_KEY", "KEYVAULT_KEY_DERIVATION_SALT"}
 
 
-def test_write_creates_a_private_file_and_refuses_to_overwrite(tmp_path: Path) -> None:
+def test_write_creates_a_private_file_and_refuses_to_overwrite(
+    tmp_path: Path, empty_database: None
+) -> None:
     target = tmp_path / "keys.env"
     run("--write", str(target))
     assert stat.S_IMODE(target.stat().st_mode) == 0o600
@@ -59,7 +61,7 @@ def test_write_creates_a_private_file_and_refuses_to_overwrite(tmp_path: Path) -
     assert target.read_text() == first
 
 
-def test_write_appends_to_an_existing_env_file(tmp_path: Path) -> None:
+def test_write_appends_to_an_existing_env_file(tmp_path: Path, empty_database: None) -> None:
     target = tmp_path / ".env"
     target.write_text("DEBUG=true\nSECRET_KEY=abc")
     target.chmod(0o600)  # a file others can read is refused: see test_key_file_modes.py

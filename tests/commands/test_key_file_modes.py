@@ -20,7 +20,9 @@ def write(target: Path) -> str:
 
 
 @pytest.mark.parametrize("mode", [0o644, 0o640, 0o604, 0o660, 0o666], ids=oct)
-def test_an_existing_file_others_can_read_is_refused_untouched(tmp_path: Path, mode: int) -> None:
+def test_an_existing_file_others_can_read_is_refused_untouched(
+    tmp_path: Path, empty_database: None, mode: int
+) -> None:
     target = tmp_path / ".env"
     target.write_text("DEBUG=true\n")
     target.chmod(mode)
@@ -33,7 +35,9 @@ def test_an_existing_file_others_can_read_is_refused_untouched(tmp_path: Path, m
     assert stat.S_IMODE(target.stat().st_mode) == mode
 
 
-def test_a_private_existing_file_is_written_and_its_mode_reported(tmp_path: Path) -> None:
+def test_a_private_existing_file_is_written_and_its_mode_reported(
+    tmp_path: Path, empty_database: None
+) -> None:
     target = tmp_path / ".env"
     target.write_text("DEBUG=true\n")
     target.chmod(0o600)
@@ -41,7 +45,7 @@ def test_a_private_existing_file_is_written_and_its_mode_reported(tmp_path: Path
     assert "KEYVAULT_PRIMARY_KEY=" in target.read_text()
 
 
-def test_the_service_refuses_before_writing(tmp_path: Path) -> None:
+def test_the_service_refuses_before_writing(tmp_path: Path, empty_database: None) -> None:
     target = tmp_path / ".env"
     target.write_text("")
     target.chmod(0o640)
@@ -50,7 +54,7 @@ def test_the_service_refuses_before_writing(tmp_path: Path) -> None:
     assert target.read_text() == ""
 
 
-def test_a_new_file_is_private_whatever_the_umask(tmp_path: Path) -> None:
+def test_a_new_file_is_private_whatever_the_umask(tmp_path: Path, empty_database: None) -> None:
     target = tmp_path / "keys.env"
     previous = os.umask(0o022)
     try:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import pytest
 from django.core.checks import CheckMessage, run_checks
 
+# Plain `manage.py check` reads the key-check record (keyvault.E010): it needs the database.
+pytestmark = pytest.mark.django_db
+
 
 def reminder_messages() -> list[CheckMessage]:
     return [m for m in run_checks() if (m.id or "").startswith(("keyvault.E30", "keyvault.W30"))]

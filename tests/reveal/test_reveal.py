@@ -90,7 +90,7 @@ def test_a_wrong_password_shows_no_value_and_is_audited(key_admin: User, setting
     assert (refused.setting_key, refused.actor, refused.details) == (
         "openai_api_key",
         key_admin,
-        {"result": "wrong_password", "reason": REASON},
+        {"result": "wrong_password", "reason": REASON, "request_id": response["X-Request-ID"]},
     )
     assert events(AuditAction.REVEALED) == []
 
@@ -121,7 +121,7 @@ def test_the_right_password_shows_the_value_once_and_audits_the_reason(
         "admin",
     )
     assert (revealed.ip, revealed.user_agent) == ("192.0.2.10", "pytest-browser")
-    assert revealed.details == {"reason": REASON}
+    assert revealed.details == {"reason": REASON, "request_id": response["X-Request-ID"]}
     assert SECRET not in str(list(AuditEvent.objects.values()))
 
 
@@ -158,7 +158,9 @@ def test_an_undecryptable_value_is_reported_not_revealed(key_admin: User, settin
     content = response.content.decode()
     assert "cannot be decrypted" in content
     assert "bound to another field" not in content
-    assert [e.details for e in events(AuditAction.DECRYPTION_FAILED)] == [{"during": "reveal"}]
+    assert [e.details for e in events(AuditAction.DECRYPTION_FAILED)] == [
+        {"during": "reveal", "request_id": response["X-Request-ID"]}
+    ]
     assert events(AuditAction.REVEALED) == []
 
 

@@ -73,6 +73,8 @@ def run_together(code: str, env: dict[str, str], count: int, tmp_path: Path) -> 
             if process.poll() is None:
                 process.kill()
                 process.wait()
+        for signal_file in [go, *(tmp_path / f"ready-{n}" for n in range(count))]:
+            signal_file.unlink(missing_ok=True)  # a next round starts from no signal
 
 
 def start_line() -> None:

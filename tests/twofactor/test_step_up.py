@@ -95,3 +95,18 @@ def test_a_user_without_a_device_keeps_the_password_check(
     client.force_login(key_admin)
     form = client.get(f"/admin/settings_app/setting/{setting.pk}/reveal/")
     assert "password" in form.context["form"].fields
+
+
+def test_purging_deleted_keys_asks_for_a_fresh_second_factor(
+    signed_in: Client, setting: Setting, settings
+) -> None:
+    setting.delete()  # to the trash
+    trash = "/admin/settings_app/deletedsetting/"
+    purge = {"_selected_action": [setting.pk], "action": "purge_selected", "confirmed": "yes"}
+    later = time.time() + settings.KEYVAULT_STEP_UP_SECONDS + 1
+    with time_machine.travel(later):
+        response = signed_in.post(trash, purge)
+        assert response.status_code == 302 and response["Location"].startswith(VERIFY)
+        assert Setting._base_manager.filter(pk=setting.pk).exists()  # nothing purged
+    signed_in.post(trash, purge)  # within the window: purged
+    assert not Setting._base_manager.filter(pk=setting.pk).exists()

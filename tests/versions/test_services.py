@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection
 
 from settings_app.audit import chain
-from settings_app.models import AuditAction, AuditEvent, Setting, SettingVersion
+from settings_app.models import AuditAction, AuditEvent, DeletedSetting, Setting, SettingVersion
 from settings_app.providers.classification import VerificationResult
 from settings_app.versions import (
     NothingToRestore,
@@ -246,14 +246,20 @@ def test_the_current_version_cannot_be_destroyed(three_versions) -> None:
         destroy_version(KEY, 2)
 
 
-def test_deleting_a_setting_removes_its_versions_ciphertexts(three_versions) -> None:
-    three_versions.delete()
+def test_purging_a_setting_removes_its_versions_ciphertexts(three_versions) -> None:
+    three_versions.delete()  # to the trash: the versions stay, so a restore brings them back
+    assert SettingVersion.objects.count() == 3
+    three_versions.purge()
     assert not SettingVersion.objects.exists()
 
 
-def test_deleting_settings_in_bulk_removes_their_versions_too(three_versions) -> None:
+def test_purging_settings_deleted_in_bulk_removes_their_versions_too(three_versions) -> None:
+    from settings_app.trash.services import purge
+
     Setting.objects.set_value("anthropic_api_key", "sk-ant-api03-" + "x1" * 20)
     Setting.objects.all().delete()
+    for trashed in DeletedSetting.objects.all():
+        purge(trashed)
     assert not SettingVersion.objects.exists()
 
 

@@ -103,7 +103,8 @@ def rollback_setting(key: str, version: int, *, expected_version: int | None = N
 
 
 def delete_setting(key: str, *, expected_version: int | None = None) -> None:
-    """Delete `key` with its versions (audited); VersionConflict if it moved on meanwhile."""
+    """Move `key` to the trash (audited; restorable in the admin for KEYVAULT_TRASH_DAYS);
+    VersionConflict if it moved on meanwhile."""
     refused: VersionConflict | None = None
     with transaction.atomic():
         setting = Setting.objects.select_for_update(of=("self",)).filter(key=key).first()

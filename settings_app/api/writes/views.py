@@ -168,14 +168,14 @@ class SettingView(WriteAPIView, SettingDetailView):
         operation_id="delete_setting",
         parameters=[KEY_PARAMETER, IF_MATCH, *COMMON_HEADERS],
         responses={
-            204: OpenApiResponse(description="Deleted."),
+            204: OpenApiResponse(description="Moved to the trash."),
             404: NO_SUCH_KEY,
             412: STALE,
             **WRITE_ERRORS,
         },
     )
     def delete(self, request: Request, key: str) -> Response:
-        """Delete the setting and its versions (audited)."""
+        """Move the setting and its versions to the trash (audited; restorable in the admin)."""
         security.require_write_scope(self.token, key)
         expected = expected_version(request._request, may_create=False)
         with self.acting():

@@ -17,6 +17,8 @@ class Command(AuditedCommand):
         "Count encrypted values by state and key id, and say which fallback keys can be retired. "
         "Exits non-zero while plaintext or undecryptable values remain."
     )
+    # It diagnoses what the checks report (wrong keys): it must run when they fail.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--database", default="default")

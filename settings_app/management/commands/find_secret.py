@@ -30,7 +30,9 @@ class Command(AuditedCommand):
                 "No secret on standard input; pipe it in: `... | manage.py find_secret`."
             ) from None
         past = [f"{match.setting_key} version {match.version}" for match in found.past]
-        self.audit(AuditAction.SEARCHED, matches=found.keys, past_matches=past)
+        self.audit(
+            AuditAction.SEARCHED, matches=found.keys, past_matches=past, trashed=found.trashed
+        )
         if found.unindexed:
             self.stderr.write(
                 f"Warning: {found.unindexed} settings have no fingerprint yet; run "
@@ -40,9 +42,11 @@ class Command(AuditedCommand):
             raise CommandError(
                 "No setting holds this value, now or in a kept version.", returncode=1
             )
-        self.stdout.write(f"{len(found.keys)} setting(s) hold this value:")
+        self.stdout.write(f"{len(found.keys) + len(found.trashed)} setting(s) hold this value:")
         for key in found.keys:
             self.stdout.write(f"  {key}")
+        for key in found.trashed:
+            self.stdout.write(f"  {key} (in the trash: deleted, restorable until purged)")
         if found.past:
             self.stdout.write(f"{len(found.past)} past version(s) held it:")
             for match in found.past:

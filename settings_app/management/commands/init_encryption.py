@@ -20,6 +20,11 @@ from settings_app.encryption.key_files import (
     rotated_key_set,
     write_env_file,
 )
+from settings_app.key_check.fork_guard import (
+    START_OVER_FLAG,
+    ExistingDataError,
+    refuse_new_keys_beside_data,
+)
 from settings_app.management.base import AuditedCommand
 from settings_app.models import AuditAction
 
@@ -55,6 +60,12 @@ class Command(AuditedCommand):
             action="store_true",
             help="With --rotate: rotate the deterministic key too.",
         )
+        parser.add_argument(
+            START_OVER_FLAG,
+            action="store_true",
+            help="Write a new key set even though the database holds values under other keys "
+            "(they stay unreadable).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["include_deterministic"] and not options["rotate"]:
@@ -63,6 +74,8 @@ class Command(AuditedCommand):
             self._rotated(options["include_deterministic"]) if options["rotate"] else new_key_set()
         )
         if options["write"]:
+            if not (options["rotate"] or options["start_over"]):
+                self._refuse_fork()
             path = Path(options["write"])
             try:
                 mode = write_env_file(path, values)
@@ -76,6 +89,12 @@ class Command(AuditedCommand):
         if options["rotate"]:
             self._audit_rotation(values)
             self.stderr.write("\n" + ROTATION_STEPS)
+
+    def _refuse_fork(self) -> None:
+        try:
+            refuse_new_keys_beside_data()
+        except ExistingDataError as error:
+            raise CommandError(str(error)) from None
 
     def _audit_rotation(self, values: dict[str, str]) -> None:
         """Record the new key ids (never the keys); the database may not be reachable here."""

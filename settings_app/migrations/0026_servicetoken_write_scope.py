@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('settings_app', '0023_two_factor_recovery_codes'),
+        ('settings_app', '0025_deleted_keys_trash'),
     ]
 
     operations = [

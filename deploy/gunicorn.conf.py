@@ -1,0 +1,50 @@
+"""gunicorn's settings for keyvault (deploy/serve.sh passes this file): logs and metrics files.
+
+Bind address and worker count come from serve.sh's arguments or gunicorn's own variables
+(GUNICORN_CMD_ARGS, WEB_CONCURRENCY); nothing here is specific to one machine.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from prometheus_client import multiprocess
+
+# The app writes one access line per request itself (keyvault.access, with the request id).
+accesslog = None
+# gunicorn 27's control socket would live in $HOME, which the container's user cannot write.
+control_socket_disable = True
+
+if os.environ.get("KEYVAULT_LOG_FORMAT", "text") == "json":
+    # gunicorn's own lines ("Booting worker ...") as JSON too: every line a pipeline reads.
+    logconfig_dict: dict[str, Any] = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "settings_app.logs.formatters.RedactingJsonFormatter"}},
+        "handlers": {
+            "error_console": {"class": "logging.StreamHandler", "formatter": "json"},
+        },
+        "root": {"level": "INFO", "handlers": []},
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": ["error_console"], "propagate": False},
+            # Off: the app's keyvault.access lines replace it (they carry the request id).
+            "gunicorn.access": {"handlers": [], "propagate": False},
+        },
+    }
+
+
+def on_starting(server: Any) -> None:
+    """Start the metrics from zero: remove what workers of an earlier run left behind."""
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        Path(directory).mkdir(parents=True, mode=0o700, exist_ok=True)
+        for stale in Path(directory).glob("*.db"):  # only prometheus-client's own files
+            stale.unlink()
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """A worker ended: its live gauges stop counting (its counters are kept, as they should)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.mark_process_dead(worker.pid)

@@ -1,0 +1,46 @@
+"""Logging filters: stamp each record with its request, and keep probes out of access logs."""
+
+from __future__ import annotations
+
+import logging
+
+from . import context
+
+ACCESS_LOGGER = "keyvault.access"
+# Load balancers and Prometheus poll these every few seconds: their lines would drown the rest.
+PROBE_PATHS = ("/healthz", "/readyz", "/metrics")
+
+
+class RequestContextFilter(logging.Filter):
+    """Adds request_id, client_address and token_name to every record ("" outside a request)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        current = context.current()
+        if not current.request_id:  # django.request logs 4xx/5xx after the middleware ended
+            current = getattr(getattr(record, "request", None), "keyvault_context", current)
+        for name in ("request_id", "client_address", "token_name"):
+            if not getattr(record, name, ""):
+                setattr(record, name, getattr(current, name))
+        return True
+
+
+class QuietProbesFilter(logging.Filter):
+    """Drops access lines (the development server's and ours) for the probe endpoints, and
+    Django's line for each 503 of /readyz: an outage would otherwise mail ADMINS every poll
+    (the failing check is logged once per poll as a warning, by health/checks.py)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name == ACCESS_LOGGER:
+            return not is_probe(str(getattr(record, "path", "")))
+        if record.name == "django.request":
+            return not is_probe(str(getattr(getattr(record, "request", None), "path", "")))
+        if record.name == "django.server" and isinstance(record.args, tuple) and record.args:
+            # It logs '"%s" %s %s' with the request line first: "GET /healthz HTTP/1.1".
+            parts = str(record.args[0]).split(" ")
+            return not (len(parts) > 1 and is_probe(parts[1]))
+        return True
+
+
+def is_probe(path: str) -> bool:
+    """Whether `path` is one of the probe endpoints (query string ignored)."""
+    return path.split("?", 1)[0].rstrip("/") in PROBE_PATHS

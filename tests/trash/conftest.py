@@ -1,0 +1,3 @@
+from __future__ import annotations
+
+from tests.support.role_users import editor, key_admin, setting, superuser, viewer  # noqa: F401
