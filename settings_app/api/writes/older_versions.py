@@ -20,6 +20,8 @@ from settings_app.versions.errors import VersionDestroyed, VersionNotFound
 from settings_app.versions.models import SettingVersion
 
 from ..models import ServiceToken
+from ..reads import UNDECRYPTABLE
+from ..views import Undecryptable
 
 
 def readable_version(token: ServiceToken, key: str, number: int) -> tuple[Setting, SettingVersion]:
@@ -38,6 +40,14 @@ def readable_version(token: ServiceToken, key: str, number: int) -> tuple[Settin
 
 def is_unreadable(row: SettingVersion) -> bool:
     return isinstance(row.value, UnreadableValue)
+
+
+def undecryptable(row: SettingVersion) -> Undecryptable:
+    """The read API's 500 for a version the keys cannot open: the reason, never the ciphertext."""
+    value = row.value
+    assert isinstance(value, UnreadableValue)
+    detail = {"detail": Undecryptable.default_detail, "reason": value.reason.value}
+    return Undecryptable(detail, code=UNDECRYPTABLE)
 
 
 def as_json(setting: Setting, row: SettingVersion) -> dict[str, Any]:

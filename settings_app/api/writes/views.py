@@ -198,7 +198,7 @@ class SettingView(WriteAPIView, SettingDetailView):
         except (VersionNotFound, VersionDestroyed) as error:
             raise NotFound(str(error)) from None
         if older_versions.is_unreadable(row):
-            raise self.undecryptable()
+            raise older_versions.undecryptable(row)
         django_request = request._request
         older_versions.record_version_read(
             self.token, key, number, django_request, client_ip(django_request)
@@ -258,8 +258,8 @@ class VerifyView(WriteAPIView):
                 setting, result = services.verify_setting(key)
             except Setting.DoesNotExist:
                 raise NotFound(f"There is no setting {key!r}.") from None
-            except DecryptionError:
-                raise self.undecryptable() from None
+            except DecryptionError as error:
+                raise self.undecryptable(error) from None
         verified_at = setting.last_verified_at
         return Response(
             {
