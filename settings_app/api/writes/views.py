@@ -65,12 +65,15 @@ NO_SUCH_KEY = OpenApiResponse(ErrorSerializer, "No such key.")
 STALE = OpenApiResponse(ConflictSerializer, "If-Match or If-None-Match did not hold.")
 IF_MATCH = OpenApiParameter(
     "If-Match",
-    str,
+    {"type": "string", "pattern": '^(\\*|"[1-9][0-9]{0,17}")$'},
     OpenApiParameter.HEADER,
     description='Check-and-set: "N" acts only on version N; * only on an existing setting.',
 )
 IF_NONE_MATCH = OpenApiParameter(
-    "If-None-Match", str, OpenApiParameter.HEADER, description="* creates only."
+    "If-None-Match",
+    {"type": "string", "enum": ["*"]},
+    OpenApiParameter.HEADER,
+    description="* creates only.",
 )
 
 
