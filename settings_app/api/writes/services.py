@@ -18,6 +18,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from settings_app import audit, providers
 from settings_app.client_address import client_ip
+from settings_app.credentials import api_writes
 from settings_app.models import AuditSource, Setting
 from settings_app.providers import verification
 from settings_app.providers.verification import VerificationResult
@@ -95,6 +96,37 @@ def write_setting(
     if refused is not None:
         raise refused
     return WriteOutcome(setting, current is None, _warnings(setting, value))
+
+
+@sensitive_variables("fields")
+def write_credential(
+    key: str,
+    fields: dict[str, str],
+    *,
+    expected_version: int | None = None,
+    provider: str | None = None,
+    description: str | None = None,
+) -> WriteOutcome:
+    """`write_setting` for a structured credential: `fields` by the admin's rules
+    (settings_app.credentials.api_writes)."""
+    created = not Setting.objects.filter(key=key).exists()
+    if expected_version == ANY_VERSION:
+        if created:
+            raise NothingToReplace(key, expected=ANY_VERSION, current=0)
+        expected_version = None
+    refused: VersionConflict | None = None
+    with transaction.atomic():
+        try:
+            setting = api_writes.write_fields(
+                key, fields, provider=provider, expected_version=expected_version
+            )
+        except VersionConflict as conflict:
+            refused = conflict  # recorded inside: let it commit, then raise
+        else:
+            _describe(setting, description)
+    if refused is not None:
+        raise refused
+    return WriteOutcome(setting, created)
 
 
 def rollback_setting(key: str, version: int, *, expected_version: int | None = None) -> Setting:

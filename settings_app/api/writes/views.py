@@ -153,13 +153,7 @@ class SettingView(WriteAPIView, SettingDetailView):
         data = _valid(SettingWriteSerializer, request.data)
         with self.acting():
             try:
-                outcome = services.write_setting(
-                    key,
-                    data["value"],
-                    expected_version=expected,
-                    provider=data.get("provider"),
-                    description=data.get("description"),
-                )
+                outcome = _write(key, data, expected)
             except VersionConflict as conflict:
                 return _stale(conflict)
             except ValidationError as error:
@@ -272,6 +266,16 @@ class VerifyView(WriteAPIView):
                 "verified_at": verified_at.isoformat() if verified_at else None,
             }
         )
+
+
+def _write(key: str, data: dict[str, Any], expected: int | None) -> services.WriteOutcome:
+    """One value, or a structured credential's fields."""
+    options = {"provider": data.get("provider"), "description": data.get("description")}
+    if "value" in data:
+        return services.write_setting(key, data["value"], expected_version=expected, **options)
+    return services.write_credential(
+        key, dict(data["fields"]), expected_version=expected, **options
+    )
 
 
 def _valid(serializer_class: type[Serializer], data: Any) -> dict[str, Any]:
