@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 import pytest
 
@@ -21,7 +22,7 @@ def stored_fields(key: str = KEY) -> dict[str, str]:
     return envelope.loads(str(Setting.objects.get(key=key).value)).fields
 
 
-def put(write_api: WriteAPI, body: dict[str, object], **headers: str) -> tuple[int, str]:
+def put(write_api: WriteAPI, body: Mapping[str, object], **headers: str) -> tuple[int, str]:
     with write_api.client("writer") as client:
         answer = client.put(URL + KEY, json=body, headers=headers)
     return answer.status_code, answer.text
