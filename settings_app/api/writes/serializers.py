@@ -34,8 +34,12 @@ class SettingWriteSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True)
 
     def validate(self, data: dict[str, Any]) -> dict[str, Any]:
-        if ("value" in data) == ("fields" in data):
+        if "value" in data and "fields" in data:
             raise serializers.ValidationError("Send value (one string) or fields, not both.")
+        if "value" not in data and "fields" not in data:
+            raise serializers.ValidationError(
+                {"value": "This field is required (or fields, for a structured credential)."}
+            )
         return data
 
 
