@@ -254,6 +254,7 @@ KEYVAULT_VALUE_CACHE_SECONDS = env.float("KEYVAULT_VALUE_CACHE_SECONDS", default
 # --- Read API for services (settings_app/api, docs/api.md) -----------------------------------
 KEYVAULT_TOKEN_MAX_DAYS = env.int("KEYVAULT_TOKEN_MAX_DAYS", default=365)
 KEYVAULT_API_RATE = env.str("KEYVAULT_API_RATE", default="600/m")  # per token
+KEYVAULT_API_WRITE_RATE = env.str("KEYVAULT_API_WRITE_RATE", default="60/m")  # per token
 # Proxies in front of keyvault that append to X-Forwarded-For (0: none, the header is ignored).
 KEYVAULT_TRUSTED_PROXY_COUNT = env.int("KEYVAULT_TRUSTED_PROXY_COUNT", default=0)
 

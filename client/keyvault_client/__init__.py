@@ -16,11 +16,13 @@ from .client import Client
 from .credentials import Credential
 from .errors import (
     ConfigurationError,
+    Conflict,
     Forbidden,
     KeyvaultError,
     NotFound,
     ProtocolError,
     RateLimited,
+    Refused,
     StructuredCredential,
     Unauthorized,
     Unavailable,
@@ -31,12 +33,14 @@ __version__ = "0.1.0"
 __all__ = [
     "Client",
     "ConfigurationError",
+    "Conflict",
     "Credential",
     "Forbidden",
     "KeyvaultError",
     "NotFound",
     "ProtocolError",
     "RateLimited",
+    "Refused",
     "StructuredCredential",
     "Unauthorized",
     "Unavailable",

@@ -34,6 +34,7 @@ from .protocol import (
     setting_path,
 )
 from .transports import DEFAULT_TIMEOUT, HttpxTransport
+from .writes import WriteMethods
 
 TYPE_CHECKING = False  # see protocol.py
 if TYPE_CHECKING:
@@ -57,8 +58,10 @@ class _Entry:
         self.fresh_until, self.usable_until = fresh_until, usable_until
 
 
-class Client:
+class Client(WriteMethods):
     """Reads settings from keyvault with a service token. Thread-safe; share one per process.
+
+    A token with a write scope also writes: `set`, `rollback`, `delete`, `verify` (writes.py).
 
     `url` and `token` default to KEYVAULT_URL and KEYVAULT_TOKEN (or KEYVAULT_TOKEN_FILE);
     `cache_seconds` to KEYVAULT_CACHE_SECONDS, else 60.

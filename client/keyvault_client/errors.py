@@ -51,6 +51,18 @@ class ProtocolError(Unavailable):
     """The server answered something the API contract does not allow (e.g. not JSON)."""
 
 
+class Refused(KeyvaultError):
+    """The server refused a write and said why (a bad value, a version that cannot be restored)."""
+
+
+class Conflict(KeyvaultError):
+    """Check-and-set failed: the setting is not at the version the writer expected."""
+
+    def __init__(self, message: str, current_version: int) -> None:
+        self.current_version = current_version
+        super().__init__(message)
+
+
 class StructuredCredential(KeyvaultError):
     """A setting holds a structured credential (several fields), not one string."""
 

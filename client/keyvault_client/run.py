@@ -45,10 +45,15 @@ EXIT_GRACE = 0.2  # after the child exits, its pipes are copied until empty or t
 EXIT_POLL = 0.1  # where no pidfd tells of the exit, the child is polled this often
 
 
-def child_environment(base: Mapping[str, str], secrets: Mapping[str, str]) -> dict[str, str]:
-    """`base` without the keyvault token, plus the secrets by variable name."""
+def child_environment(
+    base: Mapping[str, str], secrets: Mapping[str, str], *, preserve: bool = False
+) -> dict[str, str]:
+    """`base` without the keyvault token, plus the secrets by variable name (those `base`
+    already sets are kept when `preserve`)."""
     environment = {name: value for name, value in base.items() if name not in TOKEN_VARIABLES}
-    environment.update(secrets)
+    for name, value in secrets.items():
+        if not (preserve and name in environment):
+            environment[name] = value
     return environment
 
 

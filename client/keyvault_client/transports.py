@@ -24,9 +24,15 @@ if TYPE_CHECKING:
     from typing import Any, Protocol
 
     class Transport(Protocol):
-        """Sends one GET to the server at `path` (from the site root), returns its answer."""
+        """Sends one request to the server at `path` (from the site root), returns its answer."""
 
-        def __call__(self, path: str, headers: Mapping[str, str]) -> Response: ...
+        def __call__(
+            self,
+            path: str,
+            headers: Mapping[str, str],
+            method: str = "GET",
+            body: bytes | None = None,
+        ) -> Response: ...
 
         def close(self) -> None: ...
 
@@ -106,9 +112,13 @@ class HttpxTransport:
         self._errors = (httpx.TransportError,)  # timeouts, refused connections, TLS failures
         self._client = httpx.Client(base_url=url, timeout=timeout, verify=tls_context())
 
-    def __call__(self, path: str, headers: Mapping[str, str]) -> Response:
+    def __call__(
+        self, path: str, headers: Mapping[str, str], method: str = "GET", body: bytes | None = None
+    ) -> Response:
         try:
-            answer = self._client.get(path.lstrip("/"), headers=dict(headers))
+            answer = self._client.request(
+                method, path.lstrip("/"), headers=dict(headers), content=body
+            )
         except self._errors as error:
             raise _unreachable(self._origin, error) from None
         return Response(answer.status_code, _lower(answer.headers.items()), answer.content)
@@ -128,19 +138,21 @@ class StdlibTransport:
         self._prefix = parts.path.rstrip("/")
         self._timeout = timeout
 
-    def __call__(self, path: str, headers: Mapping[str, str]) -> Response:
-        """One GET; its whole answer within the timeout (a deadline, not a limit per read)."""
+    def __call__(
+        self, path: str, headers: Mapping[str, str], method: str = "GET", body: bytes | None = None
+    ) -> Response:
+        """One request; its whole answer within the timeout (a deadline, not a limit per read)."""
         import http.client
         import threading
 
-        connection = self._connect(http.client)
+        connection, target = self._connect(http.client, self._prefix + path)
         # A server trickling a byte at a time never trips a per-read timeout: when the deadline
         # passes, the socket is shut, and the read in progress ends.
         expired = threading.Event()
         deadline = threading.Timer(self._timeout, _shut, (connection, expired))
         deadline.start()
         try:
-            connection.request("GET", self._prefix + path, headers=dict(headers))
+            connection.request(method, target, body=body, headers=dict(headers))
             answer = connection.getresponse()
             response = Response(answer.status, _lower(answer.getheaders()), answer.read())
         except (OSError, http.client.HTTPException) as error:
@@ -154,15 +166,41 @@ class StdlibTransport:
             raise _too_slow(self._origin, self._timeout)
         return response
 
-    def _connect(self, http_client: Any) -> Any:
-        if self._https:
-            return http_client.HTTPSConnection(
-                self._host, self._port, timeout=self._timeout, context=tls_context()
-            )
-        return http_client.HTTPConnection(self._host, self._port, timeout=self._timeout)
-
     def close(self) -> None:
         pass  # nothing stays open between requests
+
+    def _connect(self, client: Any, path: str) -> tuple[Any, str]:
+        """A connection to the server, or through HTTPS_PROXY/HTTP_PROXY unless NO_PROXY
+        exempts it; and the request target (an absolute URL for a plain-HTTP proxy)."""
+        proxy = _proxy_for(self._https, self._host)
+        if self._https:
+            host, port = proxy or (self._host, self._port)
+            connection = client.HTTPSConnection(
+                host, port, timeout=self._timeout, context=tls_context()
+            )
+            if proxy:
+                connection.set_tunnel(self._host, self._port)
+            return connection, path
+        if proxy:
+            host, port = proxy
+            origin = f"http://{self._host}" + (f":{self._port}" if self._port else "")
+            return client.HTTPConnection(host, port, timeout=self._timeout), origin + path
+        return client.HTTPConnection(self._host, self._port, timeout=self._timeout), path
+
+
+def _proxy_for(https: bool, host: str) -> tuple[str, int | None] | None:
+    """(host, port) of the proxy the environment names for this request, or None."""
+    names = ("https_proxy", "HTTPS_PROXY") if https else ("http_proxy", "HTTP_PROXY")
+    if not any(os.environ.get(name) for name in names):
+        return None  # the common case costs no import
+    import urllib.request  # the standard library's reading of *_PROXY and NO_PROXY
+
+    proxies = urllib.request.getproxies_environment()
+    proxy = proxies.get("https" if https else "http")
+    if not proxy or urllib.request.proxy_bypass(host):
+        return None
+    parts = urlsplit(proxy if "://" in proxy else "http://" + proxy)
+    return parts.hostname or "", parts.port
 
 
 def _shut(connection: Any, expired: threading.Event) -> None:

@@ -46,6 +46,7 @@ class ServiceTokenAdmin(ChangeContextMixin):
         "name",
         "description",
         "scope_shown",
+        "write_scope_shown",
         "gateway_shown",
         "daily_token_limit",
         "service_only_shown",
@@ -60,6 +61,10 @@ class ServiceTokenAdmin(ChangeContextMixin):
     )
     readonly_fields = fields
     actions = ("revoke_selected",)
+
+    @admin.display(description="Write scope")
+    def write_scope_shown(self, token: ServiceToken) -> str:
+        return ", ".join(token.write_scope) or "none (read-only)"
 
     @admin.display(description="Scope")
     def scope_shown(self, token: ServiceToken) -> str:

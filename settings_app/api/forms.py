@@ -45,6 +45,13 @@ class ServiceTokenForm(forms.Form):
         help_text="Gateway requests answer 429 once today's input + output tokens reach this; "
         "empty: no limit.",
     )
+    write_scope = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        label="Write scope",
+        help_text="Keys or patterns it may also write, roll back, delete and verify over the "
+        "API, one per line; empty (the default) means it only reads.",
+    )
     expires_in_days = forms.IntegerField(
         min_value=1, initial=expiry.DEFAULT_LIFETIME.days, label="Expires in (days)"
     )
@@ -65,6 +72,11 @@ class ServiceTokenForm(forms.Form):
     def clean_scope(self) -> list[str]:
         patterns = _lines(self.cleaned_data["scope"])
         scope.validate_patterns(patterns)
+        return patterns
+
+    def clean_write_scope(self) -> list[str]:
+        patterns = _lines(self.cleaned_data["write_scope"])
+        scope.validate_write_scope(patterns)
         return patterns
 
     def clean_gateway_scope(self) -> list[str]:
@@ -88,6 +100,7 @@ class ServiceTokenForm(forms.Form):
         return {
             "name": data["name"],
             "scope": data["scope"],
+            "write_scope": data["write_scope"],
             "lifetime": timedelta(days=data["expires_in_days"]),
             "allowed_networks": data["allowed_networks"],
             "description": data["description"],

@@ -1,4 +1,4 @@
-"""ServiceToken: what a service may read over the API, until when, and from where.
+"""ServiceToken: what a service may read (and write) over the API, until when, and from where.
 
 The token itself is never stored: `token_hash` holds an HMAC of it (see tokens.py). Imported by
 settings_app/models.py, so these models keep the `settings_app` app label.
@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from ..constants import KEY_CHARACTERS, user_reference
 from . import expiry, networks, scope
+from .scope import validate_write_scope
 
 NAME_MAX_LENGTH = 100
 _NAME_CHARACTERS = KEY_CHARACTERS  # names are typed where keys are: the same safe set
@@ -59,6 +60,14 @@ class ServiceToken(models.Model):
         blank=True,  # so that clean() reports an empty scope in its own words
         validators=[scope.validate_scope],
         help_text="Setting keys and glob patterns (openai_*) the token may read.",
+    )
+    # Separate from `scope` and empty by default: reading a key never implies writing it.
+    write_scope = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_write_scope],
+        help_text="Setting keys and glob patterns the token may write, roll back, delete and "
+        "verify; empty means read-only.",
     )
     gateway_scope = models.JSONField(
         default=list,
@@ -137,6 +146,9 @@ class ServiceToken(models.Model):
 
     def allows_gateway(self, key: str) -> bool:
         return scope.allows(self.gateway_scope, key)
+
+    def allows_write(self, key: str) -> bool:
+        return scope.allows(self.write_scope, key)
 
     def allows_address(self, address: str) -> bool:
         return networks.address_allowed(self.allowed_networks, address)

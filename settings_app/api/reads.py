@@ -24,6 +24,7 @@ from .lookup import first_where
 from .models import ServiceToken
 
 READ_FIELDS = ("key", "value", "version", "provider", "updated_at", "deleted_at")
+SUMMARY_FIELDS = ("key", "version", "provider", "updated_at")
 MAX_KEYS = 100  # per listing request
 UNDECRYPTABLE = "undecryptable"  # the error code of a value the configured keys cannot open
 
@@ -57,6 +58,17 @@ def readable_settings(token: ServiceToken, keys: Iterable[str] | None = None) ->
     settings = [setting for setting in found.order_by("key") if token.allows_key(setting.key)]
     record_once(settings, during="API read")
     return settings
+
+
+def summaries(token: ServiceToken) -> list[dict[str, Any]]:
+    """Key, version, provider and updated_at of every setting in scope: no value is loaded,
+    decrypted or sent, so listing names is not a read of any value."""
+    found = Setting.objects.only(*SUMMARY_FIELDS).filter(scope.query(token.scope))
+    return [
+        {name: getattr(setting, name) for name in SUMMARY_FIELDS}
+        for setting in found.order_by("key")
+        if token.allows_key(setting.key)
+    ]
 
 
 def is_readable(setting: Setting) -> bool:

@@ -42,6 +42,11 @@ def validate_patterns(patterns: object) -> None:
         _validate_pattern(pattern)
 
 
+def validate_write_scope(patterns: object) -> None:
+    """A write scope is like a scope, but may be empty (the default: the token only reads)."""
+    validate_patterns(patterns)
+
+
 def _validate_pattern(pattern: object) -> None:
     if not isinstance(pattern, str) or not 1 <= len(pattern) <= KEY_MAX_LENGTH:
         raise ValidationError(

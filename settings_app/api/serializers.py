@@ -45,8 +45,12 @@ class SettingReadSerializer(serializers.Serializer):
     )
 
 
+class SettingListItemSerializer(SettingReadSerializer):
+    value = serializers.CharField(required=False, help_text="Absent with ?values=false.")
+
+
 class SettingListSerializer(serializers.Serializer):
-    settings = SettingReadSerializer(many=True)
+    settings = SettingListItemSerializer(many=True)
 
 
 class ErrorSerializer(serializers.Serializer):

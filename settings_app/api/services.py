@@ -52,6 +52,7 @@ def create_token(
     created_by: Any = None,
     gateway_scope: Iterable[str] = (),
     daily_token_limit: int | None = None,
+    write_scope: Iterable[str] = (),
 ) -> CreatedToken:
     """Create and audit a token; ValidationError (by field) when an input is wrong."""
     _refuse_revoked_name(name)
@@ -62,6 +63,7 @@ def create_token(
         scope=list(scope),
         gateway_scope=list(gateway_scope),
         daily_token_limit=daily_token_limit,
+        write_scope=list(write_scope),
         allowed_networks=list(allowed_networks),
         description=description,
         expires_at=now + lifetime,
@@ -80,6 +82,7 @@ def create_token(
                 scope=token.scope,
                 gateway_scope=token.gateway_scope,
                 daily_token_limit=token.daily_token_limit,
+                write_scope=token.write_scope,
                 allowed_networks=token.allowed_networks,
                 expires_at=token.expires_at.isoformat(),
                 service_only=granted,

@@ -22,12 +22,12 @@ PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _RATE = re.compile(r"\s*(\d+)\s*/\s*(s|sec|second|m|min|minute|h|hour|d|day)\s*", re.IGNORECASE)
 
 
-def parse_rate(text: str) -> tuple[int, int]:
+def parse_rate(text: str, setting: str = "KEYVAULT_API_RATE") -> tuple[int, int]:
     """`600/m` as (600 requests, 60 seconds); s, m, h and d (or second, minute...) are units."""
     match = _RATE.fullmatch(text)
     if not match or int(match[1]) == 0:
         raise ImproperlyConfigured(
-            f"KEYVAULT_API_RATE={text!r} is not a rate: write requests per period, such as "
+            f"{setting}={text!r} is not a rate: write requests per period, such as "
             "600/m, 20/s, 10000/h or 100000/d."
         )
     return int(match[1]), PERIODS[match[2][0].lower()]
@@ -41,6 +41,8 @@ def configured_rate() -> tuple[int, int]:
 class TokenRateThrottle(BaseThrottle):
     """Counts the requests of the authenticated token in the current window."""
 
+    counter_prefix = "keyvault:api-rate"
+
     def __init__(self) -> None:
         self.retry_after: float | None = None
 
@@ -48,14 +50,17 @@ class TokenRateThrottle(BaseThrottle):
         token = request.auth
         if not isinstance(token, ServiceToken):
             return True  # nothing to count: authentication and permissions already refused it
-        limit, period = configured_rate()
+        limit, period = self.rate()
         now = time.time()
         window = int(now // period)
-        count = counters.increment(f"keyvault:api-rate:{token.pk}:{period}:{window}", period)
+        count = counters.increment(f"{self.counter_prefix}:{token.pk}:{period}:{window}", period)
         if count <= limit:
             return True
         self.retry_after = (window + 1) * period - now
         return False
+
+    def rate(self) -> tuple[int, int]:
+        return configured_rate()
 
     def wait(self) -> float | None:
         return self.retry_after

@@ -184,6 +184,12 @@ class SettingListView(TokenAPIView):
                 "setting in the token's scope. Keys outside the scope are left out; the "
                 "parameter may be repeated.",
             ),
+            OpenApiParameter(
+                "values",
+                bool,
+                description="false: names, versions, providers and times only; no value is "
+                "read (`keyvault list`).",
+            ),
             *COMMON_HEADERS,
         ],
         responses={
@@ -195,6 +201,8 @@ class SettingListView(TokenAPIView):
     def get(self, request: Request) -> Response:
         """The settings in the token's scope, or the in-scope subset of `keys`. A value that
         cannot be decrypted is listed as `{"key", "error": "undecryptable", "reason"}`."""
+        if _without_values(request.query_params.get("values")):
+            return Response({"settings": reads.summaries(self.token)})
         keys = _requested_keys(request.query_params.getlist("keys"))
         settings = reads.readable_settings(self.token, keys)
         self.record_reads([setting for setting in settings if reads.is_readable(setting)])
@@ -204,6 +212,14 @@ class SettingListView(TokenAPIView):
 def _entry(setting: Setting) -> dict[str, Any]:
     """A readable setting, or why it is not: a damaged row never hides the others."""
     return reads.as_json(setting) if reads.is_readable(setting) else reads.unreadable_json(setting)
+
+
+def _without_values(raw: str | None) -> bool:
+    if raw is None or raw.lower() == "true":
+        return False
+    if raw.lower() == "false":
+        return True
+    raise ParseError(f"values is true or false; got {raw[:20]!r}.")
 
 
 def _requested_keys(values: list[str]) -> list[str] | None:

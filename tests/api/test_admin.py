@@ -151,3 +151,20 @@ def test_tokens_are_never_edited_or_deleted_in_the_admin() -> None:
     assert client.post(f"{TOKENS}{token.pk}/change/", {"name": "other"}).status_code == 403
     assert client.post(f"{TOKENS}{token.pk}/delete/", {"post": "yes"}).status_code == 403
     assert ServiceToken.objects.get().name == "etl"
+
+
+def test_a_write_scope_is_granted_on_the_form_and_shown_on_the_token_page() -> None:
+    client = client_as("key_admin")
+    submit(client, {"write_scope": "openai_api_key\r\n"})
+    token = ServiceToken.objects.get(name="billing-worker")
+    assert token.write_scope == ["openai_api_key"]
+    page = client.get(f"{TOKENS}{token.pk}/change/").content.decode()
+    assert "Write scope" in page and "openai_api_key" in page
+
+
+def test_a_token_is_read_only_unless_a_write_scope_is_given() -> None:
+    client = client_as("key_admin")
+    submit(client)
+    token = ServiceToken.objects.get(name="billing-worker")
+    assert token.write_scope == []
+    assert "none (read-only)" in client.get(f"{TOKENS}{token.pk}/change/").content.decode()

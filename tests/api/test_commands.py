@@ -108,3 +108,14 @@ def test_the_token_can_be_captured_from_a_shell(tmp_path) -> None:
     )
     assert refused.returncode == 1 and refused.stdout == ""
     assert "KEYVAULT_TOKEN_MAX_DAYS" in refused.stderr
+
+
+def test_create_with_a_write_scope_says_so(stored) -> None:
+    _, err = create("rotator", "--scope", "openai_*", "--write-scope", "openai_api_key")
+    assert ServiceToken.objects.get(name="rotator").write_scope == ["openai_api_key"]
+    assert "and writes openai_api_key" in err
+
+
+def test_a_bad_write_scope_is_named_by_its_option(stored) -> None:
+    with pytest.raises(CommandError, match=r"--write-scope: .*'a b'"):
+        create("rotator", "--scope", "openai_*", "--write-scope", "a b")

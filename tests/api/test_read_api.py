@@ -215,10 +215,17 @@ def test_listing_too_many_keys_is_a_clear_400(stored, make_token) -> None:
 # --- methods, schema, service-only ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
-def test_the_api_only_reads(stored, make_token, method) -> None:
+@pytest.mark.parametrize("method", ["post", "patch"])
+def test_a_setting_has_no_post_or_patch(stored, make_token, method) -> None:
     response = getattr(bearer(make_token().secret), method)(OPENAI_URL)
     assert response.status_code == 405
+    assert Setting.objects.get(key="openai_api_key").value == OPENAI_VALUE
+
+
+@pytest.mark.parametrize("method", ["put", "delete"])
+def test_a_token_without_a_write_scope_only_reads(stored, make_token, method) -> None:
+    response = getattr(bearer(make_token().secret), method)(OPENAI_URL)
+    assert response.status_code == 403
     assert Setting.objects.get(key="openai_api_key").value == OPENAI_VALUE
 
 
@@ -236,6 +243,22 @@ def test_the_openapi_schema_describes_the_api(db) -> None:
     assert schema["components"]["securitySchemes"]["serviceToken"]["scheme"] == "bearer"
     responses = schema["paths"]["/api/v1/settings/{key}"]["get"]["responses"]
     assert {"200", "304", "401", "403", "404", "429"} <= set(responses)
+
+
+def test_the_schema_documents_every_write_operation(db) -> None:
+    schema = json.loads(Client().get("/api/v1/schema/", {"format": "json"}).content)
+    paths = schema["paths"]
+    operations = {
+        ("put", "/api/v1/settings/{key}"): {"200", "201", "400", "403", "412", "429"},
+        ("delete", "/api/v1/settings/{key}"): {"204", "404", "412"},
+        ("post", "/api/v1/settings/{key}/rollback"): {"200", "404", "409", "412"},
+        ("post", "/api/v1/settings/{key}/verify"): {"200", "404"},
+    }
+    for (method, path), statuses in operations.items():
+        assert statuses <= set(paths[path][method]["responses"]), (method, path)
+    put = paths["/api/v1/settings/{key}"]["put"]
+    assert {p["name"] for p in put["parameters"]} >= {"If-Match", "If-None-Match"}
+    assert "version" in {p["name"] for p in paths["/api/v1/settings/{key}"]["get"]["parameters"]}
 
 
 def test_an_undecryptable_value_is_a_500_that_reveals_nothing(stored, make_token, settings):

@@ -1,4 +1,4 @@
-"""The read API against its own OpenAPI schema (issue 22, item 10): schemathesis generates
+"""The API against its own OpenAPI schema (issue 22, item 10): schemathesis generates
 valid and invalid requests for every operation the schema declares, sends them to a live
 server with a real token, and runs all its checks. New operations are covered as soon as the
 schema declares them: nothing here lists them.
@@ -6,6 +6,9 @@ schema declares them: nothing here lists them.
 The schema is drf-spectacular's, generated at collection as /api/v1/schema/ serves it, so that
 pytest gets one test per operation (schemathesis' fixture-based loader does not run under
 pytest 9).
+
+The token may also write (issue 26), so PUT, DELETE, rollback and verify are fuzzed too; the
+live server is on 127.0.0.1, a loopback address, where plain-HTTP writes are allowed.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from schemathesis.config import SchemathesisConfig
 
 from settings_app.api import services
 from settings_app.models import Setting
+from settings_app.providers.registry import PROVIDERS
 
 pytestmark = pytest.mark.slow
 
@@ -30,6 +34,9 @@ STORED = {
     "internal.db-password": "not-a-provider-key-7Jq2Lx9Pz",
 }
 MAX_EXAMPLES = 60  # per operation and mode: enough to find each kind of break, quick on 2 cores
+# A schema-valid value can still break a provider rule (too short, a prefix of another
+# provider's keys, `$kv`...): judging values is the server's job, so a write may answer 400.
+WRITE_STATUSES = ["2xx", "3xx", "400", "401", "403", "404", "409", "412", "429", "5xx"]
 # Unknown query parameters are ignored, by design (as most APIs do): not a negative case.
 CONFIG = SchemathesisConfig.from_dict(
     {
@@ -37,7 +44,13 @@ CONFIG = SchemathesisConfig.from_dict(
             "mode": "all",
             "max-examples": MAX_EXAMPLES,
             "allow-extra-parameters": True,
-        }
+        },
+        "operations": [
+            {
+                "include-operation-id": "write_setting",
+                "checks": {"positive_data_acceptance": {"expected-statuses": WRITE_STATUSES}},
+            }
+        ],
     }
 )
 schema = schemathesis.openapi.from_dict(
@@ -61,11 +74,16 @@ class ServiceTokenAuth:
 
 @pytest.fixture
 def service_token(live_server: Any, transactional_db: None, settings: Any) -> Iterator[str]:
-    """Stored settings and a token that may read them all, on a server without a rate limit."""
+    """Stored settings and a token that may read and write them all, on a server without a
+    rate limit."""
     settings.KEYVAULT_API_RATE = "100000/minute"  # the fuzzer is not what the limit is for
+    settings.KEYVAULT_API_WRITE_RATE = "100000/minute"
+    for provider in PROVIDERS.values():  # verify answers "unreachable" at once, offline
+        setattr(settings, provider.base_url_setting, "http://127.0.0.1:9")
     for key, value in STORED.items():
         Setting.objects.set_value(key, value)
-    _current_token.append(services.create_token("schemathesis", ["*"]).secret)
+    created = services.create_token("schemathesis", ["*"], write_scope=["*"])
+    _current_token.append(created.secret)
     yield _current_token[-1]
     _current_token.clear()
 

@@ -267,12 +267,13 @@ def test_a_stopped_server_gets_cached_values_for_stale_if_error_then_errors(
 def test_server_errors_and_timeouts_get_cached_values_too(
     api_server: ApiServer, clock: FakeClock
 ) -> None:
-    client = make_client(api_server, cache_seconds=60, timeout=0.2)
+    # A timeout well above a busy machine's answer time, and a delay well above the timeout.
+    client = make_client(api_server, cache_seconds=60, timeout=1.0)
     value = client.get(KEY)
     api_server.fail_with = 503
     clock.advance(61)
     assert client.get(KEY) == value
-    api_server.fail_with, api_server.delay = None, 1.0
+    api_server.fail_with, api_server.delay = None, 3.0
     clock.advance(10)
     assert client.get(KEY) == value
     api_server.delay = 0

@@ -30,6 +30,14 @@ class Command(AuditedCommand):
             help="A setting key or glob pattern (openai_*) it may read; repeat for more.",
         )
         parser.add_argument(
+            "--write-scope",
+            action="append",
+            default=[],
+            metavar="KEY_OR_PATTERN",
+            help="A setting key or pattern it may also write over the API; repeat for more "
+            "(default: none, read-only).",
+        )
+        parser.add_argument(
             "--gateway",
             action="append",
             default=[],
@@ -74,6 +82,7 @@ class Command(AuditedCommand):
                 description=options["description"],
                 gateway_scope=options["gateway"],
                 daily_token_limit=options["daily_token_limit"],
+                write_scope=options["write_scope"],
             )
         except ValidationError as error:
             raise CommandError(_message(error)) from None
@@ -89,6 +98,8 @@ def _abilities(token: ServiceToken) -> str:
     parts = []
     if token.scope:
         parts.append(f"reads {', '.join(token.scope)}")
+    if token.write_scope:
+        parts.append(f"writes {', '.join(token.write_scope)}")
     if token.gateway_scope:
         parts.append(f"calls the providers of {', '.join(token.gateway_scope)} through the gateway")
     return " and ".join(parts)
@@ -111,6 +122,7 @@ def _message(error: ValidationError) -> str:
         "allowed_networks": "--allow-network",
         "gateway_scope": "--gateway",
         "daily_token_limit": "--daily-token-limit",
+        "write_scope": "--write-scope",
     }
     if not hasattr(error, "error_dict"):
         return " ".join(error.messages)

@@ -1,0 +1,1 @@
+"""The write API: tokens with a write scope create, replace, roll back, delete and verify."""
