@@ -30,6 +30,7 @@ SECTIONS = (
     "versions",
     "api",
     "client",
+    "drill",
 )
 
 
@@ -54,6 +55,7 @@ def sections(sizes: Sizes, env: Environment) -> dict[str, Callable[[], list[Resu
         api_read,
         client,
         crypto_path,
+        drill,
         lookup,
         orm,
         reencrypt,
@@ -80,6 +82,7 @@ def sections(sizes: Sizes, env: Environment) -> dict[str, Callable[[], list[Resu
         "versions": lambda: _guarded("8 versions", lambda: versions.run(sizes)),
         "api": lambda: api_read.run(sizes, env),
         "client": lambda: [*value_cache.run(sizes), *client.run(sizes)],
+        "drill": lambda: drill.results(sizes, env.postgres_url),
     }
 
 

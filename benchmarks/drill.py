@@ -23,11 +23,21 @@ from pathlib import Path
 
 from . import drill_server as server
 from .drill_load import Load, PhaseClock, PhaseStats
+from .report import Result, skipped, verdict
+from .sizes import QUICK, Sizes
 
 SETTINGS = 50
 REDIS_URL = "redis://127.0.0.1:6379/5"
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 P99_TARGET = 3.0  # p99 while reencrypt runs, at most this times p99 at rest
+HEADER = """# Rotation drill
+
+Written by `make drill` (`python -m benchmarks.drill`): the README's rotation runbook run
+against gunicorn (2 workers, `deploy/serve.sh`, rolling reloads) on PostgreSQL and Redis with 50
+settings, while paced API readers (single, conditional and `?keys=` reads) and a `keyvault run`
+loop check every value. A read counts in the phase it started in; p99 is over API reads.
+
+"""
 WARM_UP, REST, REENCRYPT = "warm-up", "at rest", "reencrypt"
 
 
@@ -122,6 +132,30 @@ def _reload(
         server.rolling_reload(deployment, master)
 
 
+def results(sizes: Sizes, postgres_url: str | None) -> list[Result]:
+    """The drill's rows in `make bench`'s table (the full run only: tests run it on their own)."""
+    name = "10 rotation drill"
+    if sizes == QUICK or not postgres_url:
+        why = (
+            "quick run (tests/deploy/test_rotation_drill.py runs it)"
+            if sizes == QUICK
+            else ("it needs PostgreSQL")
+        )
+        return [skipped(name, why)]
+    report = run(postgres_url, DrillSizes())
+    phases = "; ".join(
+        f"{n}: {p.reads} reads, p99 {p.p99 * 1e3:.0f} ms" for n, p in report.phases.items()
+        if n != "done"
+    )  # fmt: skip
+    return [
+        Result(f"{name}: failed reads and wrong values, every phase", str(report.failed), "0",
+               verdict(report.failed == 0), phases),
+        Result(f"{name}: p99 during reencrypt vs at rest", f"{report.p99_ratio:.2f}x",
+               f"<= {P99_TARGET:.0f}x", verdict(report.p99_ratio <= P99_TARGET),
+               "gunicorn 2 workers, PostgreSQL, Redis; rolling reloads; docs/drill.md per phase"),
+    ]  # fmt: skip
+
+
 def render(report: DrillReport) -> str:
     """The per-phase table (markdown) and the verdict."""
     lines = [
@@ -165,7 +199,7 @@ def main(argv: Sequence[str]) -> int:
     if report.failed:
         print(f"gunicorn's log:\n{report.server_log[-4000:]}", file=sys.stderr)
     if args.output:
-        args.output.write_text(table + "\n", encoding="utf-8")
+        args.output.write_text(HEADER + table + "\n", encoding="utf-8")
     return 0 if report.met else 1
 
 
