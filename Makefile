@@ -7,7 +7,7 @@ PY := $(BIN)/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck imports check bench chromium nginx screenshots clean
+.PHONY: run test lint typecheck imports check bench drill chromium nginx screenshots clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,12 @@ check: lint typecheck imports
 ## bench: benchmarks against the floor and peer packages; writes docs/benchmarks.md
 bench: $(VENV)/.installed-bench
 	$(PY) -m benchmarks
+
+## drill: the key rotation runbook under live load (PostgreSQL, Redis db 5, gunicorn x2)
+# Prints reads, failures, wrong values and p99 per phase; writes them to docs/drill.md.
+# Exits non-zero on any failed read or a reencrypt p99 above 3x the p99 at rest.
+drill: $(VENV)/.installed-bench
+	$(PY) -m benchmarks.drill --output docs/drill.md
 
 ## nginx: Debian's nginx for the TLS proxy test in tests/deploy (needs root or sudo)
 nginx:

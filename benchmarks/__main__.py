@@ -31,6 +31,7 @@ SECTIONS = (
     "api",
     "client",
     "gateway",
+    "drill",
 )
 
 
@@ -55,6 +56,7 @@ def sections(sizes: Sizes, env: Environment) -> dict[str, Callable[[], list[Resu
         api_read,
         client,
         crypto_path,
+        drill,
         gateway,
         lookup,
         orm,
@@ -83,6 +85,7 @@ def sections(sizes: Sizes, env: Environment) -> dict[str, Callable[[], list[Resu
         "api": lambda: api_read.run(sizes, env),
         "client": lambda: [*value_cache.run(sizes), *client.run(sizes)],
         "gateway": lambda: gateway.run(sizes, env),
+        "drill": lambda: drill.results(sizes, env.postgres_url),
     }
 
 

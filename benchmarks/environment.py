@@ -27,6 +27,7 @@ class Environment:
     directory: str
     postgres: str | None  # the Django alias of the scratch database, if PostgreSQL is reachable
     postgres_note: str
+    postgres_url: str | None = None  # the server itself, for benchmarks with their own database
 
 
 def generate_keys() -> dict[str, str]:
@@ -85,7 +86,7 @@ def prepare(postgres_url: str | None) -> Iterator[Environment]:
         alias, note = _create_scratch_database(postgres_url)
         try:
             _start_django(alias)
-            yield Environment(directory, alias, note)
+            yield Environment(directory, alias, note, postgres_url if alias else None)
         finally:
             if alias and postgres_url:
                 _drop_scratch_database(postgres_url)

@@ -48,3 +48,13 @@ def child_exit(server: Any, worker: Any) -> None:
     """A worker ended: its live gauges stop counting (its counters are kept, as they should)."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker: Any) -> None:
+    """Import every view now, then say the worker is ready: its first read pays no imports,
+    and a rolling reload (README, Operator runbook) waits for this line before retiring the
+    old workers."""
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 (the property imports the URLconf's modules)
+    worker.log.info("Worker ready (pid: %s)", worker.pid)

@@ -141,3 +141,12 @@ def test_gunicorn_logs_json_in_json_mode_and_writes_no_access_log(monkeypatch: A
     assert config["logconfig_dict"]["loggers"]["gunicorn.access"]["handlers"] == []
     monkeypatch.delenv("KEYVAULT_LOG_FORMAT")
     assert "logconfig_dict" not in runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))
+
+
+def test_a_gunicorn_worker_says_when_it_is_ready(monkeypatch: Any) -> None:
+    """The line a rolling reload (benchmarks/drill_server.py) waits for, after the URLconf."""
+    config = gunicorn_config(monkeypatch)
+    said: list[str] = []
+    log = SimpleNamespace(info=lambda message, *args: said.append(message % args))
+    config["post_worker_init"](worker=SimpleNamespace(pid=4244, log=log))
+    assert said == ["Worker ready (pid: 4244)"]
