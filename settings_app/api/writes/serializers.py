@@ -31,7 +31,9 @@ class SettingWriteSerializer(serializers.Serializer):
         "region...) needs every secret field in the same write.",
     )
     provider = serializers.ChoiceField(
-        WRITABLE_PROVIDERS, required=False, help_text="For a new key; default: inferred from the key."
+        WRITABLE_PROVIDERS,
+        required=False,
+        help_text="For a new key; default: inferred from the key.",
     )
     description = serializers.CharField(required=False, allow_blank=True)
 
