@@ -287,6 +287,10 @@ SPECTACULAR_SETTINGS = {
     # The schema describes endpoints, never data: readable without a token.
     "SERVE_AUTHENTICATION": [],
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "ENUM_NAME_OVERRIDES": {
+        "ProviderEnum": "settings_app.api.serializers.PROVIDER_SLUGS",
+        "WritableProviderEnum": "settings_app.api.writes.serializers.WRITABLE_PROVIDERS",
+    },
 }
 
 # --- Expiry and rotation reminders (settings_app/notifications; README "Schedule") ---------

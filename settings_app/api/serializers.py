@@ -6,6 +6,8 @@ from rest_framework import serializers
 
 from settings_app import providers
 
+PROVIDER_SLUGS = [slug for slug, _ in providers.CHOICES]  # ENUM_NAME_OVERRIDES: ProviderEnum
+
 
 class SettingReadSerializer(serializers.Serializer):
     key = serializers.CharField(help_text="The setting's key, e.g. openai_api_key.")
@@ -15,7 +17,7 @@ class SettingReadSerializer(serializers.Serializer):
     )
     version = serializers.IntegerField(help_text="Changes when the value changes; the ETag.")
     provider = serializers.ChoiceField(
-        choices=[slug for slug, _ in providers.CHOICES],
+        choices=PROVIDER_SLUGS,
         help_text="openai, anthropic, ... or other.",
     )
     updated_at = serializers.DateTimeField()

@@ -9,7 +9,9 @@ from rest_framework import serializers
 from settings_app import providers
 from settings_app.credentials import schema as credential_schema
 
-PROVIDERS = [slug for slug, _ in [*providers.CHOICES, *credential_schema.CHOICES]]
+# Single-key providers and structured ones (named in keyvault_site/settings.py's
+# ENUM_NAME_OVERRIDES, so the schema's enum has a stable name).
+WRITABLE_PROVIDERS = [*providers.CHOICES, *credential_schema.CHOICES]
 
 
 class SettingWriteSerializer(serializers.Serializer):
@@ -29,7 +31,9 @@ class SettingWriteSerializer(serializers.Serializer):
         "region...) needs every secret field in the same write.",
     )
     provider = serializers.ChoiceField(
-        PROVIDERS, required=False, help_text="For a new key; default: inferred from the key."
+        WRITABLE_PROVIDERS,
+        required=False,
+        help_text="For a new key; default: inferred from the key.",
     )
     description = serializers.CharField(required=False, allow_blank=True)
 
