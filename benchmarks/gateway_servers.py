@@ -25,7 +25,7 @@ from settings_app.api import services
 from settings_app.api.models import ServiceToken
 from settings_app.models import GatewayUsage, Setting
 call_command("createcachetable")
-Setting.objects.filter(key="openai_api_key").delete()
+Setting._base_manager.filter(key="openai_api_key").delete()  # purged, not trashed
 Setting.objects.create(key="openai_api_key", value="sk-proj-" + secrets.token_urlsafe(36),
                        provider="openai")
 GatewayUsage.objects.all().delete()
