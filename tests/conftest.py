@@ -13,6 +13,7 @@ import pytest
 from django.test import Client
 
 from settings_app import value_cache
+from settings_app.audit import coalescing
 from settings_app.encryption import keyring
 from settings_app.twofactor import policy
 from tests.support.second_factor import verify_session
@@ -28,6 +29,7 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             monkeypatch.delenv(name)
     keyring.reset()
     value_cache.reset()
+    coalescing.forget_seen()
     yield
     keyring.reset()
     value_cache.reset()

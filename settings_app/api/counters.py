@@ -30,11 +30,21 @@ UPSERT_VENDORS = frozenset({"postgresql", "sqlite"})
 EXPIRY_MARGIN = 5
 
 
+def in_database() -> bool:
+    """True when the counters are rows of the database (the default database cache)."""
+    return isinstance(caches["default"], DatabaseCache)
+
+
+def database() -> str:
+    """The database alias the counter rows are written to."""
+    return router.db_for_write(RateLimitCounter)
+
+
 def increment(key: str, seconds: int) -> int:
     """Add one to the counter `key` (created at 0, living `seconds`); its new value."""
-    cache = caches["default"]
-    if isinstance(cache, DatabaseCache):
+    if in_database():
         return _increment_row(key, seconds)
+    cache = caches["default"]
     for _ in range(2):
         cache.add(key, 0, seconds + EXPIRY_MARGIN)
         try:
@@ -48,7 +58,7 @@ def increment(key: str, seconds: int) -> int:
 
 
 def _increment_row(key: str, seconds: int) -> int:
-    db = router.db_for_write(RateLimitCounter)
+    db = database()
     now = timezone.now()
     expires_at = now + timedelta(seconds=seconds + EXPIRY_MARGIN)
     with relaxed_commit(db):  # a crash may forget a few requests; it never blocks on fsync
