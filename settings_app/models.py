@@ -10,7 +10,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models, router, transaction
 from django.utils import timezone
 
-from . import audit, providers, value_cache
+from . import audit, providers
 from .api.models import RateLimitCounter, ServiceToken, TokenFormTicket
 from .audit.models import (
     AppendOnlyError,
@@ -31,6 +31,7 @@ from .encryption import decryption_failures
 from .encryption.fields import BlindIndexField, EncryptedQuerySet, EncryptedTextField
 from .gateway.models import GatewayUsage, UsageAlertSent
 from .key_check.models import KeyCheck
+from .lookups import values as value_cache
 from .notifications.models import Notice, NoticeChannel, NoticeKind
 from .reveal.models import RevealToken
 from .twofactor.models import RecoveryCode, RecoveryCodeDevice
@@ -143,7 +144,7 @@ class SettingManager(models.Manager.from_queryset(SettingQuerySet)):  # type: ig
         """The plaintext of setting `key`, or `default` when there is no such setting.
 
         A stored value that cannot be decrypted raises DecryptionError (audited once). Values
-        are cached per process for KEYVAULT_VALUE_CACHE_SECONDS (see value_cache.py).
+        are cached per process for KEYVAULT_VALUE_CACHE_SECONDS (see lookups/values.py).
         """
         value = value_cache.lookup(key, self._load_value)
         if credential_envelope.is_envelope(value):

@@ -17,10 +17,10 @@ from settings_app.audit.coalescing import record_coalesced, seen_open
 from settings_app.credentials.api import credential_json
 from settings_app.encryption.decryption_failures import readable_value, record_once
 from settings_app.encryption.unreadable import UnreadableValue
+from settings_app.lookups.rows import first_where
 from settings_app.models import AuditAction, AuditSource, Setting, is_setting_key
 
 from . import scope
-from .lookup import first_where
 from .models import ServiceToken
 
 READ_FIELDS = ("key", "value", "version", "provider", "updated_at", "deleted_at")

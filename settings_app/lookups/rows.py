@@ -1,7 +1,7 @@
-"""One-row lookups by an indexed column for the API's hot path, without the ORM's compiler.
+"""One-row lookups by an indexed column for the read paths, without the ORM's compiler.
 
 Building a Django query (filter, compile) costs more than running it against an index, and
-every API read runs two. `Model.objects.raw()` keeps what matters: model instances, and the
+every API read would run two. `Model.objects.raw()` keeps what matters: model instances, and the
 fields' converters (so encrypted values are decrypted exactly as through the ORM).
 """
 
