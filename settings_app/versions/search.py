@@ -1,8 +1,10 @@
 """Leak search: which settings, and which of their replaced versions, hold exactly this value.
 
 Answered through the blind indexes: the candidate's fingerprint under every deterministic key is
-matched against the indexed columns, so no stored value is decrypted. Settings written before
-they had a fingerprint cannot be found until `manage.py reencrypt` gives them one.
+matched against the indexed columns, so no stored value is decrypted. A structured credential
+is found by any one secret field, in its current value and in its past versions. Rows written
+before they had a fingerprint (or, for versions, per-field fingerprints) cannot be found until
+`manage.py reencrypt` gives them one.
 """
 
 from __future__ import annotations
