@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -11,7 +12,7 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from settings_app.models import AuditAction, AuditEvent
-from tests.support.passkeys import SoftPasskey
+from tests.support.passkeys import BEGIN_SIGN_IN, COMPLETE_SIGN_IN, SoftPasskey
 from tests.support.second_factor import current_code, totp_device
 
 from .conftest import enter_code, sign_in_with_password
@@ -134,3 +135,17 @@ def test_a_passkey_of_another_user_counts_as_a_failure(
     sign_in_with_password(client, key_admin)
     assert stranger.sign_in(client).status_code == 403
     assert AccessAttempt.objects.get().failures_since_start == 1
+
+
+def test_a_ceremony_begun_before_the_lockout_cannot_complete_after_it(
+    client: Client, key_admin: User, settings
+) -> None:
+    passkey = SoftPasskey(key_admin)
+    passkey.register()
+    sign_in_with_password(client, key_admin)
+    challenge = client.post(BEGIN_SIGN_IN).json()["challenge"]
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        Client().post("/admin/login/", {"username": "kim", "password": "wrong"})
+    answer = json.dumps(passkey.assertion(challenge))
+    assert client.post(COMPLETE_SIGN_IN, answer, content_type="application/json").status_code == 429
+    assert client.get("/admin/").status_code == 302  # the session never passed its second factor
