@@ -18,6 +18,7 @@ Standard library only: it runs beside the server, not inside it.
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import signal
 import sys
@@ -62,18 +63,26 @@ def rolling_reload(master: int, directory: Path, deadline: float) -> int:
     for started in range(1, len(old) + 1):
         os.kill(master, signal.SIGTTIN)  # one at a time: two signals at once may arrive as one
         _wait(
-            lambda n=started: len(ready_workers(master, directory) - old) >= n,
+            functools.partial(_new_ready, master, directory, old, started),
             deadline,
             f"new worker {started} of {len(old)} to be ready (its pid in {directory})",
         )
     for stopped in range(1, len(old) + 1):
         os.kill(master, signal.SIGTTOU)
         _wait(
-            lambda n=stopped: len(old - workers(master)) >= n,
+            functools.partial(_old_ended, master, old, stopped),
             deadline,
             f"old worker {stopped} of {len(old)} to end",
         )
     return len(old)
+
+
+def _new_ready(master: int, directory: Path, old: set[int], count: int) -> bool:
+    return len(ready_workers(master, directory) - old) >= count
+
+
+def _old_ended(master: int, old: set[int], count: int) -> bool:
+    return len(old - workers(master)) >= count
 
 
 class ReloadFailed(Exception):
