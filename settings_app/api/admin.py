@@ -24,7 +24,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_POST
 
-from settings_app.change_context import ChangeContextMixin
+from settings_app.admin_forms.change_context import ChangeContextMixin
 from settings_app.form_tickets import services as form_tickets
 from settings_app.reveal.views import RevealedValue
 from settings_app.twofactor.step_up import step_up_required
