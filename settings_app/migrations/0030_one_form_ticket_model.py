@@ -14,7 +14,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ("settings_app", "0028_servicetoken_write_scope"),
+        ("settings_app", "0029_settingversion_secret_fingerprints"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
