@@ -11,7 +11,7 @@ from django.db import models, router, transaction
 from django.utils import timezone
 
 from . import audit, providers, value_cache
-from .api.models import RateLimitCounter, ServiceToken, TokenFormTicket
+from .api.models import RateLimitCounter, ServiceToken
 from .audit.models import (
     AppendOnlyError,
     AuditAction,
@@ -29,10 +29,10 @@ from .credentials.index import SecretFieldsIndexField
 from .credentials.value import Credential, from_value
 from .encryption import decryption_failures
 from .encryption.fields import BlindIndexField, EncryptedQuerySet, EncryptedTextField
+from .form_tickets.models import FormTicket
 from .gateway.models import GatewayUsage, UsageAlertSent
 from .key_check.models import KeyCheck
 from .notifications.models import Notice, NoticeChannel, NoticeKind
-from .reveal.models import RevealToken
 from .twofactor.models import RecoveryCode, RecoveryCodeDevice
 from .versions.models import SettingVersion
 
@@ -45,6 +45,7 @@ __all__ = [
     "AuditSource",
     "CoalescedWindow",
     "DeletedSetting",
+    "FormTicket",
     "GatewayUsage",
     "KeyCheck",
     "Notice",
@@ -53,13 +54,11 @@ __all__ = [
     "RateLimitCounter",
     "RecoveryCode",
     "RecoveryCodeDevice",
-    "RevealToken",
     "ServiceToken",
     "Setting",
     "SettingManager",
     "SettingQuerySet",
     "SettingVersion",
-    "TokenFormTicket",
     "UsageAlertSent",
     "VerificationStatus",
     "is_setting_key",

@@ -16,10 +16,10 @@ from django.conf import settings
 from django.http import HttpRequest
 
 from settings_app.api.models import ServiceToken
-from settings_app.client_address import client_ip
 from settings_app.crypto import DecryptionError
 from settings_app.providers import Provider, get_provider
 from settings_app.providers.client import base_url
+from settings_app.request_context.client_address import client_ip
 
 from . import answers, forwarding, limits, lookups, requests, routing
 from .metering import Meter
@@ -137,7 +137,8 @@ def upstream_url(provider: Provider, route: routing.Route) -> httpx.URL:
 
 
 def scope_client_ip(scope: Scope) -> str:
-    """The client address by the one rule the API and the audit use (client_address.py)."""
+    """The client address by the one rule the API and the audit use
+    (`request_context/client_address.py`)."""
     request = HttpRequest()
     client = scope.get("client") or ("", 0)
     request.META["REMOTE_ADDR"] = client[0]
