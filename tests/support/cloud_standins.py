@@ -144,7 +144,7 @@ class Standins:
         kind = self._aws_kind(seen)
         if kind != "valid":
             return _aws_error(kind)
-        match = re.fullmatch(r"/runtime/model/([^/]+)/([\w-]+)", seen.path)
+        match = re.fullmatch(r"/runtime/model/([^/]+)/([\w-]+)", urlsplit(seen.path).path)
         if seen.method != "POST" or match is None:
             return Reply.json({"message": "unknown operation"}, 404)
         operation = match.group(2)
