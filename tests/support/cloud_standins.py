@@ -49,7 +49,6 @@ VERTEX_CLAUDE_USAGE = (61, 0, 0, 10)
 MODEL = "stand-in-model-1"
 
 
-
 @dataclass
 class Standins:
     url: str = ""
@@ -241,7 +240,8 @@ class Standins:
             return Reply.json(anthropic_message(VERTEX_CLAUDE_USAGE))
         if (publisher, method) == ("anthropic", "streamRawPredict"):
             events = anthropic_events(VERTEX_CLAUDE_USAGE, self.chunks, metrics=False)
-            return self._stream([sse(json.loads(e)) for e in events], "text/event-stream")
+            chunks = [sse(event, event["type"]) for event in map(json.loads, events)]
+            return self._stream(chunks, "text/event-stream")
         return Reply.json({"error": {"status": "NOT_FOUND"}}, 404)
 
     def _stream(self, chunks: list[bytes], content_type: str) -> Reply:
@@ -295,8 +295,9 @@ def _aws_error(kind: str) -> Reply:
 
 
 # --- answer shapes -----------------------------------------------------------------------------
-def sse(payload: Any) -> bytes:
-    return f"data: {json.dumps(payload)}\n\n".encode()
+def sse(payload: Any, event: str | None = None) -> bytes:
+    prefix = f"event: {event}\n" if event else ""
+    return f"{prefix}data: {json.dumps(payload)}\n\n".encode()
 
 
 def anthropic_message(usage: tuple[int, int, int, int]) -> dict[str, Any]:
@@ -317,7 +318,11 @@ def anthropic_events(
     i, cr, cc, o = usage
     start = {**anthropic_message(usage), "content": [], "stop_reason": None}
     start["usage"] = {**start["usage"], "output_tokens": 1}
-    events: list[dict[str, Any]] = [{"type": "message_start", "message": start}]
+    block = {"type": "text", "text": ""}
+    events: list[dict[str, Any]] = [
+        {"type": "message_start", "message": start},
+        {"type": "content_block_start", "index": 0, "content_block": block},
+    ]
     events += [
         {
             "type": "content_block_delta",
@@ -326,6 +331,7 @@ def anthropic_events(
         }
         for n in range(chunks)
     ]
+    events.append({"type": "content_block_stop", "index": 0})
     events += [
         {
             "type": "message_delta",

@@ -108,7 +108,7 @@ def test_event_streams_are_relayed_byte_for_byte_and_metered(
     buffer.add_data(received)
     events = [message.headers[":event-type"] for message in buffer]
     assert content_type == "application/vnd.amazon.eventstream"
-    assert len(events) == (12 if operation.startswith("invoke") else 11)
+    assert len(events) == (14 if operation.startswith("invoke") else 11)
     if operation == "converse-stream":
         assert received == b"".join(converse_frames(8))  # unchanged
     assert wait_for_requests(1) == [("bedrock_key", model, 1, *usage, 0)]
