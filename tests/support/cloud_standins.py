@@ -370,11 +370,11 @@ def converse_frames(chunks: int) -> list[bytes]:
     return [*frames, event_frame("metadata", {"usage": end["usage"], "metrics": end["metrics"]})]
 
 
-def event_frame(event_type: str, payload: Any) -> bytes:
+def event_frame(event_type: str, payload: Any, message_type: str = "event") -> bytes:
     """One AWS event-stream message, as Bedrock frames it (the gateway parses it with botocore,
     which checks both CRCs, so a mistake here fails the tests)."""
     headers = {
-        ":message-type": "event",
+        ":message-type": message_type,
         ":event-type": event_type,
         ":content-type": "application/json",
     }
