@@ -5,15 +5,20 @@ metered from their event-stream frames."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
+import botocore.config
+import botocore.session
 import httpx
 import pytest
 from botocore.eventstream import EventStreamBuffer
 
 from settings_app.credentials.aws_signing import signed_headers
 from tests.credentials import samples
+from tests.deploy.servers import make_certificates
 from tests.gateway.conftest import wait_for_requests
+from tests.gateway.servers import serving
 from tests.support.cloud_standins import (
     BEDROCK_CLAUDE_USAGE,
     CONVERSE_USAGE,
@@ -154,3 +159,45 @@ def test_the_stand_in_checks_the_body_and_path_the_signature_covers() -> None:
     assert holds(f"/runtime/model/{ENCODED}/invoke", body)
     assert not holds(f"/runtime/model/{ENCODED}/invoke", body + b" ")
     assert not holds(f"/runtime/model/{ENCODED}/converse", body)
+
+
+def test_a_stock_botocore_client_works_with_the_keyvault_token_as_its_bedrock_bearer(
+    clouds: Clouds, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """botocore sends AWS_BEARER_TOKEN_BEDROCK as `Authorization: Bearer` (over HTTPS only);
+    keyvault signs the call with the stored AWS key."""
+    monkeypatch.setenv("AWS_BEARER_TOKEN_BEDROCK", clouds.token)
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # no instance metadata lookups
+    clouds.standins.chunks = 4
+    tls = make_certificates(tmp_path)
+    messages = [{"role": "user", "content": [{"text": "hello"}]}]
+    from keyvault_site.asgi import application
+
+    tls_options = {"ssl_certfile": str(tls.certificate), "ssl_keyfile": str(tls.key)}
+    with serving(application, **tls_options) as url:
+        client = botocore.session.get_session().create_client(
+            "bedrock-runtime",
+            region_name="us-east-1",
+            endpoint_url=url.replace("http:", "https:") + "/gateway/bedrock_key",
+            verify=str(tls.ca),
+            config=botocore.config.Config(retries={"max_attempts": 1}),
+        )
+        # One connection per call: a kept-alive one would hold the server's shutdown.
+        client.meta.events.register("before-send", _close_after_each_call)
+        answer = client.converse(modelId=CLAUDE, messages=messages)
+        streamed = client.converse_stream(modelId=CLAUDE, messages=messages)
+        events = [next(iter(event)) for event in streamed["stream"]]  # parsed by botocore
+
+    assert answer["usage"]["outputTokens"] == CONVERSE_USAGE[2]
+    assert events[0] == "messageStart" and events[-1] == "metadata" and len(events) == 7
+    assert [seen.path for seen in clouds.upstream("runtime")] == [
+        f"/runtime/model/{ENCODED}/converse",
+        f"/runtime/model/{ENCODED}/converse-stream",
+    ]
+    assert all(clouds.token not in json.dumps(seen.headers) for seen in clouds.standins.requests)
+    i, cache_read, o = CONVERSE_USAGE
+    assert wait_for_requests(2) == [("bedrock_key", CLAUDE, 2, 2 * (i + cache_read), 2 * o, 0)]
+
+
+def _close_after_each_call(request: Any, **_: Any) -> None:
+    request.headers["Connection"] = "close"
