@@ -15,6 +15,10 @@ from botocore.credentials import Credentials
 
 SERVICE = "bedrock"  # the signing name of both bedrock and bedrock-runtime
 
+# botocore logs the canonical request at DEBUG, session token included: keep it quiet. Set
+# once here: setLevel clears every logger's cache, too costly on each gateway request.
+logging.getLogger("botocore.auth").setLevel(logging.INFO)
+
 
 def signed_headers(
     fields: Mapping[str, str],
@@ -24,8 +28,6 @@ def signed_headers(
     body: bytes = b"",
 ) -> dict[str, str]:
     """`headers` plus X-Amz-Date, Authorization (and X-Amz-Security-Token) for this request."""
-    # botocore logs the canonical request at DEBUG, session token included: keep it quiet.
-    logging.getLogger("botocore.auth").setLevel(logging.INFO)
     credentials = Credentials(
         fields["access_key_id"], fields["secret_access_key"], fields.get("session_token")
     )
