@@ -19,7 +19,13 @@ from settings_app.client_address import client_ip
 from settings_app.crypto import DecryptionError
 
 from . import answers, forwarding, limits, lookups, requests, routing
-from .destinations import BadRoute, Destination, NoAccess, destination_for
+from .destinations import (
+    BadRoute,
+    Destination,
+    NoAccess,
+    authenticated_request,
+    destination_for,
+)
 from .metering import Meter
 from .recording import recorder
 from .relay import relay
@@ -111,7 +117,9 @@ async def _start(
     prepared = requests.prepare(
         destination.slug, family, route.raw_path, body, asks_usage=asks_usage
     )
-    request = await destination.request(scope["method"], route, scope["headers"], prepared.body)
+    request = await authenticated_request(
+        destination, scope["method"], route, scope["headers"], prepared.body
+    )
     request.extensions["timeout"] = timeout().as_dict()
     meter = Meter(family, strip_usage_chunk=prepared.injected_usage, model=prepared.model)
     return Exchange(

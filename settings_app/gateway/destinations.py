@@ -14,6 +14,7 @@ from typing import Protocol
 import httpx
 
 from settings_app.credentials.envelope import is_envelope
+from settings_app.credentials.urls import UnsafeURLError
 from settings_app.providers import Provider, get_provider
 from settings_app.providers.client import base_url
 
@@ -72,6 +73,16 @@ class KeyDestination:
         url = upstream_url(base_url(self.provider), route)
         sent = forwarding.upstream_headers(headers, self.provider, self.key)
         return httpx.Request(method, url, headers=sent, content=body)
+
+
+async def authenticated_request(
+    destination: Destination, method: str, route: Route, headers: forwarding.Headers, body: bytes
+) -> httpx.Request:
+    """`destination.request(...)`; a URL off its expected host is NoAccess (nothing sent)."""
+    try:
+        return await destination.request(method, route, headers, body)
+    except UnsafeURLError as error:
+        raise NoAccess(f"{error} Nothing was sent.") from None
 
 
 def destination_for(found: ProviderKey) -> Destination | None:

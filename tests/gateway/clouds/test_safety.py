@@ -4,6 +4,7 @@ rotation applies to the next request while streams finish on theirs, and no secr
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import socket
@@ -16,6 +17,9 @@ from django.utils import timezone
 
 from settings_app.api import services
 from settings_app.credentials.services import set_credential
+from settings_app.credentials.urls import UnsafeURLError
+from settings_app.gateway.destinations import NoAccess, authenticated_request
+from settings_app.gateway.routing import Route
 from settings_app.metrics.exposition import exposition
 from settings_app.models import AuditEvent, GatewayUsage
 from tests.credentials import samples
@@ -202,3 +206,17 @@ def test_no_cloud_secret_leaks_into_answers_logs_audit_or_metrics(
         assert secret not in caplog.text
         assert secret not in audit
         assert secret not in metrics
+
+
+class _Misrouted:
+    slug = "bedrock"
+
+    async def request(self, *args: object) -> object:
+        raise UnsafeURLError("Refused to send a credential to a URL not on bedrock.example.")
+
+
+def test_a_url_off_its_host_becomes_a_502_sentence_and_nothing_is_sent() -> None:
+    route = Route("k", "/model/m/converse", "")
+
+    with pytest.raises(NoAccess, match="Nothing was sent"):
+        asyncio.run(authenticated_request(_Misrouted(), "POST", route, [], b""))  # type: ignore[arg-type]
