@@ -13,10 +13,9 @@ from urllib.parse import parse_qs
 
 import httpx
 
-from settings_app.credentials import urls
-from settings_app.credentials.http import Unreachable, exchange
+from settings_app.credentials import entra, urls
+from settings_app.credentials.http import Unreachable
 from settings_app.credentials.schema import AZURE_SUFFIXES
-from settings_app.credentials.verify_azure import COGNITIVE_SCOPE
 
 from .. import forwarding
 from ..destinations import NoAccess
@@ -61,16 +60,10 @@ class AzureDestination:
 
     def _mint(self) -> tuple[str, float]:
         """A client-credentials token from Entra ID (blocking: called in a thread)."""
-        url = f"{urls.azure_login_base()}/{self.config['tenant_id']}/oauth2/v2.0/token"
-        form = {
-            "grant_type": "client_credentials",
-            "client_id": self.config["client_id"],
-            "client_secret": self.secrets["client_secret"],
-            "scope": COGNITIVE_SCOPE,
-        }
-        host = httpx.URL(url).host
+        fields = {**self.config, **self.secrets}
+        host = httpx.URL(entra.token_url(fields)).host
         try:
-            answer = exchange("POST", url, headers={}, data=form)
+            answer = entra.request_token(fields)
         except Unreachable:
             raise NoAccess(f"Entra ID at {host} could not be reached for a token.") from None
         token, lifetime = answer.json().get("access_token"), answer.json().get("expires_in")
