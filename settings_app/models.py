@@ -144,10 +144,15 @@ class SettingManager(models.Manager.from_queryset(SettingQuerySet)):  # type: ig
         A stored value that cannot be decrypted raises DecryptionError (audited once). Values
         are cached per process for KEYVAULT_VALUE_CACHE_SECONDS (see value_cache.py).
         """
-        value = value_cache.lookup(key, self._load_value)
+        value = self.get_stored_value(key)
         if credential_envelope.is_envelope(value):
             raise StructuredCredentialError(key, credential_envelope.loads(value).provider.name)
         return default if value is None else value
+
+    def get_stored_value(self, key: str) -> str | None:
+        """The stored plaintext of `key`, cached as `get_value`'s: a single key or a structured
+        credential's envelope (the gateway routes by the latter; read it with `get_credential`)."""
+        return value_cache.lookup(key, self._load_value)
 
     def get_credential(self, key: str) -> Credential | None:
         """Setting `key` as a Credential (a single key too), or None when there is none."""

@@ -11,22 +11,25 @@ from collections.abc import Awaitable, Callable
 from time import perf_counter
 from typing import Any
 
-import httpx
 from django.conf import settings
 from django.http import HttpRequest
 
 from settings_app.api.models import ServiceToken
 from settings_app.crypto import DecryptionError
-from settings_app.providers import Provider, get_provider
-from settings_app.providers.client import base_url
 from settings_app.request_context.client_address import client_ip
 
 from . import answers, forwarding, limits, lookups, requests, routing
+from .destinations import (
+    BadRoute,
+    Destination,
+    NoAccess,
+    authenticated_request,
+    destination_for,
+)
 from .metering import Meter
 from .recording import recorder
 from .relay import relay
 from .upstream import Exchange, timeout
-from .usage import family_for
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Scope = dict[str, Any]
@@ -65,14 +68,11 @@ async def gateway(scope: Scope, receive: Receive, send: answers.Send) -> None:
     await _call(scope, receive, send, token, route, target, address, started)
 
 
-async def _target(
-    token: ServiceToken, route: routing.Route | None
-) -> tuple[Provider, lookups.ProviderKey] | None:
+async def _target(token: ServiceToken, route: routing.Route | None) -> Destination | None:
     if route is None or not token.allows_gateway(route.setting_key):
         return None
     found = await lookups.provider_key(route.setting_key)
-    provider = get_provider(found.provider_slug) if found is not None else None
-    return None if provider is None or found is None else (provider, found)
+    return None if found is None else destination_for(found)
 
 
 async def _call(
@@ -81,7 +81,7 @@ async def _call(
     send: answers.Send,
     token: ServiceToken,
     route: routing.Route,
-    target: tuple[Provider, lookups.ProviderKey],
+    target: Destination,
     address: str,
     started: float,
 ) -> None:
@@ -95,45 +95,36 @@ async def _call(
         return await answers.send_error(send, 413, answers.TOO_LARGE.format(limit=max_body()))
     except CallerGone:
         return None
-    provider, found = target
-    exchange = _start(scope, token, route, provider, found, body, address)
+    try:
+        exchange = await _start(scope, token, route, target, body, address)
+    except BadRoute as error:
+        return await answers.send_error(send, 400, str(error))
+    except NoAccess as error:
+        return await answers.send_error(send, 502, str(error))
     await relay(exchange, receive, send, kv_ms=(perf_counter() - started) * 1000)
 
 
-def _start(
+async def _start(
     scope: Scope,
     token: ServiceToken,
     route: routing.Route,
-    provider: Provider,
-    found: lookups.ProviderKey,
+    destination: Destination,
     body: bytes,
     address: str,
 ) -> Exchange:
-    family = family_for(provider.slug)
-    prepared = requests.prepare(provider.slug, family, route.raw_path, body)
-    request = httpx.Request(
-        scope["method"],
-        upstream_url(provider, route),
-        headers=forwarding.upstream_headers(scope["headers"], provider, found.key),
-        content=prepared.body,
-        extensions={"timeout": timeout().as_dict()},
+    family = destination.family(route)
+    asks_usage = destination.asks_usage(route)
+    prepared = requests.prepare(
+        destination.slug, family, route.raw_path, body, asks_usage=asks_usage
     )
+    request = await authenticated_request(
+        destination, scope["method"], route, scope["headers"], prepared.body
+    )
+    request.extensions["timeout"] = timeout().as_dict()
     meter = Meter(family, strip_usage_chunk=prepared.injected_usage, model=prepared.model)
     return Exchange(
         request, meter, lambda usage: recorder.add(token, route.setting_key, usage, address)
     )
-
-
-def upstream_url(provider: Provider, route: routing.Route) -> httpx.URL:
-    """The provider's configured origin (and base path) with the caller's path and query.
-
-    Built from parts, so nothing in the caller's path can become a host: `//` and `@` stay
-    path characters."""
-    base = httpx.URL(base_url(provider))
-    raw_path = (base.raw_path.rstrip(b"/") + route.raw_path.encode("latin-1")).split(b"?")[0]
-    if route.query:
-        raw_path += b"?" + route.query.encode("latin-1")
-    return base.copy_with(raw_path=raw_path)
 
 
 def scope_client_ip(scope: Scope) -> str:

@@ -1,6 +1,7 @@
 """A Meter reads a response as it streams past, and passes on what the caller should receive.
 
-Server-sent events are parsed event by event; a JSON body is parsed once it is complete. When
+Server-sent events are parsed event by event, and so are Bedrock's binary event streams
+(eventstream.py); a JSON body is parsed once it is complete. When
 the gateway itself asked an OpenAI-compatible stream for usage (`stream_options.include_usage`),
 the usage-only chunk it added (empty `choices`) is removed, so `chunk.choices[0]` loops in the
 caller keep working; otherwise every byte passes through untouched, as it arrives.
@@ -11,7 +12,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .usage import OPENAI, Usage
+from .eventstream import CONTENT_TYPE as EVENT_STREAM
+from .eventstream import EventStreamReader
+from .usage import OPENAI, Usage, observe_invocation_metrics
 
 MAX_PARSED_BODY = 16 * 1024 * 1024  # a JSON answer longer than this is relayed, not metered
 _EVENT_END = b"\n\n"
@@ -28,10 +31,13 @@ class Meter:
         self._pending = b""
         self._body: list[bytes] = []
         self._body_size = 0
+        self._frames: EventStreamReader | None = None
 
     def start(self, content_type: str) -> None:
         """Called with the answer's content type: events are read one by one, JSON whole."""
         self.streamed = content_type.startswith("text/event-stream")
+        if content_type.startswith(EVENT_STREAM):
+            self._frames = EventStreamReader()
 
     @property
     def strip_usage_chunk(self) -> bool:
@@ -42,6 +48,11 @@ class Meter:
         return self.strip_usage_chunk
 
     def feed(self, chunk: bytes) -> bytes:
+        if self._frames is not None:
+            for event in self._frames.feed(chunk):
+                self.usage.observe(self.family, event)
+                observe_invocation_metrics(self.usage, event)
+            return chunk
         if not self.streamed:
             self._keep_body(chunk)
             return chunk
@@ -54,6 +65,8 @@ class Meter:
     def finish(self) -> tuple[bytes, Usage]:
         """The bytes still held back, and the usage read from the whole response."""
         rest, self._pending = self._pending, b""
+        if self._frames is not None:
+            return b"", self.usage
         if self.streamed and rest.strip():
             self._read_event(rest)
         elif not self.streamed:

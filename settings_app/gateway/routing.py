@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote
 
+import httpx
+
 PREFIX = "/gateway/"
 _KEY = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 _ENCODED_SEPARATOR = re.compile(r"%(2f|5c)", re.IGNORECASE)
@@ -66,3 +68,15 @@ def _refuse_moving(raw: str, decoded: str) -> None:
                 "The provider path starts with a URL scheme; give only the provider's path, "
                 "e.g. /v1/chat/completions."
             )
+
+
+def upstream_url(base: str, route: Route) -> httpx.URL:
+    """The configured origin (and base path) `base` with the caller's path and query.
+
+    Built from parts, so nothing in the caller's path can become a host: `//` and `@` stay
+    path characters."""
+    origin = httpx.URL(base)
+    raw_path = (origin.raw_path.rstrip(b"/") + route.raw_path.encode("latin-1")).split(b"?")[0]
+    if route.query:
+        raw_path += b"?" + route.query.encode("latin-1")
+    return origin.copy_with(raw_path=raw_path)
