@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 
+from .cli import EXIT_USAGE
+from .plain_run import DEFAULTS as RUN_DEFAULTS
 from .variables import MappingError, parse_mapping
 
 TYPE_CHECKING = False  # see protocol.py
@@ -15,7 +17,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from typing import Any, NoReturn
 
-EXIT_USAGE = 64
 FORMATS = ("dotenv", "json", "yaml", "shell")
 
 DESCRIPTION = """\
@@ -121,11 +122,12 @@ def _run_arguments(run: argparse.ArgumentParser) -> None:
         "value changes",
     )  # fmt: skip
     run.add_argument(
-        "--watch-interval", type=_seconds, default=30.0, metavar="SECONDS",
+        "--watch-interval", type=_seconds, default=RUN_DEFAULTS["watch_interval"],
+        metavar="SECONDS",
         help="how often --watch asks (default 30; an unchanged value costs a 304)",
     )  # fmt: skip
     run.add_argument(
-        "--watch-grace", type=_seconds, default=10.0, metavar="SECONDS",
+        "--watch-grace", type=_seconds, default=RUN_DEFAULTS["watch_grace"], metavar="SECONDS",
         help="how long a stopped command may take to exit (default 10)",
     )  # fmt: skip
     run.add_argument(
@@ -135,7 +137,8 @@ def _run_arguments(run: argparse.ArgumentParser) -> None:
         "pip install 'keyvault-client[fallback]')",
     )  # fmt: skip
     run.add_argument(
-        "--fallback-max-age", type=_seconds, default=86400.0, metavar="SECONDS",
+        "--fallback-max-age", type=_seconds, default=RUN_DEFAULTS["fallback_max_age"],
+        metavar="SECONDS",
         help="refuse a fallback file older than this (default 86400, one day)",
     )  # fmt: skip
     run.add_argument("command", nargs=argparse.REMAINDER, help="-- COMMAND [ARGS...]")

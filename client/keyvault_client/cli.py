@@ -5,13 +5,10 @@ Errors are one line on stderr and a distinct exit status, never a traceback.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-from collections.abc import Sequence
 
-from . import arguments
-from .arguments import EXIT_USAGE as EXIT_USAGE
+from . import plain_run
 from .client import Client
 from .credentials import Credential
 from .errors import (
@@ -31,9 +28,14 @@ from .transports import StdlibTransport
 
 TYPE_CHECKING = False  # see protocol.py
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    import argparse
+    from collections.abc import Callable, Sequence
+    from types import SimpleNamespace
+
+    Arguments = argparse.Namespace | SimpleNamespace  # plain_run.parse gives the latter
     from typing import NoReturn
 
+EXIT_USAGE = 64
 EXIT_NOT_FOUND = 65
 EXIT_UNAVAILABLE = 69
 EXIT_RATE_LIMITED = 75
@@ -89,13 +91,15 @@ class UsageError(Exception):
 
 
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    from . import arguments  # here: `keyvault run -- COMMAND` is read without argparse
+
     return arguments.build_parser(EPILOG, argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     argv = sys.argv[1:] if argv is None else argv
-    args = build_parser(argv).parse_args(argv)
+    args = plain_run.parse(argv) or build_parser(argv).parse_args(argv)
     try:
         return int(_handler(args.handler)(args))
     except UsageError as error:
@@ -126,7 +130,7 @@ def console() -> NoReturn:
     os._exit(status)
 
 
-def _handler(name: str) -> Callable[[argparse.Namespace], int]:
+def _handler(name: str) -> Callable[[Arguments], int]:
     """The function "module:function" names, importing its module only now."""
     from importlib import import_module
 
