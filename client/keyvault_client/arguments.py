@@ -35,7 +35,11 @@ command exits, also on SIGINT or SIGTERM."""
 SET_HELP = """\
 Store a new version of setting KEY (created if missing). The value is read from standard input,
 never from the command line; at a terminal it is prompted for without echo. Prints the new
-version number. Needs a token with a write scope."""
+version number. Needs a token with a write scope.
+
+A structured credential (Azure OpenAI, Bedrock, Vertex AI) takes --fields, a JSON object on
+standard input:  keyvault set azure_prod --fields --provider azure_openai < azure.json
+Changing a routing field (resource, region, project...) needs every secret in the same write."""
 
 EXPORT_HELP = """\
 Print the settings in the token's scope (or those named with --env) as a dotenv, JSON, YAML or
@@ -157,7 +161,15 @@ def _set_arguments(set_: argparse.ArgumentParser) -> None:
         "--if-version", type=_version_or_zero, metavar="N",
         help="only if KEY is at version N (0: only if it does not exist)",
     )  # fmt: skip
-    set_.add_argument("--provider", help="for a new KEY: openai, anthropic, ... or other")
+    set_.add_argument(
+        "--provider", help="for a new KEY: openai, anthropic, azure_openai, bedrock, ... or other"
+    )
+    set_.add_argument(
+        "--fields", action="store_true",
+        help='read a structured credential\'s fields as one JSON object, e.g. '
+        '{"api_key": "...", "resource_name": "contoso"}; fields left out keep their values, '
+        '"" clears one',
+    )  # fmt: skip
 
 
 def _list_arguments(listing: argparse.ArgumentParser) -> None:
