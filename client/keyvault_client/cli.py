@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 EXIT_USAGE = 64
 EXIT_NOT_FOUND = 65
 EXIT_UNAVAILABLE = 69
+EXIT_IO_ERROR = 74
 EXIT_RATE_LIMITED = 75
 EXIT_PROTOCOL = 76
 EXIT_UNAUTHORIZED = 77
@@ -49,7 +50,6 @@ EXIT_NOT_VALID = 82
 EXIT_CANNOT_EXECUTE = 126
 EXIT_COMMAND_NOT_FOUND = 127
 EXIT_INTERRUPTED = 130
-EXIT_FLUSH_FAILED = 120  # as Python itself exits when stdout cannot be flushed
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as a shell tool killed by it would report
 
 # Most specific first: RateLimited and ProtocolError are kinds of Unavailable.
@@ -71,6 +71,7 @@ exit status:
   {EXIT_USAGE}   usage error (bad arguments; a secret to a terminal without --reveal/--force)
   {EXIT_NOT_FOUND}   unknown key (no such setting, or outside the token's scope)
   {EXIT_UNAVAILABLE}   server unreachable or failing (timeout, connection error, 5xx)
+  {EXIT_IO_ERROR}   the output could not be written (a full disk, a closed file)
   {EXIT_RATE_LIMITED}   rate-limited by the server: retry later
   {EXIT_PROTOCOL}   the server's answer broke the API contract (wrong KEYVAULT_URL?)
   {EXIT_UNAUTHORIZED}   bad token (missing, unknown, expired or revoked)
@@ -112,6 +113,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Nobody reads stdout any more: end quietly, without a second error at exit's flush.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
+    except OSError as error:  # run and export report their own; this is stdout failing
+        return _unwritable(error)
 
 
 def console() -> NoReturn:
@@ -125,9 +128,19 @@ def console() -> NoReturn:
         sys.stderr.flush()
     except BrokenPipeError:
         status = EXIT_BROKEN_PIPE
-    except OSError:
-        status = EXIT_FLUSH_FAILED
+    except OSError as error:
+        status = _unwritable(error)
     os._exit(status)
+
+
+def _unwritable(error: OSError) -> int:
+    """One line for a file or the output that cannot be written, instead of a traceback."""
+    reason = error.strerror or str(error)
+    if error.filename:
+        return fail(f"keyvault: {error.filename}: {reason}", EXIT_IO_ERROR)
+    # stdout: drop what is still buffered, rather than fail again at exit's flush.
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return fail(f"keyvault: cannot write the output: {reason}", EXIT_IO_ERROR)
 
 
 def _handler(name: str) -> Callable[[Arguments], int]:
