@@ -14,7 +14,7 @@ from settings_app.models import Setting
 from tests.client.conftest import ApiTarget
 from tests.credentials import samples
 
-from .conftest import keyvault
+from .conftest import at_a_terminal, keyvault
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -122,3 +122,11 @@ def test_the_python_client_sets_fields_with_check_and_set(azure: ApiTarget) -> N
         credential = client.get_credential(KEY)
     assert answer["version"] == 2 and stale.value.current_version == 2
     assert credential.fields["deployment"] == "gpt-4o-mini"
+
+
+def test_fields_at_a_terminal_are_prompted_for_without_echo(azure: ApiTarget) -> None:
+    typed = json.dumps({"api_key": NEW_AZURE_KEY})
+    shown = at_a_terminal(azure, "set", KEY, "--fields", "--if-version", "1", typed=typed)
+    assert b"Fields for openai_azure_prod, one JSON object (not shown): " in shown
+    assert NEW_AZURE_KEY.encode() not in shown and shown.strip().endswith(b"2")
+    assert stored_fields() == {**samples.AZURE, "api_key": NEW_AZURE_KEY}
