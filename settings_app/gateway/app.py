@@ -45,23 +45,23 @@ async def gateway(scope: Scope, receive: Receive, send: answers.Send) -> None:
     """Serve one gateway request: refuse it, or relay it to the setting's provider."""
     started = perf_counter()
     if settings.SECURE_SSL_REDIRECT and not is_secure(scope):
-        return await answers.send_error(send, 403, answers.HTTPS_ONLY)
+        return await answers.refuse(send, 403, answers.HTTPS_ONLY)
     try:
         route = routing.route(scope)
     except routing.BadPath as error:
-        return await answers.send_error(send, 400, str(error))
+        return await answers.refuse(send, 400, str(error))
     token = await lookups.active_token(forwarding.presented_token(scope["headers"]))
     if token is None:
-        return await answers.send_error(send, 401, answers.UNAUTHORIZED)
+        return await answers.refuse(send, 401, answers.UNAUTHORIZED)
     address = scope_client_ip(scope)
     if not token.allows_address(address):
-        return await answers.send_error(send, 403, answers.FORBIDDEN)
+        return await answers.refuse(send, 403, answers.FORBIDDEN)
     try:
         target = await _target(token, route)
     except DecryptionError:  # audited once by get_value; the answer names no value
-        return await answers.send_error(send, 500, answers.UNDECRYPTABLE)
+        return await answers.refuse(send, 500, answers.UNDECRYPTABLE)
     if route is None or target is None:
-        return await answers.send_error(send, 404, answers.NOT_FOUND)
+        return await answers.refuse(send, 404, answers.NOT_FOUND)
     await _call(scope, receive, send, token, route, target, address, started)
 
 
@@ -88,11 +88,11 @@ async def _call(
     wait = await limits.retry_after(token)
     if wait is not None:
         message = answers.LIMITED.format(limit=token.daily_token_limit)
-        return await answers.send_error(send, 429, message, [(b"retry-after", str(wait).encode())])
+        return await answers.refuse(send, 429, message, [(b"retry-after", str(wait).encode())])
     try:
         body = await read_body(scope, receive)
     except BodyTooLarge:
-        return await answers.send_error(send, 413, answers.TOO_LARGE.format(limit=max_body()))
+        return await answers.refuse(send, 413, answers.TOO_LARGE.format(limit=max_body()))
     except CallerGone:
         return None
     provider, found = target
@@ -120,7 +120,10 @@ def _start(
     )
     meter = Meter(family, strip_usage_chunk=prepared.injected_usage, model=prepared.model)
     return Exchange(
-        request, meter, lambda usage: recorder.add(token, route.setting_key, usage, address)
+        request,
+        meter,
+        lambda usage: recorder.add(token, route.setting_key, usage, address),
+        provider=provider.slug,
     )
 
 
