@@ -2,14 +2,15 @@
 
 The setting's own blind index covers its whole value (the envelope); a leaked Azure key alone
 would never match it. This column holds the blind-index fingerprint of every secret field,
-under the same index as single-key values, so one candidate list matches both. It is refreshed
-on every save; a search matches under every configured key, so it stays searchable through a
-rotation until the old deterministic key is retired (saving the setting refreshes it).
+under the same index as the whole value of its row, so one candidate list matches both. It is
+refreshed on every save and by `reencrypt`; a search matches under every configured key, so it
+stays searchable through a rotation, and `reencrypt` moves it to the current key before the old
+deterministic key is retired (`encryption_status` counts its key ids too).
 """
 
 from __future__ import annotations
 
-from functools import reduce
+from functools import cached_property, reduce
 from operator import or_
 from typing import Any
 
@@ -32,6 +33,11 @@ def secret_fingerprints(value: Any, context: str) -> str | None:
     return SEPARATOR.join(sorted(index.digest(secret) for secret in secrets))
 
 
+def key_ids(fingerprints: str) -> list[str]:
+    """The key id of each fingerprint in a stored column value ("<key id>:<digest> ...")."""
+    return [fingerprint.split(":", 1)[0] for fingerprint in fingerprints.split()]
+
+
 def holding_any(candidates: list[str]) -> models.Q:
     """Rows whose secret fingerprints include one of `candidates`."""
     return reduce(or_, (models.Q(secret_fingerprints__contains=c) for c in candidates))
@@ -40,13 +46,23 @@ def holding_any(candidates: list[str]) -> models.Q:
 class SecretFieldsIndexField(models.TextField):
     """Keeps `secret_fingerprints(value)` of the model's `value` field, refreshed on save."""
 
+    source = "value"  # the encrypted field whose secrets it fingerprints
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("editable", False)
         kwargs.setdefault("null", True)
         super().__init__(*args, **kwargs)
 
+    @cached_property
+    def context(self) -> str:
+        """The source field's context: its fingerprints share that field's blind index."""
+        return f"{self.model._meta.label}.{self.source}"
+
+    def fingerprints(self, plaintext: Any) -> str | None:
+        """What this column should hold for a source value of `plaintext`."""
+        return secret_fingerprints(plaintext, self.context)
+
     def pre_save(self, model_instance: models.Model, add: bool) -> Any:
-        context = f"{model_instance._meta.label}.value"
-        found = secret_fingerprints(getattr(model_instance, "value", None), context)
+        found = self.fingerprints(getattr(model_instance, self.source, None))
         setattr(model_instance, self.attname, found)
         return found

@@ -1,13 +1,15 @@
-"""Which models and columns hold encrypted values, with the cipher and blind index of each."""
+"""Which models and columns hold encrypted values, with the cipher and index columns of each."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.apps import apps
 from django.db import models
 
+from ..credentials.index import SecretFieldsIndexField
 from ..crypto import FieldCipher
 from ..crypto.blind_index import BlindIndex
 from ..encryption.fields import BlindIndexField, EncryptedTextField
@@ -15,13 +17,25 @@ from ..encryption.fields import BlindIndexField, EncryptedTextField
 
 @dataclass(frozen=True)
 class FieldSpec:
-    """One encrypted column, with the blind index column that tracks it, if any."""
+    """One encrypted column, with the index columns derived from its plaintext, if any: the
+    blind index of the whole value, and the fingerprints of a credential's secret fields."""
 
     field: EncryptedTextField
     column: str
     cipher: FieldCipher
     index: BlindIndex | None = None
     index_column: str | None = None
+    fields_index: SecretFieldsIndexField | None = None
+
+    @cached_property
+    def fields_index_column(self) -> str | None:
+        return None if self.fields_index is None else str(self.fields_index.column)
+
+    @cached_property
+    def columns(self) -> tuple[str, ...]:
+        """The encrypted column, then its index columns: how a raw row lays them out."""
+        derived = (self.index_column, self.fields_index_column)
+        return (self.column, *(c for c in derived if c))
 
 
 @dataclass(frozen=True)
@@ -47,13 +61,8 @@ class ModelSpec:
 
     @property
     def columns(self) -> list[str]:
-        """Each encrypted column followed by its blind index column, if it has one."""
-        columns = []
-        for f in self.fields:
-            columns.append(f.column)
-            if f.index_column:
-                columns.append(f.index_column)
-        return columns
+        """Each encrypted column followed by its index columns, if it has any."""
+        return [column for f in self.fields for column in f.columns]
 
 
 def encrypted_models(labels: Sequence[str] = ()) -> list[ModelSpec]:
@@ -76,6 +85,7 @@ def encrypted_models(labels: Sequence[str] = ()) -> list[ModelSpec]:
 def _field_specs(model: type[models.Model]) -> Iterator[FieldSpec]:
     local = [f for f in model._meta.local_concrete_fields]
     indexes = {f.source: f for f in local if isinstance(f, BlindIndexField)}
+    fields_indexes = {f.source: f for f in local if isinstance(f, SecretFieldsIndexField)}
     for f in local:
         if isinstance(f, EncryptedTextField):
             index_field = indexes.get(f.name)
@@ -85,6 +95,7 @@ def _field_specs(model: type[models.Model]) -> Iterator[FieldSpec]:
                 cipher=f.cipher(),
                 index=index_field.index() if index_field else None,
                 index_column=index_field.column if index_field else None,
+                fields_index=fields_indexes.get(f.name),
             )
 
 

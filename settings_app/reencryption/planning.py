@@ -1,8 +1,8 @@
 """What each raw row needs: the compare-and-swap that brings it to the current keys, or nothing.
 
 A field is stale when its envelope is not under the current key, or when its blind index
-fingerprint is missing or not the current key's. A value that cannot be decrypted makes its
-whole row a `Failure`: the row is left exactly as it is.
+fingerprint or a credential's per-field fingerprints are missing or not the current key's. A
+value that cannot be decrypted makes its whole row a `Failure`: the row is left exactly as it is.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
+
+from django.core.exceptions import ValidationError
 
 from ..crypto import DecryptionError
 from .discovery import FieldSpec, ModelSpec
@@ -72,11 +74,11 @@ def plan_row(spec: ModelSpec, row: Row) -> Change | Failure | None:
     guard_params: list[object] = []
     position = 1
     for f in spec.fields:
-        text = row[position]
-        fingerprint = row[position + 1] if f.index_column else None
-        position += 2 if f.index_column else 1
+        width = len(f.columns)
+        stored = row[position : position + width]  # laid out as f.columns
+        position += width
         try:
-            fresh = _fresh_values(f, text, fingerprint)
+            fresh = _fresh_values(f, stored)
         except DecryptionError as error:
             return Failure(spec.label, pk, f.field.name, str(error))
         if fresh:
@@ -84,23 +86,43 @@ def plan_row(spec: ModelSpec, row: Row) -> Change | Failure | None:
                 sets.append(column)
                 set_params.append(value)
             guards.append(f.column)
-            guard_params.append(text)
+            guard_params.append(stored[0])
     if not sets:
         return None
     return Change(Statement(tuple(sets), tuple(guards)), [*set_params, pk, *guard_params])
 
 
-def _fresh_values(f: FieldSpec, text: object, fingerprint: object) -> list[tuple[str, str]]:
-    """(column, new value) for each of this field's columns that is not under the current key."""
+def _fresh_values(f: FieldSpec, stored: Row) -> list[tuple[str, str | None]]:
+    """(column, new value) for each of this field's columns that is not under the current key;
+    `stored` holds the row's values of `f.columns`, the encrypted one first."""
+    text = stored[0]
     if not isinstance(text, str):
         return []
     stale_text = not f.cipher.is_current(text)
-    if not stale_text and f.index is None:
+    if not stale_text and f.index is None and f.fields_index is None:
         return []  # current, and nothing derived from it to check: not even decrypted
     plaintext = f.cipher.decrypt(text)
-    fresh = [(f.column, f.cipher.encrypt(plaintext))] if stale_text else []
+    fresh: list[tuple[str, str | None]] = []
+    if stale_text:
+        fresh.append((f.column, f.cipher.encrypt(plaintext)))
     if f.index is not None and f.index_column:
-        old = fingerprint if isinstance(fingerprint, str) else None
-        if not f.index.is_current(old, plaintext):
+        old = stored[1]
+        if not f.index.is_current(old if isinstance(old, str) else None, plaintext):
             fresh.append((f.index_column, f.index.digest(plaintext)))
+    fresh += _fresh_field_fingerprints(f, stored[-1], plaintext)
     return fresh
+
+
+def _fresh_field_fingerprints(
+    f: FieldSpec, stored: object, plaintext: str
+) -> list[tuple[str, str | None]]:
+    """A credential's per-field fingerprints (the field's last column, holding `stored`), when
+    missing or not under the current key."""
+    column = f.fields_index_column
+    if f.fields_index is None or column is None:
+        return []
+    try:
+        expected = f.fields_index.fingerprints(plaintext)
+    except ValidationError:
+        return []  # no longer a valid credential: left as stored (encryption_status counts it)
+    return [] if stored == expected else [(column, expected)]

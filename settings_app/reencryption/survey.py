@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal, NamedTuple
 
+from ..credentials.index import key_ids
 from ..crypto import FieldCipher
 from .discovery import ModelSpec
 from .raw import Row, iterate_raw
@@ -86,9 +87,12 @@ def survey(specs: Sequence[ModelSpec], *, using: str = "default") -> list[FieldS
 def _count(spec: ModelSpec, row: Row, per_field: list[FieldSurvey]) -> None:
     position = 1
     for f, result in zip(spec.fields, per_field, strict=True):
-        result.states[classify(f.cipher, row[position])] += 1
-        if f.index_column:
-            fingerprint = row[position + 1]
-            if isinstance(fingerprint, str):  # "<key id>:<digest>", see crypto.blind_index
-                result.index_key_ids[fingerprint.split(":", 1)[0]] += 1
-        position += 2 if f.index_column else 1
+        stored = row[position : position + len(f.columns)]  # laid out as f.columns
+        position += len(f.columns)
+        result.states[classify(f.cipher, stored[0])] += 1
+        fingerprint = stored[1] if f.index_column else None
+        if isinstance(fingerprint, str):  # "<key id>:<digest>", see crypto.blind_index
+            result.index_key_ids[fingerprint.split(":", 1)[0]] += 1
+        field_fingerprints = stored[-1] if f.fields_index_column else None
+        if isinstance(field_fingerprints, str):  # a credential's: the same form, space-separated
+            result.index_key_ids.update(key_ids(field_fingerprints))

@@ -1,4 +1,4 @@
-"""Wrong codes count in django-axes' lockout, keyed (username and address) as passwords are.
+"""Wrong codes and refused passkeys count in django-axes' lockout, keyed as passwords are.
 
 AXES_RESET_ON_SUCCESS is off, so a correct password no longer wipes the count: failures are
 cleared here, once a sign-in is complete (the second factor passed, or none is needed).
@@ -26,9 +26,11 @@ def is_locked_out(request: HttpRequest, user: Any) -> bool:
     return not AxesProxyHandler.is_allowed(request, _credentials(user))
 
 
-def count_failure(request: HttpRequest, user: Any) -> None:
-    """One wrong code: the same signal a wrong password sends, so axes counts it alike."""
+def count_failure(request: HttpRequest, user: Any) -> bool:
+    """One wrong code or refused passkey: the same signal a wrong password sends, so axes
+    counts it alike. True when the account is now locked out."""
     user_login_failed.send(sender=__name__, credentials=_credentials(user), request=request)
+    return is_locked_out(request, user)
 
 
 def clear_failures(request: HttpRequest, user: Any) -> None:

@@ -2,7 +2,8 @@
 
 The package verifies the WebAuthn ceremonies; these subclasses add what keyvault needs around
 them: a new passkey is audited and mailed, a passkey used to sign in or step up counts as a
-fresh second factor and clears wrong-code failures, and a locked-out account cannot use one.
+fresh second factor and clears wrong-code failures, a refused one counts as a wrong code does,
+and a locked-out account cannot use one.
 Mounted under the package's own `otp_webauthn` namespace, which its template tags reverse.
 """
 
@@ -11,12 +12,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.contrib.auth import logout
 from django.http import HttpResponse
 from django.urls import path, reverse
 from django.views.i18n import JavaScriptCatalog
 from django_otp_webauthn import exceptions
 from django_otp_webauthn import views as webauthn
 from django_otp_webauthn.models import WebAuthnCredential
+from webauthn.helpers.exceptions import WebAuthnException
 
 from ..audit.models import AuditAction
 from . import lockout
@@ -67,7 +70,23 @@ class BeginPasskeySignIn(NotWhenLockedOut, webauthn.BeginCredentialAuthenticatio
 
 
 class CompletePasskeySignIn(NotWhenLockedOut, webauthn.CompleteCredentialAuthenticationView):
-    """After the password (never instead of it): the session is verified now."""
+    """After the password (never instead of it): the session is verified now.
+
+    A passkey the package refuses (a bad assertion, another user's or unknown credential)
+    counts in the lockout as a wrong code does; the failure that locks the account signs it out.
+    """
+
+    def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            response: HttpResponse = super().post(*args, **kwargs)
+        except exceptions.InvalidState:
+            raise  # no ceremony was begun in this session: no passkey was tried
+        except (exceptions.OTPWebAuthnApiError, WebAuthnException):  # refused by the package
+            if lockout.count_failure(self.request, self.request.user):
+                logout(self.request)
+                raise LockedOut() from None
+            raise
+        return response
 
     def complete_auth(self, device: Any) -> None:
         if not self.request.user.is_authenticated or device.user_id != self.request.user.pk:

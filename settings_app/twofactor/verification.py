@@ -37,8 +37,7 @@ def verify_code(request: HttpRequest, user: Any, code: str) -> Outcome:
         return Outcome(locked_out=True)
     device = _matching_device(user, "".join(code.split()))
     if device is None:
-        lockout.count_failure(request, user)
-        return Outcome(locked_out=lockout.is_locked_out(request, user))
+        return Outcome(locked_out=lockout.count_failure(request, user))
     mark_verified(request, device)
     lockout.clear_failures(request, user)
     if not isinstance(device, RecoveryCodeDevice):

@@ -3,7 +3,7 @@
 The current value of a setting is also its newest version. A version's ciphertext is bound to
 `settings_app.SettingVersion.value`, so it cannot be pasted back into `Setting.value` (or the
 other way round) by anyone with database access. Destroying a version removes its ciphertext
-and fingerprint and keeps who, when and the mask.
+and fingerprints and keeps who, when and the mask.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 
 from ..constants import VerificationStatus, user_reference
+from ..credentials.index import SecretFieldsIndexField
 from ..encryption.fields import BlindIndexField, EncryptedManager, EncryptedTextField
 
 MASK_MAX_LENGTH = 64
@@ -31,6 +32,9 @@ class SettingVersion(models.Model):
     # Randomized and nullable: a destroyed version keeps its row without its ciphertext.
     value = EncryptedTextField(null=True, editable=False)
     value_fingerprint = BlindIndexField(source="value")
+    # A structured credential's secret fields, one fingerprint each: find_secret finds a past
+    # version by any one of them, as it finds the current value.
+    secret_fingerprints = SecretFieldsIndexField()
     mask = models.CharField(max_length=MASK_MAX_LENGTH, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     # The FK is nulled when the user is deleted; the label keeps the name (or the command).

@@ -1,8 +1,10 @@
 """Leak search: which settings, and which of their replaced versions, hold exactly this value.
 
 Answered through the blind indexes: the candidate's fingerprint under every deterministic key is
-matched against the indexed columns, so no stored value is decrypted. Settings written before
-they had a fingerprint cannot be found until `manage.py reencrypt` gives them one.
+matched against the indexed columns, so no stored value is decrypted. A structured credential
+is found by any one secret field, in its current value and in its past versions. Rows written
+before they had a fingerprint (or, for versions, per-field fingerprints) cannot be found until
+`manage.py reencrypt` gives them one.
 """
 
 from __future__ import annotations
@@ -74,17 +76,17 @@ def find_settings_holding(value: str) -> SecretSearch:
 
 
 def find_versions_holding(value: str) -> list[VersionMatch]:
-    """Every replaced (not current) version whose value is exactly `value`, by key and number."""
+    """Every replaced (not current) version whose value, or one of whose secret fields, is
+    exactly `value`, by key and number."""
     replaced_at = (
         SettingVersion.objects.filter(setting=OuterRef("setting"), version__gt=OuterRef("version"))
         .order_by("version")
         .values("created_at")[:1]
     )
+    fingerprints = _fingerprint_field().index().candidates(value)
+    holding = Q(value_fingerprint__in=fingerprints) | holding_any(fingerprints)
     rows = (
-        SettingVersion.objects.filter(
-            value_fingerprint__in=_fingerprint_field().index().candidates(value),
-            version__lt=F("setting__version"),
-        )
+        SettingVersion.objects.filter(holding, version__lt=F("setting__version"))
         .annotate(replaced_at=Subquery(replaced_at))
         .order_by("setting__key", "version")
         .values_list("setting__key", "version", "replaced_at")

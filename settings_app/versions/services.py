@@ -113,10 +113,11 @@ def destroy_version(
             )
         if row.is_destroyed:
             raise VersionDestroyed(f"Version {version} of {key} is already destroyed.")
-        row.value = None  # the blind index field clears the fingerprint with it
+        row.value = None  # the index fields clear the fingerprints with it
         row.destroyed_at = timezone.now()
         row.destroyed_by_label = tracking.acting_identity()[1]
-        row.save(update_fields=["value", "value_fingerprint", "destroyed_at", "destroyed_by_label"])
+        erased = ["value", "value_fingerprint", "secret_fingerprints"]
+        row.save(update_fields=[*erased, "destroyed_at", "destroyed_by_label"])
         audit.record_as_current_actor(
             AuditAction.VERSION_DESTROYED, setting_key=key, version=version
         )

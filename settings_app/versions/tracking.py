@@ -44,12 +44,19 @@ _RESTORING = "_versions_restoring"  # the number of the version the running save
 VERIFICATION_FIELDS = Setting.VERIFICATION_FIELDS
 # Saved along with the value whenever it changes.
 _SAVED_WITH_VALUE = frozenset(
-    {"value_fingerprint", "version", "updated_at", "value_changed_at", *VERIFICATION_FIELDS}
+    {
+        "value_fingerprint",
+        "secret_fingerprints",
+        "version",
+        "updated_at",
+        "value_changed_at",
+        *VERIFICATION_FIELDS,
+    }
 )
 
 
 def fields_saved_with(update_fields: Iterable[str]) -> frozenset[str]:
-    """`update_fields` widened so that a new value is saved with its version and fingerprint."""
+    """`update_fields` widened so that a new value is saved with its version and fingerprints."""
     fields = frozenset(update_fields)
     return fields | _SAVED_WITH_VALUE if "value" in fields else fields
 

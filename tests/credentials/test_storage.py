@@ -236,3 +236,12 @@ def test_reencrypt_carries_a_credential_to_new_keys(settings: Any) -> None:
 
 def stored_value(key: str) -> str:
     return str(Setting.objects.get(key=key).value)
+
+
+def test_saving_only_the_value_refreshes_the_field_fingerprints() -> None:
+    setting = set_credential("aws", "bedrock", samples.BEDROCK)
+    replaced = {**samples.BEDROCK, "secret_access_key": "y" * 40}
+    setting.value = envelope.build("bedrock", replaced).dumps()
+    setting.save(update_fields=["value"])
+    assert find_settings_holding("y" * 40).keys == ["aws"]
+    assert find_settings_holding(samples.AWS_SECRET).keys == []

@@ -21,9 +21,10 @@ def test_finds_every_model_with_an_encrypted_field() -> None:
 def test_named_models_come_with_their_columns_in_row_order() -> None:
     setting, other = reencryption.encrypted_models(["settings_app.Setting", "testapp.OtherSecret"])
     assert (setting.model, other.model) == (Setting, OtherSecret)
-    assert setting.columns == ["value", "value_fingerprint"]
+    assert setting.columns == ["value", "value_fingerprint", "secret_fingerprints"]
     (value,) = setting.fields
     assert (value.index_column, value.index is not None) == ("value_fingerprint", True)
+    assert value.fields_index_column == "secret_fingerprints"
     assert other.columns == ["value", "other"]
     assert all(f.index is None for f in other.fields)
 

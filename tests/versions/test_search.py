@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from django.db import connection
 
 from settings_app import providers
+from settings_app.credentials.services import set_credential
 from settings_app.models import Setting
 from settings_app.versions.search import SecretSearch, VersionMatch, find_settings_holding
-from tests.reencryption.rows import set_raw
+from settings_app.versions.services import destroy_version
+from tests.credentials import samples
+from tests.reencryption.rows import raw_values, set_raw
 from tests.support.keys import fake_key
 
 pytestmark = pytest.mark.django_db
@@ -85,3 +90,61 @@ def test_settings_without_a_fingerprint_are_counted() -> None:
 def test_a_blank_value_is_refused(blank: str) -> None:
     with pytest.raises(ValueError, match="empty"):
         find_settings_holding(blank)
+
+
+# --- structured credentials: found by any one secret field, in past versions too ------------
+
+ROTATED_SECRET = "x" * 40
+
+
+def replaced_bedrock_secret() -> Setting:
+    set_credential("aws", "bedrock", samples.BEDROCK)
+    return set_credential(
+        "aws", "bedrock", {**samples.BEDROCK, "secret_access_key": ROTATED_SECRET}
+    )
+
+
+def test_a_replaced_credential_is_found_by_one_field_of_its_past_version() -> None:
+    replaced = replaced_bedrock_secret()
+    found = find_settings_holding(f" {samples.AWS_SECRET}\n")
+    assert found.keys == []
+    assert found.past == [VersionMatch("aws", 1, replaced.versions.get(version=2).created_at)]
+    assert find_settings_holding(ROTATED_SECRET).keys == ["aws"]
+    assert find_settings_holding(ROTATED_SECRET).past == []
+    assert samples.AWS_SECRET not in repr(found)
+
+
+def test_a_field_kept_across_versions_is_found_now_and_in_the_past() -> None:
+    set_credential("azure", "azure_openai", samples.AZURE)
+    set_credential("azure", "azure_openai", {**samples.AZURE, "deployment": "gpt-4o-mini"})
+    found = find_settings_holding(samples.AZURE_KEY)
+    assert (found.keys, [(m.setting_key, m.version) for m in found.past]) == (
+        ["azure"],
+        [("azure", 1)],
+    )
+
+
+def test_a_past_versions_routing_fields_are_not_secrets_and_find_nothing() -> None:
+    replaced_bedrock_secret()
+    assert not find_settings_holding(samples.BEDROCK["access_key_id"]).found
+    assert not find_settings_holding(samples.BEDROCK["region"]).found
+
+
+def test_a_destroyed_version_is_not_found_by_its_fields() -> None:
+    replaced_bedrock_secret()
+    destroy_version("aws", 1)
+    assert not find_settings_holding(samples.AWS_SECRET).found
+    assert raw_values("settings_app_settingversion", "secret_fingerprints")[0] is None
+
+
+def test_past_field_fingerprints_are_keyed_per_column_never_plain_hashes() -> None:
+    replaced_bedrock_secret()
+    stored = " ".join(
+        filter(None, raw_values("settings_app_settingversion", "secret_fingerprints"))
+    )
+    unkeyed = hashlib.sha256(samples.AWS_SECRET.encode()).hexdigest()
+    assert samples.AWS_SECRET not in stored and unkeyed[:32] not in stored
+    # Keyed for the versions' column: the current value's fingerprint of the same secret differs.
+    current = Setting._meta.get_field("value_fingerprint").index().digest(ROTATED_SECRET)
+    assert Setting.objects.get(key="aws").secret_fingerprints == current
+    assert current not in stored
