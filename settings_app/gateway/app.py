@@ -12,11 +12,10 @@ from time import perf_counter
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest
 
 from settings_app.api.models import ServiceToken
 from settings_app.crypto import DecryptionError
-from settings_app.request_context.client_address import client_ip
+from settings_app.request_context.client_address import address_from
 
 from . import answers, forwarding, limits, lookups, requests, routing
 from .destinations import (
@@ -48,23 +47,23 @@ async def gateway(scope: Scope, receive: Receive, send: answers.Send) -> None:
     """Serve one gateway request: refuse it, or relay it to the setting's provider."""
     started = perf_counter()
     if settings.SECURE_SSL_REDIRECT and not is_secure(scope):
-        return await answers.send_error(send, 403, answers.HTTPS_ONLY)
+        return await answers.refuse(send, 403, answers.HTTPS_ONLY)
     try:
         route = routing.route(scope)
     except routing.BadPath as error:
-        return await answers.send_error(send, 400, str(error))
+        return await answers.refuse(send, 400, str(error))
     token = await lookups.active_token(forwarding.presented_token(scope["headers"]))
     if token is None:
-        return await answers.send_error(send, 401, answers.UNAUTHORIZED)
+        return await answers.refuse(send, 401, answers.UNAUTHORIZED)
     address = scope_client_ip(scope)
     if not token.allows_address(address):
-        return await answers.send_error(send, 403, answers.FORBIDDEN)
+        return await answers.refuse(send, 403, answers.FORBIDDEN)
     try:
         target = await _target(token, route)
     except DecryptionError:  # audited once by get_value; the answer names no value
-        return await answers.send_error(send, 500, answers.UNDECRYPTABLE)
+        return await answers.refuse(send, 500, answers.UNDECRYPTABLE)
     if route is None or target is None:
-        return await answers.send_error(send, 404, answers.NOT_FOUND)
+        return await answers.refuse(send, 404, answers.NOT_FOUND)
     await _call(scope, receive, send, token, route, target, address, started)
 
 
@@ -88,19 +87,19 @@ async def _call(
     wait = await limits.retry_after(token)
     if wait is not None:
         message = answers.LIMITED.format(limit=token.daily_token_limit)
-        return await answers.send_error(send, 429, message, [(b"retry-after", str(wait).encode())])
+        return await answers.refuse(send, 429, message, [(b"retry-after", str(wait).encode())])
     try:
         body = await read_body(scope, receive)
     except BodyTooLarge:
-        return await answers.send_error(send, 413, answers.TOO_LARGE.format(limit=max_body()))
+        return await answers.refuse(send, 413, answers.TOO_LARGE.format(limit=max_body()))
     except CallerGone:
         return None
     try:
         exchange = await _start(scope, token, route, target, body, address)
     except BadRoute as error:
-        return await answers.send_error(send, 400, str(error))
+        return await answers.refuse(send, 400, str(error))
     except NoAccess as error:
-        return await answers.send_error(send, 502, str(error))
+        return await answers.refuse(send, 502, str(error))
     await relay(exchange, receive, send, kv_ms=(perf_counter() - started) * 1000)
 
 
@@ -123,20 +122,19 @@ async def _start(
     request.extensions["timeout"] = timeout().as_dict()
     meter = Meter(family, strip_usage_chunk=prepared.injected_usage, model=prepared.model)
     return Exchange(
-        request, meter, lambda usage: recorder.add(token, route.setting_key, usage, address)
+        request,
+        meter,
+        lambda usage: recorder.add(token, route.setting_key, usage, address),
+        provider=destination.slug,
     )
 
 
 def scope_client_ip(scope: Scope) -> str:
     """The client address by the one rule the API and the audit use
     (`request_context/client_address.py`)."""
-    request = HttpRequest()
     client = scope.get("client") or ("", 0)
-    request.META["REMOTE_ADDR"] = client[0]
     forwarded = [value for name, value in scope["headers"] if name == b"x-forwarded-for"]
-    if forwarded:
-        request.META["HTTP_X_FORWARDED_FOR"] = b",".join(forwarded).decode("latin-1")
-    return client_ip(request)
+    return address_from(client[0], b",".join(forwarded).decode("latin-1"))
 
 
 def is_secure(scope: Scope) -> bool:
