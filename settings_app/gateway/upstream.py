@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from time import perf_counter
@@ -23,6 +24,8 @@ from settings_app import metrics
 
 from .metering import Meter
 from .usage import Usage
+
+logger = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 10.0
 END = b""  # the queue's end-of-body marker (a real chunk is never empty)
@@ -91,6 +94,11 @@ class Exchange:
             response = await shared_client().send(self.request, stream=True)
         except httpx.HTTPError as error:
             return self._fail(_failure(error, self.request.url.host), started)
+        except Exception as error:  # anything else must still answer the caller
+            # Only the type: a message may quote the request's headers, the provider key among them.
+            logger.error("The gateway's upstream call failed: %s", type(error).__name__)
+            host = self.request.url.host
+            return self._fail(Failure(502, f"The provider at {host} could not be called."), started)
         metrics.record_gateway_request(self.provider, response.status_code)
         self.meter.start(response.headers.get("content-type", ""))
         self.head.set_result(response)
