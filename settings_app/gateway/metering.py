@@ -10,11 +10,12 @@ caller keep working; otherwise every byte passes through untouched, as it arrive
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from .eventstream import CONTENT_TYPE as EVENT_STREAM
 from .eventstream import EventStreamReader
-from .usage import OPENAI, Usage, observe_invocation_metrics
+from .usage import OPENAI, Usage, observe_invocation_header_counts, observe_invocation_metrics
 
 MAX_PARSED_BODY = 16 * 1024 * 1024  # a JSON answer longer than this is relayed, not metered
 _EVENT_END = b"\n\n"
@@ -32,12 +33,15 @@ class Meter:
         self._body: list[bytes] = []
         self._body_size = 0
         self._frames: EventStreamReader | None = None
+        self._headers: Mapping[str, str] = {}
 
-    def start(self, content_type: str) -> None:
-        """Called with the answer's content type: events are read one by one, JSON whole."""
+    def start(self, headers: Mapping[str, str]) -> None:
+        """Called with the answer's headers: events are read one by one, JSON whole."""
+        content_type = headers.get("content-type", "")
         self.streamed = content_type.startswith("text/event-stream")
         if content_type.startswith(EVENT_STREAM):
             self._frames = EventStreamReader()
+        self._headers = headers
 
     @property
     def strip_usage_chunk(self) -> bool:
@@ -71,6 +75,8 @@ class Meter:
             self._read_event(rest)
         elif not self.streamed:
             self._read_body()
+        if not self.usage.metered:  # a body in a shape with no usage: Bedrock's own headers
+            observe_invocation_header_counts(self.usage, self._headers)
         return (rest if self.strip_usage_chunk else b""), self.usage
 
     def _keep_body(self, chunk: bytes) -> None:

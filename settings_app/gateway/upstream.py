@@ -100,7 +100,7 @@ class Exchange:
             host = self.request.url.host
             return self._fail(Failure(502, f"The provider at {host} could not be called."), started)
         metrics.record_gateway_request(self.provider, response.status_code)
-        self.meter.start(response.headers.get("content-type", ""))
+        self.meter.start(response.headers)
         self.head.set_result(response)
         try:
             await self._read(response)

@@ -4,12 +4,14 @@ Each API family reports usage its own way: OpenAI-compatible APIs in `usage` (ch
 and `response.usage` for the Responses API), Anthropic in `message_start` then a running total
 in each `message_delta` (assigned, never added), Gemini in `usageMetadata`, Bedrock's Converse
 in `usage.inputTokens`/`outputTokens` (a streamed InvokeModel also ends with Bedrock's own
-`amazon-bedrock-invocationMetrics`, whatever the model). Figures are
+`amazon-bedrock-invocationMetrics`, and a whole one carries `X-Amzn-Bedrock-*-Token-Count`
+headers, whatever the model). Figures are
 assigned as they arrive, so the last report wins, which is what every one of them means.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,6 +110,18 @@ def observe_invocation_metrics(usage: Usage, event: Any) -> None:
     metrics = event.get("amazon-bedrock-invocationMetrics") if isinstance(event, dict) else None
     if isinstance(metrics, dict):
         usage.assign(metrics.get("inputTokenCount"), metrics.get("outputTokenCount"))
+
+
+def observe_invocation_header_counts(usage: Usage, headers: Mapping[str, str]) -> None:
+    """Bedrock's own count in the headers of a whole InvokeModel answer, for any model."""
+    usage.assign(*(_count(headers.get(f"x-amzn-bedrock-{d}-token-count")) for d in _DIRECTIONS))
+
+
+_DIRECTIONS = ("input", "output")
+
+
+def _count(header: str | None) -> int | None:
+    return int(header) if header is not None and header.isdigit() else None
 
 
 _OBSERVERS = {

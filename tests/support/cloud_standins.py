@@ -26,7 +26,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
@@ -47,6 +47,7 @@ CONVERSE_USAGE = (41, 3, 6)  # input, cache read, output
 GEMINI_USAGE = (51, 9, 2)  # prompt, candidates, thoughts
 VERTEX_CLAUDE_USAGE = (61, 0, 0, 10)
 MODEL = "stand-in-model-1"
+LLAMA_USAGE = (11, 7)  # what Bedrock's headers report for a whole Llama InvokeModel answer
 
 
 @dataclass
@@ -147,6 +148,8 @@ class Standins:
         if seen.method != "POST" or match is None:
             return Reply.json({"message": "unknown operation"}, 404)
         operation = match.group(2)
+        if operation == "invoke" and unquote(match.group(1)).startswith("meta."):
+            return llama_invoke_reply()
         if operation == "invoke":
             return Reply.json(anthropic_message(BEDROCK_CLAUDE_USAGE))
         if operation == "converse":
@@ -400,3 +403,13 @@ def gemini_answer(done: bool) -> dict[str, Any]:
                           "thoughtsTokenCount": t if done else 0},
         "modelVersion": MODEL,
     }  # fmt: skip
+
+
+def llama_invoke_reply() -> Reply:
+    """A Llama answer to InvokeModel: the body in Meta's shape, Bedrock's counts in its headers."""
+    body = {"generation": "hi", "prompt_token_count": None, "stop_reason": "stop"}
+    counts = (
+        ("X-Amzn-Bedrock-Input-Token-Count", str(LLAMA_USAGE[0])),
+        ("X-Amzn-Bedrock-Output-Token-Count", str(LLAMA_USAGE[1])),
+    )
+    return Reply.json(body, headers=counts)

@@ -22,6 +22,7 @@ from tests.gateway.servers import serving
 from tests.support.cloud_standins import (
     BEDROCK_CLAUDE_USAGE,
     CONVERSE_USAGE,
+    LLAMA_USAGE,
     MODEL,
     Standins,
     _signature_holds,
@@ -59,6 +60,22 @@ def test_invoke_is_signed_over_the_exact_path_and_body_and_metered(clouds: Cloud
     )
     assert clouds.token not in json.dumps(seen.headers)
     assert wait_for_requests(1) == [("bedrock_key", MODEL, 1, CLAUDE_INPUT, 12, 0)]
+
+
+def test_invoke_of_a_model_whose_body_has_no_usage_is_metered_from_bedrocks_headers(
+    clouds: Clouds,
+) -> None:
+    llama = "meta.llama3-8b-instruct-v1%3A0"
+    answer = httpx.post(
+        f"{clouds.base('bedrock_key')}/model/{llama}/invoke",
+        headers=clouds.auth(),
+        content=json.dumps({"prompt": "hi", "max_gen_len": 5}).encode(),
+        timeout=60,
+    )
+
+    assert answer.status_code == 200, answer.text
+    [(_, _, requests, input_tokens, output_tokens, unmetered)] = wait_for_requests(1)
+    assert (requests, input_tokens, output_tokens, unmetered) == (1, *LLAMA_USAGE, 0)
 
 
 def test_converse_is_metered_from_its_usage_and_named_by_the_path_model(clouds: Clouds) -> None:

@@ -31,7 +31,7 @@ CONVERSE_TOTALS = (CONVERSE_USAGE[0] + CONVERSE_USAGE[1], CONVERSE_USAGE[2])
 def meter(family: str, data: bytes, cuts: list[int]) -> tuple[bytes, tuple[int, int]]:
     """Feed `data` cut at `cuts`; what was relayed and the usage read."""
     m = Meter(family, strip_usage_chunk=False, model="")
-    m.start("application/vnd.amazon.eventstream")
+    m.start({"content-type": "application/vnd.amazon.eventstream"})
     bounds = [0, *sorted(set(cuts)), len(data)]
     relayed = b"".join(m.feed(data[a:b]) for a, b in itertools.pairwise(bounds))
     rest, usage = m.finish()
