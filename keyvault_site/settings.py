@@ -69,7 +69,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",  # request.user.is_verified()
     "settings_app.audit.middleware.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "settings_app.idle_sessions.IdleSessionTimeoutMiddleware",  # after auth and messages
+    # After auth and messages:
+    "settings_app.request_context.idle_sessions.IdleSessionTimeoutMiddleware",
     # After the idle check: a signed-in user with no verified second factor reaches only the
     # sign-in step, enrolment and logout (settings_app/twofactor).
     "settings_app.twofactor.middleware.SecondFactorMiddleware",
@@ -170,7 +171,7 @@ if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)  # absolute, from sign-in
-# Signed out after this long without a request (settings_app/idle_sessions.py); 0 turns it off.
+# Signed out after this long without a request (request_context/idle_sessions.py); 0 turns it off.
 KEYVAULT_SESSION_IDLE_MINUTES = env.int("KEYVAULT_SESSION_IDLE_MINUTES", default=30)
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
@@ -200,7 +201,7 @@ AXES_RESET_ON_SUCCESS = False
 AXES_VERBOSE = False  # no "AXES: BEGIN version ..." banner on every manage.py command
 # Lock out the client's address, not the proxy's: the same rule as the audit trail and the API
 # (KEYVAULT_TRUSTED_PROXY_COUNT below).
-AXES_CLIENT_IP_CALLABLE = "settings_app.client_address.client_ip"
+AXES_CLIENT_IP_CALLABLE = "settings_app.request_context.client_address.client_ip"
 # The lockout store (AccessAttempt.get_data/post_data) keeps what a failed form carried, masking
 # only these (and "password", always): every other field of the login and reveal forms.
 AXES_SENSITIVE_PARAMETERS = [
@@ -323,8 +324,8 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 # Error pages and mails to ADMINS never show locals of code that handles keys, and mask keys
 # wherever else they appear (exception messages, source lines).
-DEFAULT_EXCEPTION_REPORTER_FILTER = "settings_app.error_reports.SecretHidingReporterFilter"
-DEFAULT_EXCEPTION_REPORTER = "settings_app.error_reports.SecretRedactingExceptionReporter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "settings_app.logs.error_reports.SecretHidingReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "settings_app.logs.error_reports.SecretRedactingExceptionReporter"
 ADMINS = [("Admin", email) for email in env.list("ADMIN_EMAILS", default=[])]
 
 # One line per record, text (default) or JSON (KEYVAULT_LOG_FORMAT=json), each with a UTC

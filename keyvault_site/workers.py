@@ -4,7 +4,7 @@
 
 uvicorn would by default trust `X-Forwarded-For` and `X-Forwarded-Proto` from 127.0.0.1 and
 rewrite the client address with them; keyvault reads the client address from
-KEYVAULT_TRUSTED_PROXY_COUNT alone (settings_app/client_address.py), and HTTPS from
+KEYVAULT_TRUSTED_PROXY_COUNT alone (settings_app/request_context/client_address.py), and HTTPS from
 SECURE_PROXY_SSL_HEADER, so uvicorn's handling is switched off here, deliberately.
 """
 

@@ -27,16 +27,17 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from . import providers
+from .admin_forms.setting import MAIN_FIELDS, SettingForm, credential_form
 from .api import admin as api_admin
 from .audit import admin as audit_admin
 from .credentials import admin as credentials_admin
 from .crypto import DecryptionError, EncryptionError
 from .encryption import decryption_failures, key_advice
 from .encryption.unreadable import UnreadableValue
-from .forms import MAIN_FIELDS, SettingForm, credential_form
 from .gateway import admin as gateway_admin
 from .importers.admin_views import import_env_urls
 from .key_check.service import check_keys
+from .logs.redaction import redact
 from .models import Setting, VerificationStatus
 from .notifications.admin import (
     ROTATION_FIELDS,
@@ -47,7 +48,6 @@ from .notifications.admin import (
 )
 from .providers import verification
 from .providers.masking import mask
-from .redaction import redact
 from .reveal.views import reveal_setting_view
 from .trash import admin as trash_admin
 from .twofactor import admin as twofactor_admin

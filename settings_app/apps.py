@@ -17,13 +17,14 @@ class SettingsAppConfig(AppConfig):
 
     def ready(self) -> None:
         # Importing them connects the system checks and the signal receivers.
-        from . import checks, idle_sessions  # noqa: F401
+        from . import checks  # noqa: F401
         from .api import checks as api_checks  # noqa: F401
         from .audit import receivers  # noqa: F401
         from .encryption import keyring  # noqa: F401  (resets the key-set cache on setting_changed)
         from .key_check import checks as key_check_checks  # noqa: F401
         from .key_check import receivers as key_check_receivers  # noqa: F401
         from .notifications import checks as notification_checks  # noqa: F401
+        from .request_context import idle_sessions  # noqa: F401  (starts the idle clock on sign-in)
         from .trash import checks as trash_checks  # noqa: F401
         from .twofactor import checks as twofactor_checks  # noqa: F401
         from .twofactor import lockout  # noqa: F401  (wrong codes count like wrong passwords)

@@ -11,7 +11,7 @@ from django.db import models, router, transaction
 from django.utils import timezone
 
 from . import audit, providers
-from .api.models import RateLimitCounter, ServiceToken, TokenFormTicket
+from .api.models import RateLimitCounter, ServiceToken
 from .audit.models import (
     AppendOnlyError,
     AuditAction,
@@ -29,11 +29,11 @@ from .credentials.index import SecretFieldsIndexField
 from .credentials.value import Credential, from_value
 from .encryption import decryption_failures
 from .encryption.fields import BlindIndexField, EncryptedQuerySet, EncryptedTextField
+from .form_tickets.models import FormTicket
 from .gateway.models import GatewayUsage, UsageAlertSent
 from .key_check.models import KeyCheck
 from .lookups import values as value_cache
 from .notifications.models import Notice, NoticeChannel, NoticeKind
-from .reveal.models import RevealToken
 from .twofactor.models import RecoveryCode, RecoveryCodeDevice
 from .versions.models import SettingVersion
 
@@ -46,6 +46,7 @@ __all__ = [
     "AuditSource",
     "CoalescedWindow",
     "DeletedSetting",
+    "FormTicket",
     "GatewayUsage",
     "KeyCheck",
     "Notice",
@@ -54,13 +55,11 @@ __all__ = [
     "RateLimitCounter",
     "RecoveryCode",
     "RecoveryCodeDevice",
-    "RevealToken",
     "ServiceToken",
     "Setting",
     "SettingManager",
     "SettingQuerySet",
     "SettingVersion",
-    "TokenFormTicket",
     "UsageAlertSent",
     "VerificationStatus",
     "is_setting_key",
@@ -146,10 +145,15 @@ class SettingManager(models.Manager.from_queryset(SettingQuerySet)):  # type: ig
         A stored value that cannot be decrypted raises DecryptionError (audited once). Values
         are cached per process for KEYVAULT_VALUE_CACHE_SECONDS (see lookups/values.py).
         """
-        value = value_cache.lookup(key, self._load_value)
+        value = self.get_stored_value(key)
         if credential_envelope.is_envelope(value):
             raise StructuredCredentialError(key, credential_envelope.loads(value).provider.name)
         return default if value is None else value
+
+    def get_stored_value(self, key: str) -> str | None:
+        """The stored plaintext of `key`, cached as `get_value`'s: a single key or a structured
+        credential's envelope (the gateway routes by the latter; read it with `get_credential`)."""
+        return value_cache.lookup(key, self._load_value)
 
     def get_credential(self, key: str) -> Credential | None:
         """Setting `key` as a Credential (a single key too), or None when there is none."""

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 
+from .cli import EXIT_USAGE
+from .plain_run import DEFAULTS as RUN_DEFAULTS
 from .variables import MappingError, parse_mapping
 
 TYPE_CHECKING = False  # see protocol.py
@@ -15,7 +17,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
     from typing import Any, NoReturn
 
-EXIT_USAGE = 64
 FORMATS = ("dotenv", "json", "yaml", "shell")
 
 DESCRIPTION = """\
@@ -34,7 +35,11 @@ command exits, also on SIGINT or SIGTERM."""
 SET_HELP = """\
 Store a new version of setting KEY (created if missing). The value is read from standard input,
 never from the command line; at a terminal it is prompted for without echo. Prints the new
-version number. Needs a token with a write scope."""
+version number. Needs a token with a write scope.
+
+A structured credential (Azure OpenAI, Bedrock, Vertex AI) takes --fields, a JSON object on
+standard input:  keyvault set azure_prod --fields --provider azure_openai < azure.json
+Changing a routing field (resource, region, project...) needs every secret in the same write."""
 
 EXPORT_HELP = """\
 Print the settings in the token's scope (or those named with --env) as a dotenv, JSON, YAML or
@@ -121,11 +126,12 @@ def _run_arguments(run: argparse.ArgumentParser) -> None:
         "value changes",
     )  # fmt: skip
     run.add_argument(
-        "--watch-interval", type=_seconds, default=30.0, metavar="SECONDS",
+        "--watch-interval", type=_seconds, default=RUN_DEFAULTS["watch_interval"],
+        metavar="SECONDS",
         help="how often --watch asks (default 30; an unchanged value costs a 304)",
     )  # fmt: skip
     run.add_argument(
-        "--watch-grace", type=_seconds, default=10.0, metavar="SECONDS",
+        "--watch-grace", type=_seconds, default=RUN_DEFAULTS["watch_grace"], metavar="SECONDS",
         help="how long a stopped command may take to exit (default 10)",
     )  # fmt: skip
     run.add_argument(
@@ -135,7 +141,8 @@ def _run_arguments(run: argparse.ArgumentParser) -> None:
         "pip install 'keyvault-client[fallback]')",
     )  # fmt: skip
     run.add_argument(
-        "--fallback-max-age", type=_seconds, default=86400.0, metavar="SECONDS",
+        "--fallback-max-age", type=_seconds, default=RUN_DEFAULTS["fallback_max_age"],
+        metavar="SECONDS",
         help="refuse a fallback file older than this (default 86400, one day)",
     )  # fmt: skip
     run.add_argument("command", nargs=argparse.REMAINDER, help="-- COMMAND [ARGS...]")
@@ -154,7 +161,15 @@ def _set_arguments(set_: argparse.ArgumentParser) -> None:
         "--if-version", type=_version_or_zero, metavar="N",
         help="only if KEY is at version N (0: only if it does not exist)",
     )  # fmt: skip
-    set_.add_argument("--provider", help="for a new KEY: openai, anthropic, ... or other")
+    set_.add_argument(
+        "--provider", help="for a new KEY: openai, anthropic, azure_openai, bedrock, ... or other"
+    )
+    set_.add_argument(
+        "--fields", action="store_true",
+        help='read a structured credential\'s fields as one JSON object, e.g. '
+        '{"api_key": "...", "resource_name": "contoso"}; fields left out keep their values, '
+        '"" clears one',
+    )  # fmt: skip
 
 
 def _list_arguments(listing: argparse.ArgumentParser) -> None:

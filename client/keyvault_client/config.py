@@ -138,10 +138,9 @@ def _well_formed(token: str) -> bool:
 
 def _checksum(body: str) -> str:
     """The token's last 6 characters: base64url of the CRC32 of its random part."""
-    import binascii
-    import zlib
+    import binascii  # its crc32 is zlib's, without loading zlib
 
-    crc = zlib.crc32(body.encode("ascii")).to_bytes(4, "big")
+    crc = binascii.crc32(body.encode("ascii")).to_bytes(4, "big")
     encoded = binascii.b2a_base64(crc, newline=False).decode("ascii").rstrip("=")
     return encoded.replace("+", "-").replace("/", "_")
 

@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 
@@ -27,6 +26,7 @@ from .variables import MappingError
 
 TYPE_CHECKING = False  # see protocol.py
 if TYPE_CHECKING:
+    import argparse
     from collections.abc import Iterable
 
 

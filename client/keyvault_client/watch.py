@@ -8,7 +8,6 @@ server leaves the command running (with a warning); so does a key that disappear
 
 from __future__ import annotations
 
-import argparse
 import subprocess
 import sys
 import threading
@@ -19,6 +18,10 @@ from .errors import KeyvaultError
 from .injection import Injection
 from .run import _copy_masked, _SignalForwarder, forbid_inspection
 from .run_command import Wanted, fetch, masked, prepare
+
+TYPE_CHECKING = False  # see protocol.py
+if TYPE_CHECKING:
+    import argparse
 
 
 class Watcher:

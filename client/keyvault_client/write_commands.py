@@ -6,15 +6,19 @@ import argparse
 import json
 import sys
 
-from .cli import EXIT_NOT_VALID, UsageError, checked_key, make_client
+from .cli import EXIT_NOT_VALID, checked_key, make_client
+from .secret_input import read_fields, read_value
 
 VALID = ("valid", "restricted")  # statuses verify exits 0 for
 
 
 def set_value(args: argparse.Namespace) -> int:
     key = checked_key(args.key)
-    value = _read_value(key)
-    answer = make_client().set(key, value, if_version=args.if_version, provider=args.provider)
+    options = {"if_version": args.if_version, "provider": args.provider}
+    if args.fields:
+        answer = make_client().set_fields(key, read_fields(key), **options)
+    else:
+        answer = make_client().set(key, read_value(key), **options)
     for warning in answer.get("warnings") or ():
         print(f"keyvault set: warning: {warning}", file=sys.stderr)
     print(answer["version"])
@@ -56,19 +60,3 @@ def delete(args: argparse.Namespace) -> int:
     make_client().delete(key, if_version=args.if_version)
     print(f"deleted {key}", file=sys.stderr)
     return 0
-
-
-def _read_value(key: str) -> str:
-    """The value from standard input: prompted for without echo at a terminal, else read
-    whole (one trailing line break dropped). Never from the command line, where `ps` sees it."""
-    if sys.stdin.isatty():
-        import getpass
-
-        value = getpass.getpass(f"Value for {key} (not shown): ")
-    else:
-        value = sys.stdin.read()
-        value = value[:-1] if value.endswith("\n") else value
-        value = value[:-1] if value.endswith("\r") else value
-    if not value.strip():
-        raise UsageError('no value given: pipe it in, e.g. printf %s "$NEW_KEY" | keyvault set KEY')
-    return value

@@ -1,6 +1,6 @@
 """Writing and listing over the API: set, roll back, delete, verify, list and older versions.
 
-PUT    /api/v1/settings/<key>            {"value", "provider"?} -> {"key", "version", ...}
+PUT    /api/v1/settings/<key>            {"value" or "fields", "provider"?} -> {"key", "version"...}
        If-Match: "<version>" is check-and-set; a stale one answers 412 {"current_version"}
 POST   /api/v1/settings/<key>/rollback   {"version": N}
 POST   /api/v1/settings/<key>/verify     -> {"status", "detail", "verified_at"}
@@ -26,6 +26,7 @@ from .protocol import (
 
 TYPE_CHECKING = False  # see protocol.py
 if TYPE_CHECKING:
+    from collections.abc import Mapping
     from typing import Any
 
     from .config import Config
@@ -47,6 +48,23 @@ class WriteMethods:
         (key, version, provider, updated_at, warnings). `if_version`: only over that version
         (0: only create), else `Conflict`."""
         payload: dict[str, str] = {"value": value}
+        if provider:
+            payload["provider"] = provider
+        return self._write("PUT", setting_path(key), key, payload, if_version)
+
+    def set_fields(
+        self,
+        key: str,
+        fields: Mapping[str, str],
+        *,
+        if_version: int | None = None,
+        provider: str | None = None,
+    ) -> dict[str, Any]:
+        """Write the fields of structured credential `key` (Azure OpenAI, Bedrock, Vertex AI...;
+        `provider` to create one). Fields left out keep their stored values, "" clears one;
+        changing a routing field (endpoint, region...) needs every secret in the same write.
+        Answers and `if_version` as for `set`."""
+        payload: dict[str, object] = {"fields": dict(fields)}
         if provider:
             payload["provider"] = provider
         return self._write("PUT", setting_path(key), key, payload, if_version)

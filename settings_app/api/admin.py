@@ -3,11 +3,12 @@
 Tokens are never edited or deleted: a wrong one is revoked and a new one created, so the list
 keeps the history. The page that shows a new token answers the POST itself (the token is in no
 redirect, session or cache) and is marked never-cached; the form's one-time field is spent in
-the database (form_tickets.py), so a replayed or concurrent POST shows nothing.
+the database (`settings_app.form_tickets`), so a replayed or concurrent POST shows nothing.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import admin, messages
@@ -23,17 +24,20 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_POST
 
-from settings_app.change_context import ChangeContextMixin
+from settings_app.admin_forms.change_context import ChangeContextMixin
+from settings_app.form_tickets import services as form_tickets
 from settings_app.reveal.views import RevealedValue
 from settings_app.twofactor.step_up import step_up_required
 
-from . import form_tickets, scope, service_only, services
+from . import scope, service_only, services
 from .forms import ServiceTokenForm
 from .models import ServiceToken
 
 REVOKE_PERMISSION = "settings_app.revoke_servicetoken"
 FORM_TEMPLATE = "admin/settings_app/servicetoken/create.html"
 CREATED_TEMPLATE = "admin/settings_app/servicetoken/created.html"
+# Long enough to fill the form in; an older one is shown again. Several tabs may be open at once.
+TOKEN_FORM_TICKET = form_tickets.Purpose("service_token_form", timedelta(hours=1))
 REPLAYED = "This form was already submitted; a token is shown only once. Fill it in again."
 
 
@@ -126,10 +130,10 @@ class ServiceTokenAdmin(ChangeContextMixin):
         return self._render_form(request, form)
 
     def _spend_once_token(self, request: HttpRequest) -> bool:
-        return form_tickets.spend(request.POST.get("once", ""), request.user)
+        return form_tickets.spend(request.POST.get("once", ""), request.user, TOKEN_FORM_TICKET)
 
     def _render_form(self, request: HttpRequest, form: ServiceTokenForm, error: str = "") -> Any:
-        once = form_tickets.issue(request.user)
+        once = form_tickets.issue(request.user, TOKEN_FORM_TICKET)
         context = {**self._context(request, "New service token"), "form": form, "once": once}
         return render(request, FORM_TEMPLATE, {**context, "error": error})
 

@@ -10,7 +10,6 @@ import contextlib
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -170,22 +169,3 @@ class RateLimitCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.count}"
-
-
-class TokenFormTicket(models.Model):
-    """The one-time field of a token-creation form shown to one user; spent by one POST.
-
-    Kept in the database, not the session: two tabs or two concurrent requests each carry their
-    own copy of a session, and each would find the field unspent (see form_tickets.py).
-    """
-
-    digest = models.CharField(max_length=64, unique=True)  # SHA-256 of the field, never it
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
-    spent_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        default_permissions = ()  # internal state, not in the admin
-
-    def __str__(self) -> str:
-        return f"token form ticket of user {self.user_id}"

@@ -7,7 +7,7 @@ from typing import Any
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from settings_app.client_address import client_ip
+from settings_app.request_context.client_address import client_ip
 
 from .models import ServiceToken
 

@@ -23,10 +23,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from settings_app import metrics
-from settings_app.client_address import client_ip
 from settings_app.constants import KEY_MAX_LENGTH, KEY_PATTERN
 from settings_app.crypto import DecryptionError
 from settings_app.models import Setting
+from settings_app.request_context.client_address import client_ip
 
 from . import accounting, reads, services
 from .models import ServiceToken

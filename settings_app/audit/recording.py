@@ -9,9 +9,9 @@ from typing import Any
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest
 
-from .. import client_address
 from ..logs import context as request_context
-from ..redaction import redact
+from ..logs.redaction import redact
+from ..request_context import client_address
 from .chain import append
 from .models import AuditAction, AuditEvent, AuditSource
 

@@ -49,6 +49,11 @@ def _provider(key: str, current: Setting | None, asked: str | None) -> Structure
             "under another key."
         )
     spec = get_structured(slug)
+    if spec is None and current is not None:
+        raise ValidationError(
+            f"{key} holds one {current.provider} value, not a structured credential's fields: "
+            "send value instead."
+        )
     if spec is None:
         raise ValidationError(
             f"fields are for structured credentials; {slug or 'no provider'!r} is not one: "

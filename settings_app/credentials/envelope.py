@@ -83,7 +83,8 @@ def _check_fields(provider: StructuredProvider, given: dict[str, str]) -> None:
     for name, value in given.items():
         if name not in known:
             errors.setdefault("__all__", []).append(
-                f"{provider.name} credentials have no field '{name}'."
+                f"{provider.name} credentials have no field '{name}'; their fields are "
+                f"{', '.join(sorted(known))}."
             )
         elif not provider.field(name).matches(value):
             errors[name] = [_pattern_error(provider, name)]

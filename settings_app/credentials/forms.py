@@ -21,7 +21,7 @@ from .document import read_service_account
 from .schema import Field, StructuredProvider, get_structured
 
 if TYPE_CHECKING:
-    from settings_app.forms import SettingForm
+    from settings_app.admin_forms.setting import SettingForm
 
 PREFIX = "field_"
 DOCUMENT = "service_account_json"
@@ -100,7 +100,7 @@ class KeyWithExtras(_SettingForm):
 
 
 class CredentialFields(_SettingForm):
-    """Mixed into the Setting form (settings_app.forms.credential_form) for one structured
+    """Mixed into the Setting form (`admin_forms.setting.credential_form`) for one structured
     provider: its fields replace the one-string value input."""
 
     provider_spec: StructuredProvider

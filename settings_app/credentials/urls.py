@@ -64,6 +64,12 @@ def bedrock_base(region: str) -> str:
     return configured("KEYVAULT_BEDROCK_BASE_URL") or checked(f"https://{host}", host)
 
 
+def bedrock_runtime_base(region: str) -> str:
+    """Where model calls go (InvokeModel, Converse): bedrock-runtime, not the control plane."""
+    host = f"bedrock-runtime.{region}.amazonaws.com"
+    return configured("KEYVAULT_BEDROCK_RUNTIME_BASE_URL") or checked(f"https://{host}", host)
+
+
 def vertex_base(location: str) -> str:
     host = (
         "aiplatform.googleapis.com"

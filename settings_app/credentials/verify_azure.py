@@ -11,10 +11,10 @@ from settings_app.constants import VerificationStatus as Status
 from settings_app.providers.classification import VerificationResult
 
 from . import urls
+from .entra import request_token
 from .http import exchange, generic
 from .schema import AZURE_SUFFIXES
 
-COGNITIVE_SCOPE = "https://cognitiveservices.azure.com/.default"
 ENTRA_INVALID = {"invalid_client", "unauthorized_client", "invalid_request", "invalid_grant"}
 
 
@@ -36,14 +36,7 @@ def check_azure(fields: Mapping[str, str], client: httpx.Client | None) -> Verif
 
 def entra_token(fields: Mapping[str, str], client: httpx.Client | None) -> str | VerificationResult:
     """The client-credentials token, or why there is none (the secret never leaves in a URL)."""
-    url = f"{urls.azure_login_base()}/{fields['tenant_id']}/oauth2/v2.0/token"
-    form = {
-        "grant_type": "client_credentials",
-        "client_id": fields["client_id"],
-        "client_secret": fields["client_secret"],
-        "scope": COGNITIVE_SCOPE,
-    }
-    answer = exchange("POST", url, headers={}, data=form, client=client)
+    answer = request_token(fields, client)
     token = answer.json().get("access_token")
     if answer.status == 200 and isinstance(token, str):
         return token

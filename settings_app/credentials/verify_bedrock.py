@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 
 import httpx
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
-from botocore.credentials import Credentials
 
 from settings_app.constants import VerificationStatus as Status
 from settings_app.providers.classification import VerificationResult
 
 from . import urls
+from .aws_signing import signed_headers
 from .http import Answer, exchange, generic
 
-SERVICE = "bedrock"
 # AWS answers 403 both for bad credentials and for missing permissions: its error type decides.
 INVALID_TYPES = {
     "UnrecognizedClientException",
@@ -31,20 +27,8 @@ def check_bedrock(fields: Mapping[str, str], client: httpx.Client | None) -> Ver
     if "api_key" in fields:
         headers = {"Authorization": f"Bearer {fields['api_key']}"}
     else:
-        headers = signed_headers(url, fields)
+        headers = signed_headers(fields, "GET", url)
     return classify(exchange("GET", url, headers=headers, client=client))
-
-
-def signed_headers(url: str, fields: Mapping[str, str]) -> dict[str, str]:
-    """The SigV4 headers for GET `url`, from botocore's signer (never a hand-written one)."""
-    # botocore logs the canonical request at DEBUG, session token included: keep it quiet.
-    logging.getLogger("botocore.auth").setLevel(logging.INFO)
-    credentials = Credentials(
-        fields["access_key_id"], fields["secret_access_key"], fields.get("session_token")
-    )
-    request = AWSRequest(method="GET", url=url)
-    SigV4Auth(credentials, SERVICE, fields["region"]).add_auth(request)
-    return dict(request.headers.items())
 
 
 def error_type(answer: Answer) -> str:

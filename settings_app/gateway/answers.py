@@ -11,6 +11,8 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from settings_app import metrics
+
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 UNAUTHORIZED = (
@@ -37,6 +39,14 @@ ERROR_TYPES = {
     502: "api_error",
     504: "timeout_error",
 }
+
+
+async def refuse(
+    send: Send, status: int, message: str, headers: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    """Answer before anything was sent upstream, counted in the refusals metric."""
+    metrics.record_gateway_refusal(status)
+    await send_error(send, status, message, headers)
 
 
 async def send_error(

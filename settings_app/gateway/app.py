@@ -11,22 +11,24 @@ from collections.abc import Awaitable, Callable
 from time import perf_counter
 from typing import Any
 
-import httpx
 from django.conf import settings
-from django.http import HttpRequest
 
 from settings_app.api.models import ServiceToken
-from settings_app.client_address import client_ip
 from settings_app.crypto import DecryptionError
-from settings_app.providers import Provider, get_provider
-from settings_app.providers.client import base_url
+from settings_app.request_context.client_address import address_from
 
 from . import answers, forwarding, limits, lookups, requests, routing
+from .destinations import (
+    BadRoute,
+    Destination,
+    NoAccess,
+    authenticated_request,
+    destination_for,
+)
 from .metering import Meter
 from .recording import recorder
 from .relay import relay
 from .upstream import Exchange, timeout
-from .usage import family_for
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Scope = dict[str, Any]
@@ -45,34 +47,31 @@ async def gateway(scope: Scope, receive: Receive, send: answers.Send) -> None:
     """Serve one gateway request: refuse it, or relay it to the setting's provider."""
     started = perf_counter()
     if settings.SECURE_SSL_REDIRECT and not is_secure(scope):
-        return await answers.send_error(send, 403, answers.HTTPS_ONLY)
+        return await answers.refuse(send, 403, answers.HTTPS_ONLY)
     try:
         route = routing.route(scope)
     except routing.BadPath as error:
-        return await answers.send_error(send, 400, str(error))
+        return await answers.refuse(send, 400, str(error))
     token = await lookups.active_token(forwarding.presented_token(scope["headers"]))
     if token is None:
-        return await answers.send_error(send, 401, answers.UNAUTHORIZED)
+        return await answers.refuse(send, 401, answers.UNAUTHORIZED)
     address = scope_client_ip(scope)
     if not token.allows_address(address):
-        return await answers.send_error(send, 403, answers.FORBIDDEN)
+        return await answers.refuse(send, 403, answers.FORBIDDEN)
     try:
         target = await _target(token, route)
     except DecryptionError:  # audited once by get_value; the answer names no value
-        return await answers.send_error(send, 500, answers.UNDECRYPTABLE)
+        return await answers.refuse(send, 500, answers.UNDECRYPTABLE)
     if route is None or target is None:
-        return await answers.send_error(send, 404, answers.NOT_FOUND)
+        return await answers.refuse(send, 404, answers.NOT_FOUND)
     await _call(scope, receive, send, token, route, target, address, started)
 
 
-async def _target(
-    token: ServiceToken, route: routing.Route | None
-) -> tuple[Provider, lookups.ProviderKey] | None:
+async def _target(token: ServiceToken, route: routing.Route | None) -> Destination | None:
     if route is None or not token.allows_gateway(route.setting_key):
         return None
     found = await lookups.provider_key(route.setting_key)
-    provider = get_provider(found.provider_slug) if found is not None else None
-    return None if provider is None or found is None else (provider, found)
+    return None if found is None else destination_for(found)
 
 
 async def _call(
@@ -81,70 +80,61 @@ async def _call(
     send: answers.Send,
     token: ServiceToken,
     route: routing.Route,
-    target: tuple[Provider, lookups.ProviderKey],
+    target: Destination,
     address: str,
     started: float,
 ) -> None:
     wait = await limits.retry_after(token)
     if wait is not None:
         message = answers.LIMITED.format(limit=token.daily_token_limit)
-        return await answers.send_error(send, 429, message, [(b"retry-after", str(wait).encode())])
+        return await answers.refuse(send, 429, message, [(b"retry-after", str(wait).encode())])
     try:
         body = await read_body(scope, receive)
     except BodyTooLarge:
-        return await answers.send_error(send, 413, answers.TOO_LARGE.format(limit=max_body()))
+        return await answers.refuse(send, 413, answers.TOO_LARGE.format(limit=max_body()))
     except CallerGone:
         return None
-    provider, found = target
-    exchange = _start(scope, token, route, provider, found, body, address)
+    try:
+        exchange = await _start(scope, token, route, target, body, address)
+    except BadRoute as error:
+        return await answers.refuse(send, 400, str(error))
+    except NoAccess as error:
+        return await answers.refuse(send, 502, str(error))
     await relay(exchange, receive, send, kv_ms=(perf_counter() - started) * 1000)
 
 
-def _start(
+async def _start(
     scope: Scope,
     token: ServiceToken,
     route: routing.Route,
-    provider: Provider,
-    found: lookups.ProviderKey,
+    destination: Destination,
     body: bytes,
     address: str,
 ) -> Exchange:
-    family = family_for(provider.slug)
-    prepared = requests.prepare(provider.slug, family, route.raw_path, body)
-    request = httpx.Request(
-        scope["method"],
-        upstream_url(provider, route),
-        headers=forwarding.upstream_headers(scope["headers"], provider, found.key),
-        content=prepared.body,
-        extensions={"timeout": timeout().as_dict()},
+    family = destination.family(route)
+    asks_usage = destination.asks_usage(route)
+    prepared = requests.prepare(
+        destination.slug, family, route.raw_path, body, asks_usage=asks_usage
     )
+    request = await authenticated_request(
+        destination, scope["method"], route, scope["headers"], prepared.body
+    )
+    request.extensions["timeout"] = timeout().as_dict()
     meter = Meter(family, strip_usage_chunk=prepared.injected_usage, model=prepared.model)
     return Exchange(
-        request, meter, lambda usage: recorder.add(token, route.setting_key, usage, address)
+        request,
+        meter,
+        lambda usage: recorder.add(token, route.setting_key, usage, address),
+        provider=destination.slug,
     )
-
-
-def upstream_url(provider: Provider, route: routing.Route) -> httpx.URL:
-    """The provider's configured origin (and base path) with the caller's path and query.
-
-    Built from parts, so nothing in the caller's path can become a host: `//` and `@` stay
-    path characters."""
-    base = httpx.URL(base_url(provider))
-    raw_path = (base.raw_path.rstrip(b"/") + route.raw_path.encode("latin-1")).split(b"?")[0]
-    if route.query:
-        raw_path += b"?" + route.query.encode("latin-1")
-    return base.copy_with(raw_path=raw_path)
 
 
 def scope_client_ip(scope: Scope) -> str:
-    """The client address by the one rule the API and the audit use (client_address.py)."""
-    request = HttpRequest()
+    """The client address by the one rule the API and the audit use
+    (`request_context/client_address.py`)."""
     client = scope.get("client") or ("", 0)
-    request.META["REMOTE_ADDR"] = client[0]
     forwarded = [value for name, value in scope["headers"] if name == b"x-forwarded-for"]
-    if forwarded:
-        request.META["HTTP_X_FORWARDED_FOR"] = b",".join(forwarded).decode("latin-1")
-    return client_ip(request)
+    return address_from(client[0], b",".join(forwarded).decode("latin-1"))
 
 
 def is_secure(scope: Scope) -> bool:

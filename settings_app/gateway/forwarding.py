@@ -28,8 +28,20 @@ HOP_BY_HOP = frozenset(
         b"upgrade",
     }
 )
-# Set by httpx (host, length) or by the gateway (encoding: identity, so usage can be read).
-_REPLACED = frozenset({b"host", b"content-length", b"accept-encoding", b"cookie", b"forwarded"})
+# Set by httpx (host, length) or by the gateway (encoding: identity, so usage can be read);
+# x-goog-user-project would bill another project than the credential's.
+_REPLACED = frozenset(
+    {
+        b"host",
+        b"content-length",
+        b"accept-encoding",
+        b"cookie",
+        b"forwarded",
+        b"x-goog-user-project",
+    }
+)
+# X-Amz-Date, X-Amz-Security-Token, X-Amz-Content-Sha256: the gateway's signature sets its own.
+_DROPPED_PREFIXES = (b"x-forwarded-", b"x-amz-")
 _NOT_RETURNED = HOP_BY_HOP | {b"content-length"}
 
 
@@ -45,18 +57,25 @@ def presented_token(headers: Iterable[tuple[bytes, bytes]]) -> str:
     return ""
 
 
-def upstream_headers(headers: Headers, provider: Provider, key: str) -> Headers:
-    """The caller's headers minus credentials and hop-by-hop ones, plus the provider's auth."""
+def caller_headers(headers: Headers) -> Headers:
+    """The caller's headers that may go upstream (no credentials, hop-by-hop ones, cookies,
+    `X-Forwarded-*`, `X-Amz-*` signing headers or Host), asking for an unencoded answer."""
     dropped = HOP_BY_HOP | CREDENTIAL_HEADERS | _REPLACED | _connection_tokens(headers)
     kept = [
         (name, value)
         for name, value in headers
-        if name not in dropped and not name.startswith(b"x-forwarded-")
+        if name not in dropped and not name.startswith(_DROPPED_PREFIXES)
     ]
+    kept.append((b"accept-encoding", b"identity"))
+    return kept
+
+
+def upstream_headers(headers: Headers, provider: Provider, key: str) -> Headers:
+    """The caller's headers minus credentials and hop-by-hop ones, plus the provider's auth."""
+    kept = caller_headers(headers)
     present = {name for name, _ in kept}
     auth = f"{provider.auth_scheme} {key}" if provider.auth_scheme else key
     kept.append((provider.auth_header.lower().encode("latin-1"), auth.encode("latin-1")))
-    kept.append((b"accept-encoding", b"identity"))
     for name, value in provider.extra_headers:
         encoded = name.lower().encode("latin-1")
         if encoded not in present:  # anthropic-version: the caller's own wins

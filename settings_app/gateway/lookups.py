@@ -27,7 +27,8 @@ _lock = threading.Lock()
 
 @dataclass(frozen=True)
 class ProviderKey:
-    """A setting's provider and its plaintext key (never printed)."""
+    """A setting's provider and its stored plaintext (a key, or a credential's envelope; never
+    printed)."""
 
     provider_slug: str
     key: str = field(repr=False)
@@ -55,7 +56,7 @@ def _load_provider_key(setting_key: str) -> ProviderKey | None:
     from settings_app.models import Setting
 
     generation = value_cache.generation()
-    value = Setting.objects.get_value(setting_key)
+    value = Setting.objects.get_stored_value(setting_key)  # an envelope for structured ones
     slug = Setting.objects.filter(key=setting_key).values_list("provider", flat=True).first()
     with _lock:
         _providers[setting_key] = (slug, generation)

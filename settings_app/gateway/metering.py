@@ -1,6 +1,7 @@
 """A Meter reads a response as it streams past, and passes on what the caller should receive.
 
-Server-sent events are parsed event by event; a JSON body is parsed once it is complete. When
+Server-sent events are parsed event by event, and so are Bedrock's binary event streams
+(eventstream.py); a JSON body is parsed once it is complete. When
 the gateway itself asked an OpenAI-compatible stream for usage (`stream_options.include_usage`),
 the usage-only chunk it added (empty `choices`) is removed, so `chunk.choices[0]` loops in the
 caller keep working; otherwise every byte passes through untouched, as it arrives.
@@ -9,9 +10,12 @@ caller keep working; otherwise every byte passes through untouched, as it arrive
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
-from .usage import OPENAI, Usage
+from .eventstream import CONTENT_TYPE as EVENT_STREAM
+from .eventstream import EventStreamReader
+from .usage import OPENAI, Usage, observe_invocation_header_counts, observe_invocation_metrics
 
 MAX_PARSED_BODY = 16 * 1024 * 1024  # a JSON answer longer than this is relayed, not metered
 _EVENT_END = b"\n\n"
@@ -28,10 +32,16 @@ class Meter:
         self._pending = b""
         self._body: list[bytes] = []
         self._body_size = 0
+        self._frames: EventStreamReader | None = None
+        self._headers: Mapping[str, str] = {}
 
-    def start(self, content_type: str) -> None:
-        """Called with the answer's content type: events are read one by one, JSON whole."""
+    def start(self, headers: Mapping[str, str]) -> None:
+        """Called with the answer's headers: events are read one by one, JSON whole."""
+        content_type = headers.get("content-type", "")
         self.streamed = content_type.startswith("text/event-stream")
+        if content_type.startswith(EVENT_STREAM):
+            self._frames = EventStreamReader()
+        self._headers = headers
 
     @property
     def strip_usage_chunk(self) -> bool:
@@ -42,6 +52,11 @@ class Meter:
         return self.strip_usage_chunk
 
     def feed(self, chunk: bytes) -> bytes:
+        if self._frames is not None:
+            for event in self._frames.feed(chunk):
+                self.usage.observe(self.family, event)
+                observe_invocation_metrics(self.usage, event)
+            return chunk
         if not self.streamed:
             self._keep_body(chunk)
             return chunk
@@ -54,10 +69,14 @@ class Meter:
     def finish(self) -> tuple[bytes, Usage]:
         """The bytes still held back, and the usage read from the whole response."""
         rest, self._pending = self._pending, b""
+        if self._frames is not None:
+            return b"", self.usage
         if self.streamed and rest.strip():
             self._read_event(rest)
         elif not self.streamed:
             self._read_body()
+        if not self.usage.metered:  # a body in a shape with no usage: Bedrock's own headers
+            observe_invocation_header_counts(self.usage, self._headers)
         return (rest if self.strip_usage_chunk else b""), self.usage
 
     def _keep_body(self, chunk: bytes) -> None:

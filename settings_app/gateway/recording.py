@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from settings_app import metrics
 from settings_app.api import services as token_services
 
 from .lookups import run_sync
@@ -88,6 +89,7 @@ class Recorder:
             await run_sync(write, taken.rows, taken.used)
         except Exception:
             self.failures += 1
+            metrics.record_gateway_recording_failure()
             logger.exception("Could not record gateway usage; it is kept for the next flush.")
             self._restore(taken)
             return

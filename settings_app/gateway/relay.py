@@ -14,6 +14,8 @@ from typing import Any
 
 import httpx
 
+from settings_app import metrics
+
 from . import answers, forwarding
 from .upstream import END, Exchange, Failure
 
@@ -21,6 +23,7 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 
 
 async def relay(exchange: Exchange, receive: Receive, send: answers.Send, kv_ms: float) -> None:
+    metrics.record_gateway_added(exchange.provider, kv_ms / 1000)
     watcher = asyncio.get_running_loop().create_task(_watch_disconnect(exchange, receive))
     try:
         head = await asyncio.shield(exchange.head)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from .usage import OPENAI
 
@@ -24,12 +25,17 @@ class PreparedBody:
     injected_usage: bool  # True when the gateway set stream_options.include_usage
 
 
-def prepare(provider_slug: str, family: str, path: str, body: bytes) -> PreparedBody:
+def prepare(
+    provider_slug: str, family: str, path: str, body: bytes, *, asks_usage: bool | None = None
+) -> PreparedBody:
+    """`asks_usage` says whether the provider accepts stream_options (default: by its slug)."""
     parsed = _json_object(body)
     model = _request_model(parsed, path)
+    if asks_usage is None:
+        asks_usage = provider_slug in INCLUDE_USAGE_PROVIDERS
     if (
         family == OPENAI
-        and provider_slug in INCLUDE_USAGE_PROVIDERS
+        and asks_usage
         and path.endswith("/chat/completions")
         and parsed is not None
         and parsed.get("stream") is True
@@ -52,9 +58,13 @@ def _request_model(parsed: dict[str, Any] | None, path: str) -> str:
     model = parsed.get("model") if parsed is not None else None
     if isinstance(model, str):
         return model
-    # Gemini names the model in the path: /v1beta/models/gemini-2.0-flash:generateContent
+    # Gemini and Vertex name the model in the path: /v1beta/models/gemini-2.0-flash:generate…,
+    # Bedrock too: /model/anthropic.claude-3-5-haiku-20241022-v1%3A0/invoke
     _, found, rest = path.partition("/models/")
-    return rest.split(":", 1)[0].split("/", 1)[0] if found else ""
+    if found:
+        return rest.split(":", 1)[0].split("/", 1)[0]
+    _, found, rest = path.partition("/model/")
+    return unquote(rest.split("/", 1)[0]) if found else ""
 
 
 def _json_object(body: bytes) -> dict[str, Any] | None:

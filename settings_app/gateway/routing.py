@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import unquote
 
+import httpx
+
 PREFIX = "/gateway/"
+CACHED_URL_LENGTH = 512  # longer paths are joined each time, not cached
 _KEY = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 _ENCODED_SEPARATOR = re.compile(r"%(2f|5c)", re.IGNORECASE)
 _SCHEME = re.compile(r"/*https?:", re.IGNORECASE)
@@ -66,3 +70,22 @@ def _refuse_moving(raw: str, decoded: str) -> None:
                 "The provider path starts with a URL scheme; give only the provider's path, "
                 "e.g. /v1/chat/completions."
             )
+
+
+def upstream_url(base: str, route: Route) -> httpx.URL:
+    """The configured origin (and base path) `base` with the caller's path and query."""
+    short = len(route.raw_path) + len(route.query) <= CACHED_URL_LENGTH  # bounds the cache
+    join = _joined_url if short else _joined_url.__wrapped__
+    return join(base, route.raw_path, route.query)
+
+
+@lru_cache(maxsize=1024)
+def _joined_url(base: str, raw_path: str, query: str) -> httpx.URL:
+    """Built from parts, so nothing in the caller's path can become a host: `//` and `@` stay
+    path characters. Cached because httpx checks a URL character by character (~0.1 ms, a
+    third of keyvault's own time per request) and callers repeat a few paths."""
+    origin = httpx.URL(base)
+    joined = (origin.raw_path.rstrip(b"/") + raw_path.encode("latin-1")).split(b"?")[0]
+    if query:
+        joined += b"?" + query.encode("latin-1")
+    return origin.copy_with(raw_path=joined)

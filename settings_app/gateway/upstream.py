@@ -12,14 +12,20 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from time import perf_counter
 
 import httpx
 from django.conf import settings
 
+from settings_app import metrics
+
 from .metering import Meter
 from .usage import Usage
+
+logger = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 10.0
 END = b""  # the queue's end-of-body marker (a real chunk is never empty)
@@ -66,8 +72,10 @@ class Exchange:
         request: httpx.Request,
         meter: Meter,
         finished: Callable[[Usage], None],
+        provider: str,
     ) -> None:
         self.request = request
+        self.provider = provider  # the registry's slug: the metrics' only label for it
         self.meter = meter
         self.finished = finished
         loop = asyncio.get_running_loop()
@@ -81,23 +89,30 @@ class Exchange:
         self.chunks.put_nowait(END)
 
     async def _run(self) -> None:
-        host = self.request.url.host
+        started = perf_counter()
         try:
             response = await shared_client().send(self.request, stream=True)
-        except httpx.TimeoutException:
-            self.head.set_result(Failure(504, f"The provider at {host} did not answer in time."))
-            self.chunks.put_nowait(END)
-            return
-        except httpx.HTTPError:
-            self.head.set_result(Failure(502, f"The provider at {host} could not be reached."))
-            self.chunks.put_nowait(END)
-            return
-        self.meter.start(response.headers.get("content-type", ""))
+        except httpx.HTTPError as error:
+            return self._fail(_failure(error, self.request.url.host), started)
+        except Exception as error:  # anything else must still answer the caller
+            # Only the type: a message may quote the request's headers, the provider key among them.
+            logger.error("The gateway's upstream call failed: %s", type(error).__name__)
+            host = self.request.url.host
+            return self._fail(Failure(502, f"The provider at {host} could not be called."), started)
+        metrics.record_gateway_request(self.provider, response.status_code)
+        self.meter.start(response.headers)
         self.head.set_result(response)
         try:
             await self._read(response)
         finally:
             self.chunks.put_nowait(END)
+            metrics.record_gateway_upstream(self.provider, perf_counter() - started)
+
+    def _fail(self, failure: Failure, started: float) -> None:
+        metrics.record_gateway_request(self.provider, failure.status)
+        metrics.record_gateway_upstream(self.provider, perf_counter() - started)
+        self.head.set_result(failure)
+        self.chunks.put_nowait(END)
 
     async def _read(self, response: httpx.Response) -> None:
         try:
@@ -110,7 +125,16 @@ class Exchange:
             rest, usage = self.meter.finish()
             self._relay(rest)
             self.finished(usage)
+            metrics.record_gateway_usage(
+                self.provider, usage.input_tokens, usage.output_tokens, usage.metered
+            )
 
     def _relay(self, data: bytes) -> None:
         if data and not self.detached:
             self.chunks.put_nowait(data)
+
+
+def _failure(error: httpx.HTTPError, host: str | None) -> Failure:
+    if isinstance(error, httpx.TimeoutException):
+        return Failure(504, f"The provider at {host} did not answer in time.")
+    return Failure(502, f"The provider at {host} could not be reached.")

@@ -2,16 +2,20 @@
 
 Each API family reports usage its own way: OpenAI-compatible APIs in `usage` (chat completions,
 and `response.usage` for the Responses API), Anthropic in `message_start` then a running total
-in each `message_delta` (assigned, never added), Gemini in `usageMetadata`. Figures are
+in each `message_delta` (assigned, never added), Gemini in `usageMetadata`, Bedrock's Converse
+in `usage.inputTokens`/`outputTokens` (a streamed InvokeModel also ends with Bedrock's own
+`amazon-bedrock-invocationMetrics`, and a whole one carries `X-Amzn-Bedrock-*-Token-Count`
+headers, whatever the model). Figures are
 assigned as they arrive, so the last report wins, which is what every one of them means.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-OPENAI, ANTHROPIC, GEMINI = "openai", "anthropic", "gemini"
+OPENAI, ANTHROPIC, GEMINI, CONVERSE = "openai", "anthropic", "gemini", "converse"
 FAMILY_OF_PROVIDER = {"anthropic": ANTHROPIC, "gemini": GEMINI}  # every other one: OPENAI
 
 
@@ -87,4 +91,42 @@ def _observe_gemini(usage: Usage, event: dict[str, Any]) -> None:
         usage.assign(reported.get("promptTokenCount"), output)
 
 
-_OBSERVERS = {OPENAI: _observe_openai, ANTHROPIC: _observe_anthropic, GEMINI: _observe_gemini}
+def _observe_converse(usage: Usage, event: dict[str, Any]) -> None:
+    reported = event.get("usage")
+    if isinstance(reported, dict):
+        parts = [
+            reported.get(name)
+            for name in ("inputTokens", "cacheReadInputTokens", "cacheWriteInputTokens")
+        ]
+        given = isinstance(parts[0], int)
+        usage.assign(
+            sum(p for p in parts if isinstance(p, int)) if given else None,
+            reported.get("outputTokens"),
+        )
+
+
+def observe_invocation_metrics(usage: Usage, event: Any) -> None:
+    """Bedrock's own count at the end of a streamed InvokeModel, for any model."""
+    metrics = event.get("amazon-bedrock-invocationMetrics") if isinstance(event, dict) else None
+    if isinstance(metrics, dict):
+        usage.assign(metrics.get("inputTokenCount"), metrics.get("outputTokenCount"))
+
+
+def observe_invocation_header_counts(usage: Usage, headers: Mapping[str, str]) -> None:
+    """Bedrock's own count in the headers of a whole InvokeModel answer, for any model."""
+    usage.assign(*(_count(headers.get(f"x-amzn-bedrock-{d}-token-count")) for d in _DIRECTIONS))
+
+
+_DIRECTIONS = ("input", "output")
+
+
+def _count(header: str | None) -> int | None:
+    return int(header) if header is not None and header.isdigit() else None
+
+
+_OBSERVERS = {
+    OPENAI: _observe_openai,
+    ANTHROPIC: _observe_anthropic,
+    GEMINI: _observe_gemini,
+    CONVERSE: _observe_converse,
+}

@@ -3,15 +3,17 @@
 Only key admins use it (see PERMISSIONS). Between preview and confirmation the file's text waits
 in the session encrypted with keyvault's own cipher, never as plaintext and never in the page:
 the preview shows masks, the form never echoes what was pasted, and uploads stay in memory.
+The confirmation carries a one-time ticket bound to that ciphertext (`form_tickets`), so two
+posts of one preview, even from two copies of the session, import once.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
-import secrets
-import time
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import PurePath
 from typing import Any
 
@@ -29,6 +31,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from settings_app import audit
 from settings_app.crypto import DecryptionError
 from settings_app.encryption import keyring
+from settings_app.form_tickets import services as form_tickets
 from settings_app.models import AuditSource, Setting
 
 from ..twofactor.step_up import step_up_required
@@ -47,7 +50,7 @@ PERMISSIONS = (
 URL_NAME = "settings_app_setting_import_env"
 TEMPLATE = "admin/settings_app/import_env.html"
 MAX_UPLOAD_BYTES = 256 * 1024
-PENDING_MAX_AGE_SECONDS = 15 * 60
+PENDING_TICKET = form_tickets.Purpose("import_env", timedelta(minutes=15))
 SESSION_KEY = "keyvault-import-env-pending"
 PENDING_CONTEXT = "settings_app.importers.PendingUpload.text"  # binds the session ciphertext
 
@@ -216,26 +219,33 @@ def _cipher() -> Any:
 
 @sensitive_variables()
 def _remember(request: HttpRequest, pending: PendingUpload) -> str:
-    """Keep `pending` in the session, encrypted, for one confirmation; returns its token."""
-    token = secrets.token_urlsafe(16)
+    """Keep `pending` in the session, encrypted, for one confirmation; returns its ticket."""
     payload = json.dumps(
         {"text": pending.text, "label": pending.label, "all": pending.include_all,
-         "replace": pending.replace, "at": time.time()}
+         "replace": pending.replace}
     )  # fmt: skip
-    request.session[SESSION_KEY] = {"token": token, "sealed": _cipher().encrypt(payload)}
-    return token
+    sealed = _cipher().encrypt(payload)
+    request.session[SESSION_KEY] = sealed
+    return form_tickets.issue(request.user, PENDING_TICKET, _fingerprint(sealed))
 
 
 @sensitive_variables()
-def _recall(request: HttpRequest, token: str) -> PendingUpload | None:
-    """The upload the preview with `token` showed, once; None if used, replaced or expired."""
-    stored = request.session.pop(SESSION_KEY, None)
-    if not isinstance(stored, dict) or not secrets.compare_digest(str(stored["token"]), token):
+def _recall(request: HttpRequest, ticket: str) -> PendingUpload | None:
+    """The upload the preview with `ticket` showed, once; None if used, replaced or expired."""
+    sealed = request.session.get(SESSION_KEY)
+    if not isinstance(sealed, str):
         return None
+    if not form_tickets.spend(ticket, request.user, PENDING_TICKET, _fingerprint(sealed)):
+        return None
+    del request.session[SESSION_KEY]
     try:
-        data = json.loads(_cipher().decrypt(stored["sealed"]))
+        data = json.loads(_cipher().decrypt(sealed))
     except DecryptionError:
         return None
-    if time.time() - data["at"] > PENDING_MAX_AGE_SECONDS:
-        return None
     return PendingUpload(data["text"], data["label"], data["all"], data["replace"])
+
+
+def _fingerprint(sealed: str) -> str:
+    """Binds a ticket to one preview's ciphertext (fresh nonce: no two are alike), so a ticket
+    is refused with any other session's pending file."""
+    return hashlib.sha256(sealed.encode()).hexdigest()

@@ -1,1 +1,3 @@
-"""Log lines a log pipeline can use: UTC timestamps, levels, request ids and, on request, JSON."""
+"""What leaves the process as text: log lines a pipeline can use (UTC timestamps, levels,
+request ids, JSON on request), error reports, and the one redaction every such text goes
+through."""

@@ -12,7 +12,7 @@ FORMATTERS = {
 }
 FILTERS = {
     # Anything that looks like a provider key, a service token or a ciphertext is masked.
-    "redact_secrets": {"()": "settings_app.log_filters.RedactSecretsFilter"},
+    "redact_secrets": {"()": "settings_app.logs.filters.RedactSecretsFilter"},
     "request_context": {"()": "settings_app.logs.filters.RequestContextFilter"},
     "quiet_probes": {"()": "settings_app.logs.filters.QuietProbesFilter"},
 }

@@ -1,14 +1,39 @@
-"""Logging filters: stamp each record with its request, and keep probes out of access logs."""
+"""Logging filters: mask secrets, stamp each record with its request, and keep probes out of
+access logs. `config.py` wires them into LOGGING; what counts as a secret is `redaction.redact()`'s
+job."""
 
 from __future__ import annotations
 
 import logging
 
 from . import context
+from .redaction import redact
 
 ACCESS_LOGGER = "keyvault.access"
 # Load balancers and Prometheus poll these every few seconds: their lines would drown the rest.
 PROBE_PATHS = ("/healthz", "/readyz", "/metrics")
+
+
+class RedactSecretsFilter(logging.Filter):
+    """Rewrites a record's message (and traceback text) with secrets masked; never drops it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+            formatted = True
+        except Exception:  # a bad format string must not leak its arguments unredacted
+            message, formatted = f"{record.msg} {record.args!r}", False
+        redacted = redact(message)
+        if redacted != message or not formatted:
+            record.msg, record.args = redacted, ()
+        if record.exc_info and not record.exc_text:
+            # Formatters reuse exc_text, so the traceback is written redacted.
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        return True
 
 
 class RequestContextFilter(logging.Filter):

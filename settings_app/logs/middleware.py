@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from ..client_address import client_ip
+from ..request_context.client_address import client_ip
 from . import context
 from .filters import ACCESS_LOGGER
 

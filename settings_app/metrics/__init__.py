@@ -8,6 +8,14 @@ files in PROMETHEUS_MULTIPROC_DIR and `/metrics` adds them up (`exposition.py`).
 
 from __future__ import annotations
 
+from .gateway import (
+    record_gateway_added,
+    record_gateway_recording_failure,
+    record_gateway_refusal,
+    record_gateway_request,
+    record_gateway_upstream,
+    record_gateway_usage,
+)
 from .recording import (
     record_admin_request,
     record_api_read,
@@ -23,6 +31,12 @@ __all__ = [
     "record_api_read",
     "record_audit_write_failure",
     "record_decryption_failure",
+    "record_gateway_added",
+    "record_gateway_recording_failure",
+    "record_gateway_refusal",
+    "record_gateway_request",
+    "record_gateway_upstream",
+    "record_gateway_usage",
     "record_notice",
     "record_reveal",
     "record_rows_reencrypted",

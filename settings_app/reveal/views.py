@@ -4,12 +4,14 @@ Mounted by the Setting admin at `<object_id>/reveal/` inside `admin_site.admin_v
 adds the staff login); a user with a second factor confirms it (`twofactor.step_up`) instead
 of the password. Every attempt, shown or refused, is written to the audit trail (repeated
 refusals for want of the permission as one event and a summary with their count). Each form
-carries a one-time token (`tokens.py`) spent in the database in the transaction that
-records the outcome: of concurrent POSTs of one form, exactly one gets an answer.
+carries a one-time ticket (`form_tickets`), bound to the user and the setting, spent in the
+database in the transaction that records the outcome: of concurrent POSTs of one form, exactly
+one gets an answer.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django import forms
@@ -29,14 +31,17 @@ from .. import audit, metrics
 from ..audit.coalescing import record_coalesced
 from ..crypto import DecryptionError
 from ..encryption.unreadable import require_readable
+from ..form_tickets import services as form_tickets
 from ..models import AuditAction, AuditSource, Setting
 from ..twofactor.policy import needs_second_factor
 from ..twofactor.step_up import step_up_required
-from . import tokens as reveal_tokens
 
 PERMISSION = "settings_app.reveal_setting"
 FORM_TEMPLATE = "admin/settings_app/reveal.html"
 VALUE_TEMPLATE = "admin/settings_app/reveal_done.html"
+# Long enough to type a password and a reason; a form left open longer is shown again. A new
+# form for a setting closes its user's earlier ones for it.
+REVEAL_TICKET = form_tickets.Purpose("reveal", timedelta(minutes=15), one_open_per_subject=True)
 SERVICE_ONLY = (
     "This key is service-only: services read it with a service token, and nobody can reveal it "
     "here. The refusal was recorded in the audit trail."
@@ -101,12 +106,12 @@ def reveal_setting_view(
     if request.method != "POST":
         return _render_form(request, site, setting, RevealForm(request.user))
     once = request.POST.get("once", "")
-    if not reveal_tokens.is_open(once, request.user, setting):
+    if not form_tickets.is_open(once, request.user, REVEAL_TICKET, str(setting.pk)):
         return _replayed(request, site, setting)  # a reload, a replay or an old form
     form = RevealForm(request.user, request.POST, request=request)
     valid = form.is_valid()  # the (deliberately slow) password check, before any lock
     with transaction.atomic():  # the token is spent with the event that says on what
-        if not reveal_tokens.spend(once, request.user, setting):
+        if not form_tickets.spend(once, request.user, REVEAL_TICKET, str(setting.pk)):
             return _replayed(request, site, setting)  # a concurrent POST of the form won
         if valid:
             return _reveal(request, site, setting, form.cleaned_data["reason"])
@@ -204,7 +209,7 @@ def _reveal(
 def _render_form(
     request: HttpRequest, site: admin.AdminSite, setting: Setting, form: RevealForm, error: str = ""
 ) -> HttpResponse:
-    once = reveal_tokens.issue(request.user, setting)
+    once = form_tickets.issue(request.user, REVEAL_TICKET, str(setting.pk))
     context = {**_context(request, site, setting), "form": form, "error": error, "once": once}
     return render(request, FORM_TEMPLATE, context)
 

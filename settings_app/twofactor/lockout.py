@@ -14,7 +14,7 @@ from django.contrib.auth.signals import user_logged_in, user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from ..client_address import client_ip
+from ..request_context.client_address import client_ip
 from .policy import needs_second_factor
 
 

@@ -22,7 +22,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from ..change_context import ChangeContextMixin
+from ..admin_forms.change_context import ChangeContextMixin
 from ..models import Setting
 from . import tracking, views
 

@@ -25,10 +25,10 @@ from django.views.decorators.debug import sensitive_variables
 from .. import audit, providers
 from ..credentials.storage import clean_value
 from ..encryption.unreadable import UnreadableValue
+from ..logs.redaction import redact
 from ..models import PROVIDER_CHOICES, AuditAction, Setting, validate_setting_key
 from ..providers import client as provider_client
 from ..providers.classification import VerificationResult
-from ..redaction import redact
 from . import tracking
 from .errors import (
     NothingToRestore,

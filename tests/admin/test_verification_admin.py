@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from settings_app.logs.redaction import REDACTED
 from settings_app.models import Setting, VerificationStatus
-from settings_app.redaction import REDACTED
 from tests.admin.conftest import CHANGELIST, LeakCheckingClient, change_url, messages_of
 
 

@@ -15,9 +15,9 @@ from django.db import connection
 from django.utils import timezone
 
 from settings_app.api import services
-from settings_app.log_filters import RedactSecretsFilter
+from settings_app.logs.filters import RedactSecretsFilter
+from settings_app.logs.redaction import redact
 from settings_app.models import AuditEvent
-from settings_app.redaction import redact
 from tests.api.conftest import OPENAI_VALUE, SETTINGS_URL, bearer
 from tests.hygiene.conftest import all_logs  # noqa: F401
 

@@ -8,7 +8,7 @@ import pytest
 
 from settings_app.api import services
 from settings_app.models import Setting
-from tests.api.test_admin import client_as, shown_token, submit
+from tests.support.token_forms import ADD, FORM, client_as, shown_token, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +49,6 @@ def test_two_posts_of_one_form_make_one_token_even_from_the_same_session_state(s
     """Two tabs or two concurrent requests carry the session as it was when the form was
     shown: the form's one-time field is spent in the database, once, not popped from it."""
     from settings_app.api.models import ServiceToken
-    from tests.api.test_admin import ADD, FORM
 
     client = client_as("key_admin")
     once = client.get(ADD).context["once"]

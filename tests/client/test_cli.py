@@ -143,6 +143,19 @@ def test_an_unknown_key_stops_before_the_command_runs(
     assert not marker.exists()
 
 
+@pytest.mark.parametrize("command", [("get", "openai_api_key"), ("list",)], ids=" ".join)
+def test_output_that_cannot_be_written_is_one_line_and_its_own_status(
+    keyvault_api: ApiTarget, command: tuple[str, ...]
+) -> None:
+    with open("/dev/full", "w") as full:  # every write fails: No space left on device
+        done = run_keyvault(
+            *command, url=keyvault_api.url, token=keyvault_api.token,
+            stdout=full, stderr=subprocess.PIPE,
+        )  # fmt: skip
+    assert done.returncode == cli.EXIT_IO_ERROR
+    assert done.stderr == "keyvault: cannot write the output: No space left on device\n"
+
+
 @pytest.mark.parametrize("key", ["ld_preload", "sslkeylogfile", "openai.api.key", "9_api_key"])
 def test_a_setting_without_a_usable_automatic_name_is_skipped_and_the_run_goes_on(
     api_server: ApiServer, key: str

@@ -9,7 +9,7 @@ import pytest
 
 from tests.admin.conftest import admin_client, leak_log, superuser  # noqa: F401
 from tests.api.conftest import make_token  # noqa: F401
-from tests.credentials.standins import Standins
+from tests.support.cloud_standins import Standins
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ import pytest
 from settings_app.credentials.services import set_credential
 from settings_app.models import Setting
 from settings_app.providers.verification import verify_setting
+from tests.support.cloud_standins import GOOGLE_TOKEN_URI, Standins
 
 from . import samples
-from .standins import GOOGLE_TOKEN_URI, Standins
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 """Each way a value is refused has its own reason, and `classify` reports what that reason says.
 
 The core names the field and key id, never a setting or a command: that advice is the app's
-(tests/test_key_advice.py).
+(tests/encryption/test_key_advice.py).
 """
 
 from __future__ import annotations

@@ -22,8 +22,8 @@ def database_url(tmp_path: Path) -> Iterator[str]:
     name = f"{suite_database or 'keyvault'}_proxy"  # beside the suite's: parallel runs differ
     maintenance = f"{server}/postgres"
     with psycopg.connect(maintenance, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {name}")
-        admin.execute(f"CREATE DATABASE {name}")
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        admin.execute(f'CREATE DATABASE "{name}"')
     yield f"{server}/{name}"
     with psycopg.connect(maintenance, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

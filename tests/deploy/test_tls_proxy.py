@@ -1,10 +1,12 @@
 """The production chain, end to end: client -> nginx (TLS, deploy/nginx) -> gunicorn
-(deploy/serve.sh, KEYVAULT_TRUSTED_PROXY_COUNT=1) -> PostgreSQL or SQLite.
+(deploy/serve.sh, KEYVAULT_TRUSTED_PROXY_COUNT=1) -> PostgreSQL or SQLite, and a provider
+called through the gateway.
 
 One slow test walks it the way an operator and a service would: HTTP is redirected, HSTS is
 sent, an admin signs in, lockouts and the audit trail see the client's address (not nginx's),
-`keyvault get` / `keyvault run` trust the throwaway CA and refuse another, /readyz and /metrics
-answer through the proxy, and every log line is JSON carrying its request id.
+`keyvault get` / `keyvault run` trust the throwaway CA and refuse another, a gateway stream
+arrives chunk by chunk and a large prompt passes, /readyz and /metrics answer through the
+proxy, and every log line is JSON carrying its request id.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ import pytest
 
 from tests.conftest import ROOT, run_manage
 from tests.deploy import servers
+from tests.deploy.gated_provider import GATE_DEADLINE, USAGE, GatedProvider
+from tests.gateway.servers import serving
 from tests.test_deploy import PRODUCTION_ENV
 
 pytestmark = [
@@ -39,6 +43,8 @@ ADMIN_PASSWORD = "proxied-Admin-pass-4812"
 ADMIN_TOTP_KEY = "3132333435363738393031323334353637383930"  # RFC 6238's test secret, as hex
 CLIENT_ADDRESS = "127.0.0.2"  # the "client": a loopback address nginx is not connecting from
 FORGED = "203.0.113.66"  # what a client claims in X-Forwarded-For: never believed
+STREAMED_CHUNKS = 5
+CHAT = "/gateway/openai_api_key/v1/chat/completions"
 
 
 @pytest.fixture
@@ -57,16 +63,23 @@ def deployment(tmp_path: Path, database_url: str) -> Iterator[dict[str, object]]
     token = _prepare(env)
     certificates = servers.make_certificates(tmp_path / "tls")
     log = tmp_path / "gunicorn.log"
+    provider = GatedProvider(STREAMED_CHUNKS)
     with (
+        serving(provider, lifespan="off") as provider_url,
         # Only the server writes metrics files (serve.sh would pick a directory by itself).
         servers.running_gunicorn(
-            {**env, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics")}, log
+            {
+                **env,
+                "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+                "KEYVAULT_OPENAI_BASE_URL": provider_url,
+            },
+            log,
         ) as upstream,
         servers.running_nginx(tmp_path / "nginx", upstream, certificates) as proxy,
     ):
         servers.wait_until_ready(proxy.https, verify=trusting(certificates.ca))
         yield {"proxy": proxy, "certificates": certificates, "token": token, "env": env,
-               "log": log}  # fmt: skip
+               "log": log, "provider": provider}  # fmt: skip
 
 
 def trusting(ca: Path) -> ssl.SSLContext:
@@ -91,7 +104,7 @@ def _prepare(env: dict[str, str]) -> str:
         assert result.returncode == 0, result.stderr
         assert "AXES" not in result.stderr  # AXES_VERBOSE=False: no banner on every command
     created = run_manage("create_service_token", "billing-worker", "--scope", "openai_api_key",
-                         env=env)  # fmt: skip
+                         "--gateway", "openai_api_key", env=env)  # fmt: skip
     assert created.returncode == 0, created.stderr
     return created.stdout.strip()
 
@@ -100,12 +113,15 @@ def test_the_tls_proxy_chain(deployment: dict[str, object]) -> None:
     proxy: servers.Proxy = deployment["proxy"]  # type: ignore[assignment]
     certificates: servers.Certificates = deployment["certificates"]  # type: ignore[assignment]
     env: dict[str, str] = deployment["env"]  # type: ignore[assignment]
+    provider: GatedProvider = deployment["provider"]  # type: ignore[assignment]
     ca = trusting(certificates.ca)
 
     _http_redirects_to_https_with_hsts(proxy, ca)
     _admin_signs_in_through_the_proxy(proxy, ca)
     _lockout_and_audit_see_the_client(proxy, ca, env)
     _client_reads_over_https(proxy, certificates, str(deployment["token"]))
+    _gateway_streams_chunk_by_chunk(proxy, ca, str(deployment["token"]), provider)
+    _large_prompts_pass_the_proxy(proxy, ca, str(deployment["token"]))
     _probes_and_metrics_answer_through_the_proxy(proxy, ca)
     _every_log_line_is_json_with_its_request_id(Path(str(deployment["log"])), deployment)
 
@@ -209,6 +225,36 @@ def _client_reads_over_https(
     assert "KEYVAULT_CA_FILE" in wrong.stderr and token not in wrong.stderr
 
 
+def _gateway_streams_chunk_by_chunk(
+    proxy: servers.Proxy, ca: ssl.SSLContext, token: str, provider: GatedProvider
+) -> None:
+    """Each chunk reaches the caller before the provider sends the next: nothing buffers it."""
+    body = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "stream": True}
+    reads: list[bytes] = []
+    with httpx.stream("POST", proxy.https + CHAT, json=body, verify=ca, timeout=GATE_DEADLINE * 2,
+                      headers={"Authorization": f"Bearer {token}"}) as answer:  # fmt: skip
+        assert answer.status_code == 200
+        assert answer.headers["content-type"] == "text/event-stream"
+        for chunk in answer.iter_raw():
+            reads.append(chunk)
+            if len(reads) <= STREAMED_CHUNKS:
+                provider.read(len(reads) - 1)
+    interleaved = [f"{step} {n}" for n in range(STREAMED_CHUNKS) for step in ("sent", "read")]
+    assert provider.events == interleaved
+    assert [read.count(b"data: ") for read in reads] == [1] * (STREAMED_CHUNKS + 1)
+    assert reads[-1] == b"data: [DONE]\n\n"  # the usage chunk keyvault asked for is removed
+
+
+def _large_prompts_pass_the_proxy(proxy: servers.Proxy, ca: ssl.SSLContext, token: str) -> None:
+    """A 2 MiB prompt reaches the provider: nginx's 1 MB limit for forms is not the gateway's."""
+    messages = [{"role": "user", "content": "x" * (2 * 1024 * 1024)}]
+    answer = httpx.post(proxy.https + CHAT, verify=ca, timeout=60,
+                        headers={"Authorization": f"Bearer {token}"},
+                        json={"model": "m", "messages": messages})  # fmt: skip
+    assert answer.status_code == 200, answer.text[:200]
+    assert answer.json()["usage"] == USAGE
+
+
 def _probes_and_metrics_answer_through_the_proxy(proxy: servers.Proxy, ca: ssl.SSLContext) -> None:
     ready = httpx.get(f"{proxy.https}/readyz", verify=ca)
     assert ready.status_code == 200
@@ -222,6 +268,9 @@ def _probes_and_metrics_answer_through_the_proxy(proxy: servers.Proxy, ca: ssl.S
     assert scraped.status_code == 200
     # Three reads answered 200 (two gets and one run), whichever workers served them.
     assert 'keyvault_api_reads_total{outcome="200"} 3.0' in scraped.text
+    # One stream and one large prompt through the gateway, whichever workers served them.
+    assert 'keyvault_gateway_requests_total{provider="openai",status="200"} 2.0' in scraped.text
+    assert 'keyvault_gateway_tokens_total{direction="input",provider="openai"} 42.0' in scraped.text
     assert VALUE not in scraped.text and "billing-worker" not in scraped.text
 
 

@@ -9,8 +9,8 @@ import pytest
 from settings_app import roles
 from settings_app.models import Setting
 from tests.credentials import samples
-from tests.credentials.standins import Standins
 from tests.e2e.conftest import follow, log_in
+from tests.support.cloud_standins import Standins
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page

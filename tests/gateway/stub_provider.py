@@ -92,6 +92,8 @@ async def _send_json(send: Any, status: int, payload: Any) -> None:
 
 
 def _whole(provider: str, raw: str) -> dict[str, Any]:
+    if raw.endswith("/v1/models"):  # a listing: no usage to report
+        return {"object": "list", "data": [{"id": MODEL[provider], "object": "model"}]}
     if provider == "anthropic":
         i, cr, cc, o = ANTHROPIC_USAGE
         return {

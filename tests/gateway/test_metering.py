@@ -30,7 +30,7 @@ def metered(
     family: str, body: bytes, *, streamed: bool, strip: bool = False
 ) -> tuple[bytes, Usage]:
     meter = Meter(family, strip_usage_chunk=strip, model="asked")
-    meter.start("text/event-stream" if streamed else "application/json")
+    meter.start({"content-type": "text/event-stream" if streamed else "application/json"})
     relayed = meter.feed(body)
     rest, usage = meter.finish()
     return relayed + rest, usage
@@ -41,7 +41,7 @@ def test_events_split_anywhere_are_read_and_the_injected_usage_chunk_removed(
     cuts: list[int],
 ) -> None:
     meter = Meter(OPENAI, strip_usage_chunk=True, model="asked")
-    meter.start("text/event-stream; charset=utf-8")
+    meter.start({"content-type": "text/event-stream; charset=utf-8"})
     bounds = [0, *sorted(set(cuts)), len(OPENAI_STREAM)]
     relayed = b"".join(meter.feed(OPENAI_STREAM[a:b]) for a, b in itertools.pairwise(bounds))
     rest, usage = meter.finish()

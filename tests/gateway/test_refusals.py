@@ -278,3 +278,24 @@ def test_an_undecryptable_key_answers_500_without_an_upstream_call(gateway: Gate
     error = refused(gateway, answer, 500)
     assert "cannot be decrypted" in error["message"]
     assert tampered not in answer.text
+
+
+def test_an_unexpected_error_in_the_upstream_call_answers_502_without_its_message(
+    gateway: Gateway, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Anything the HTTP client raises besides its own errors (a bug, an unusable request) still
+    answers the caller, before the deadline, and logs no message that could quote a header."""
+    canary = KEYS["openai_api_key"][1]
+
+    async def broken_send(*args: Any, **kwargs: Any) -> httpx.Response:
+        raise RuntimeError(f"header value {canary} is not allowed")
+
+    monkeypatch.setattr(httpx.AsyncClient, "send", broken_send)
+
+    answer = post(gateway, "/gateway/openai_api_key" + CHAT, timeout=30)
+
+    assert answer.status_code == 502
+    assert "127.0.0.1" in answer.json()["error"]["message"]
+    assert canary not in answer.text
+    assert "RuntimeError" in caplog.text
+    assert canary not in caplog.text

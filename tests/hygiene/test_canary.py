@@ -32,7 +32,7 @@ from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 from settings_app.crypto import RandomizedCipher
 from settings_app.crypto.envelope import MARKER
 from settings_app.encryption import keyring
-from settings_app.log_filters import RedactSecretsFilter
+from settings_app.logs.filters import RedactSecretsFilter
 from settings_app.models import AuditAction, AuditEvent, Setting
 from settings_app.providers import PROVIDERS
 from settings_app.providers import client as provider_client

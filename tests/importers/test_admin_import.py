@@ -8,9 +8,11 @@ from __future__ import annotations
 import json
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Group, User
 from django.contrib.sessions.backends.db import SessionStore
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 
 from settings_app import roles
 from settings_app.importers import admin_views
@@ -136,6 +138,37 @@ def test_a_confirmation_is_used_once(key_admin_client, env_text):
     replay = confirm(key_admin_client, shown)
 
     assert "already used or has expired" in replay.content.decode()
+    assert not Setting.objects.exists()
+
+
+def test_two_posts_of_one_confirmation_from_the_same_session_state_import_once(
+    key_admin_client, env_text
+):
+    """Two tabs or two concurrent requests carry the session as it was when the preview was
+    shown: the confirmation is spent in the database, once, not popped from the session."""
+    shown = preview(key_admin_client, env_text)
+    session = key_admin_client.session
+    saved = dict(session.items())
+    confirm(key_admin_client, shown)
+    Setting.objects.all().delete()
+    session = key_admin_client.session  # the same session, put back as the second request read it
+    session.update(saved)
+    session.save()
+
+    second = confirm(key_admin_client, shown)
+
+    assert "already used or has expired" in second.content.decode()
+    assert not Setting.objects.exists()
+
+
+def test_a_confirmation_expires_with_its_ticket(key_admin_client, env_text, settings):
+    settings.KEYVAULT_STEP_UP_SECONDS = 3600  # the ticket, not the second factor, runs out
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        shown = preview(key_admin_client, env_text)
+    with time_machine.travel(start + admin_views.PENDING_TICKET.lifetime, tick=False):
+        late = confirm(key_admin_client, shown)
+    assert "already used or has expired" in late.content.decode()
     assert not Setting.objects.exists()
 
 

@@ -37,3 +37,20 @@ def test_counts_add_up_across_worker_processes(tmp_path: Path) -> None:
     text = python(EXPOSE, tmp_path)  # the worker that answers the scrape
     assert 'keyvault_api_reads_total{outcome="200"} 7.0' in text
     assert "keyvault_api_read_seconds_count 7.0" in text
+
+
+GATEWAY = (
+    "from settings_app import metrics; "
+    "[(metrics.record_gateway_request('openai', 200),"
+    " metrics.record_gateway_added('openai', 0.001),"
+    " metrics.record_gateway_usage('openai', 10, 3, True)) for _ in range({n})]"
+)
+
+
+def test_gateway_counts_and_histograms_add_up_across_worker_processes(tmp_path: Path) -> None:
+    python(GATEWAY.format(n=2), tmp_path)
+    python(GATEWAY.format(n=5), tmp_path)
+    text = python(EXPOSE, tmp_path)
+    assert 'keyvault_gateway_requests_total{provider="openai",status="200"} 7.0' in text
+    assert 'keyvault_gateway_added_seconds_count{provider="openai"} 7.0' in text
+    assert 'keyvault_gateway_tokens_total{direction="input",provider="openai"} 70.0' in text

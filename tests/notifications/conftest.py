@@ -7,13 +7,7 @@ leak, and `assert_no_secret` says where.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -22,69 +16,12 @@ from django.contrib.auth.models import Group, User
 from settings_app import roles
 from settings_app.models import Setting
 from tests.admin.conftest import make_canary, secret_parts
+from tests.support.webhook_receiver import Received, WebhookReceiver
+
+__all__ = ["Received", "WebhookReceiver"]  # imported from here by other tests
 
 WEBHOOK_SECRET = "whsec-test-0123456789abcdef0123456789"
 START = dt.datetime(2025, 1, 1, 9, 0, tzinfo=dt.UTC)
-
-
-@dataclass(frozen=True)
-class Received:
-    """One POST the webhook receiver got: its path, headers (lower-cased names) and raw body."""
-
-    path: str
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-@dataclass
-class WebhookReceiver:
-    """A test server standing in for Slack (or anything Slack-compatible)."""
-
-    url: str = ""
-    status: int = 200
-    delay: float = 0.0
-    received: list[Received] = field(default_factory=list)
-
-    @classmethod
-    @contextmanager
-    def running(cls) -> Iterator[WebhookReceiver]:
-        receiver = cls()
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(receiver))
-        host, port = httpd.server_address[:2]
-        receiver.url = f"http://{host!s}:{port}/services/T000/B000/hook-path-secret"
-        thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)
-        thread.start()
-        try:
-            yield receiver
-        finally:
-            httpd.shutdown()
-            httpd.server_close()
-            thread.join()
-
-
-def _handler_for(receiver: WebhookReceiver) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.0"
-
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            time.sleep(receiver.delay)  # a slow receiver keeps the sender's claim open
-            receiver.received.append(Received(self.path, headers, body))
-            self.send_response(receiver.status)
-            if 300 <= receiver.status < 400:
-                self.send_header("Location", "http://127.0.0.1:9/elsewhere")
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    return Handler
 
 
 @pytest.fixture

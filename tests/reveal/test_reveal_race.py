@@ -55,6 +55,30 @@ def test_a_token_belongs_to_the_user_it_was_shown_to(
     assert SECRET in owner.post(reveal_url(setting), data).content.decode()
 
 
+@pytest.mark.django_db
+def test_a_token_belongs_to_the_setting_it_was_shown_for(key_admin: User, setting: Setting) -> None:
+    other = Setting.objects.create(key="other_key", value=SECRET + "-other", provider="openai")
+    client = Client()
+    client.force_login(key_admin)
+    data = {"password": PASSWORD, "reason": REASON, "once": once_token(client, reveal_url(setting))}
+    refused = client.post(reveal_url(other), data).content.decode()
+    assert SECRET not in refused and "already used" in refused
+    assert SECRET in client.post(reveal_url(setting), data).content.decode()
+
+
+@pytest.mark.django_db
+def test_a_new_form_for_a_setting_closes_the_earlier_one(key_admin: User, setting: Setting) -> None:
+    client = Client()
+    client.force_login(key_admin)
+    earlier = once_token(client, reveal_url(setting))
+    once_token(client, reveal_url(setting))  # the form shown again, in another tab
+    data = {"password": PASSWORD, "reason": REASON}
+    refused = client.post(reveal_url(setting), {**data, "once": earlier})
+    assert SECRET not in refused.content.decode() and "already used" in refused.content.decode()
+    shown = client.post(reveal_url(setting), {**data, "once": refused.context["once"]})
+    assert SECRET in shown.content.decode()
+
+
 SHOW_THE_FORM = """
 from django.conf import settings
 from django.test import Client

@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
-# An obviously fake key (KEY_BODY in test_error_reports.py), spelled out in each view so that
-# the report's source lines carry it too.
+# An obviously fake key (KEY_BODY in tests/logs/test_error_reports.py), spelled out in each view
+# so that the report's source lines carry it too.
 
 
 def fail(request: HttpRequest) -> HttpResponse:

@@ -24,16 +24,16 @@ or, outside pytest-django, `with ProviderServer.running() as server: ...`.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
 from settings_app.providers import PROVIDERS, Provider
+
+from .standin_server import Reply, Seen, serving
 
 
 @dataclass(frozen=True)
@@ -104,23 +104,20 @@ class ProviderServer:
             return Answer(200, b'{"valid": false}')
         return Answer(401, b'{"error": {"message": "Incorrect API key provided"}}')
 
+    def handle(self, seen: Seen) -> Reply:
+        """The stand-in server's handler: `/<slug>/<provider path>`."""
+        slug, _, path = seen.path.partition("/")[2].partition("/")
+        answer = self.answer(RecordedRequest(slug, seen.method, "/" + path, seen.headers))
+        return Reply(answer.status, answer.body, answer.headers)
+
     @classmethod
     @contextmanager
     def running(cls) -> Iterator[ProviderServer]:
         """Start a server on a free port of 127.0.0.1; stop it on exit."""
         server = cls()
-        httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(server))
-        host, port = httpd.server_address[:2]
-        server.url = f"http://{host!s}:{port}"
-        # A short poll interval so shutdown() returns quickly at the end of each test.
-        thread = threading.Thread(target=httpd.serve_forever, args=(0.02,), daemon=True)
-        thread.start()
-        try:
+        with serving(server.handle) as url:
+            server.url = url
             yield server
-        finally:
-            httpd.shutdown()
-            httpd.server_close()
-            thread.join()
 
 
 def _well_formed(provider: Provider, request: RecordedRequest) -> bool:
@@ -132,33 +129,6 @@ def _well_formed(provider: Provider, request: RecordedRequest) -> bool:
         and request.key is not None
         and extras_ok
     )
-
-
-def _handler_for(server: ProviderServer) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        # HTTP/1.0: one request per connection, so no pooled socket outlives the server.
-        protocol_version = "HTTP/1.0"
-
-        def _serve(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            self.rfile.read(length)
-            slug, _, path = self.path.partition("/")[2].partition("/")
-            headers = {k.lower(): v for k, v in self.headers.items()}
-            answer = server.answer(RecordedRequest(slug, self.command, "/" + path, headers))
-            self.send_response(answer.status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(answer.body)))
-            for name, value in answer.headers:
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(answer.body)
-
-        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = _serve
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass  # keep test output clean (the default writes every request line to stderr)
-
-    return Handler
 
 
 @pytest.fixture(name="provider_server")

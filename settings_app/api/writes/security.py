@@ -14,7 +14,7 @@ from django.http import HttpRequest
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
-from settings_app.client_address import client_ip
+from settings_app.request_context.client_address import client_ip
 
 from ..models import ServiceToken
 

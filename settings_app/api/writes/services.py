@@ -17,11 +17,11 @@ from django.http import HttpRequest
 from django.views.decorators.debug import sensitive_variables
 
 from settings_app import audit, providers
-from settings_app.client_address import client_ip
 from settings_app.credentials import api_writes
 from settings_app.models import AuditSource, Setting
 from settings_app.providers import verification
 from settings_app.providers.verification import VerificationResult
+from settings_app.request_context.client_address import client_ip
 from settings_app.versions import services as versions
 from settings_app.versions.errors import VersionConflict
 

@@ -20,9 +20,9 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.throttling import BaseThrottle
 
-from settings_app.client_address import client_ip
 from settings_app.crypto import DecryptionError
 from settings_app.models import Setting
+from settings_app.request_context.client_address import client_ip
 from settings_app.versions.errors import (
     NothingToRestore,
     VersionConflict,

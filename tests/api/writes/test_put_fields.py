@@ -99,3 +99,19 @@ def test_a_stale_if_match_answers_412_without_storing(stored: WriteAPI) -> None:
     status, text = put(stored, {"fields": {"deployment": "gpt-4o-mini"}}, **{"If-Match": '"7"'})
     assert status == 412 and json.loads(text)["current_version"] == 1
     assert stored_fields() == samples.AZURE
+
+
+def test_an_unknown_field_is_named_with_the_fields_there_are(stored: WriteAPI) -> None:
+    status, text = put(stored, {"fields": {"colour": "blue"}})
+    assert status == 400
+    assert "no field" in text and "colour" in text and "fields are api_key, api_version" in text
+    assert Setting.objects.get(key=KEY).version == 1
+
+
+def test_fields_for_a_single_value_setting_say_to_send_its_value(write_api: WriteAPI) -> None:
+    Setting.objects.set_value("openai_custom", "custom-value-1234", provider="other")
+    with write_api.client("writer") as client:
+        answer = client.put(URL + "openai_custom", json={"fields": {"api_key": OTHER_KEY}})
+    assert answer.status_code == 400
+    assert "holds one other value" in answer.text and "send value instead" in answer.text
+    assert str(Setting.objects.get(key="openai_custom").value) == "custom-value-1234"

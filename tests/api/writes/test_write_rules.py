@@ -12,7 +12,9 @@ from django.db import connection
 from django.test import Client
 
 from settings_app.api import services
+from settings_app.credentials import envelope
 from settings_app.models import Setting
+from tests.credentials import samples
 
 from .conftest import OPENAI_V1, OPENAI_V2, OPENAI_V3, WriteAPI, value_of
 
@@ -76,26 +78,51 @@ def test_writes_have_their_own_rate_limit(remote_writer: Client, settings: Any) 
 @pytest.mark.django_db(transaction=True)
 def test_two_writers_with_the_same_if_match_exactly_one_wins(write_api: WriteAPI) -> None:
     """Check-and-set under a real race: both send If-Match "1" at the same moment."""
-    barrier = threading.Barrier(2, timeout=60)
-    answers: dict[str, httpx.Response] = {}
-
-    def write(value: str) -> None:
-        with write_api.client("writer") as client:
-            barrier.wait()
-            answers[value] = client.put(
-                "/api/v1/settings/openai_api_key",
-                json={"value": value},
-                headers={"If-Match": '"1"'},
-            )
-
-    threads = [threading.Thread(target=write, args=(v,)) for v in (OPENAI_V2, OPENAI_V3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    answers = _race(write_api, "openai_api_key", {v: {"value": v} for v in (OPENAI_V2, OPENAI_V3)})
     statuses = sorted(answer.status_code for answer in answers.values())
     assert statuses == [200, 412]
     winner = next(value for value, answer in answers.items() if answer.status_code == 200)
     assert value_of("openai_api_key") == winner
     setting = Setting.objects.get(key="openai_api_key")
     assert setting.version == 2 and setting.versions.count() == 2
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL: see above")
+@pytest.mark.django_db(transaction=True)
+def test_two_fields_writers_with_the_same_if_match_exactly_one_wins(write_api: WriteAPI) -> None:
+    """The same race for a structured credential, whose fields are merged over version 1."""
+    key = "openai_azure_prod"
+    with write_api.client("writer") as client:
+        created = client.put(
+            f"/api/v1/settings/{key}", json={"provider": "azure_openai", "fields": samples.AZURE}
+        )
+    assert created.status_code == 201, created.text
+    bodies = {name: {"fields": {"deployment": name}} for name in ("gpt-4o-mini", "gpt-35-turbo")}
+    answers = _race(write_api, key, bodies)
+    statuses = sorted(answer.status_code for answer in answers.values())
+    assert statuses == [200, 412]
+    winner = next(name for name, answer in answers.items() if answer.status_code == 200)
+    assert envelope.loads(str(Setting.objects.get(key=key).value)).fields == {
+        **samples.AZURE, "deployment": winner
+    }  # fmt: skip
+    assert Setting.objects.get(key=key).version == 2
+
+
+def _race(write_api: WriteAPI, key: str, bodies: dict[str, Any]) -> dict[str, httpx.Response]:
+    """Each body PUT with If-Match "1" by its own thread, released together by a barrier."""
+    barrier = threading.Barrier(len(bodies), timeout=60)
+    answers: dict[str, httpx.Response] = {}
+
+    def write(name: str) -> None:
+        with write_api.client("writer") as client:
+            barrier.wait()
+            answers[name] = client.put(
+                f"/api/v1/settings/{key}", json=bodies[name], headers={"If-Match": '"1"'}
+            )
+
+    threads = [threading.Thread(target=write, args=(name,)) for name in bodies]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return answers

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import pty
 import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -12,6 +15,7 @@ from settings_app import roles
 from settings_app.api import services
 from settings_app.models import Setting
 from tests.client.conftest import SCOPE, VALUES, ApiTarget, run_keyvault
+from tests.conftest import ROOT
 from tests.support.role_users import make_user
 
 NEW_OPENAI = "sk-proj-clientwrite-" + "Nw4Lq8Zp2Xv6Rt0Ym3Hc7Jb1Kd5" * 2
@@ -43,3 +47,52 @@ def keyvault(
 def stored(key: str) -> str | None:
     found = Setting.objects.filter(key=key).first()
     return None if found is None else str(found.value)
+
+
+def at_a_terminal(api: ApiTarget, *args: str, typed: str) -> bytes:
+    """`keyvault ARGS` in a terminal of its own, `typed` at its prompt; what the terminal
+    showed (the command must succeed)."""
+    primary, secondary = pty.openpty()
+    become_terminal_session = (
+        "import os, sys; os.login_tty(int(sys.argv[1])); "
+        "os.execv(sys.executable, [sys.executable] + sys.argv[2:])"
+    )
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-c", become_terminal_session, str(secondary),
+             "-m", "keyvault_client", *args],
+            env={"PATH": os.environ["PATH"], "KEYVAULT_URL": api.url,
+                 "KEYVAULT_TOKEN": api.token},
+            cwd=ROOT, pass_fds=[secondary],
+        )  # fmt: skip
+        os.close(secondary)
+        shown = _read_until(primary, b"(not shown): ")
+        os.write(primary, typed.encode() + b"\n")
+        shown += _read_rest(primary)
+        assert process.wait(timeout=60) == 0, shown
+    finally:
+        os.close(primary)
+    return shown
+
+
+def _read_until(fd: int, marker: bytes) -> bytes:
+    seen = b""
+    while marker not in seen:
+        chunk = os.read(fd, 1024)
+        if not chunk:
+            break
+        seen += chunk
+    return seen
+
+
+def _read_rest(fd: int) -> bytes:
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # EIO: the other side has closed
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import pty
-import subprocess
-import sys
 
 import pytest
 
 from keyvault_client import cli
 from tests.client.conftest import ApiTarget
-from tests.conftest import ROOT
 
-from .conftest import NEW_OPENAI, keyvault, stored
+from .conftest import NEW_OPENAI, at_a_terminal, keyvault, stored
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -58,26 +53,7 @@ def test_set_refusals_are_explained(writable_api: ApiTarget) -> None:
 
 
 def test_set_at_a_terminal_prompts_without_echo(writable_api: ApiTarget) -> None:
-    primary, secondary = pty.openpty()
-    become_terminal_session = (
-        "import os, sys; os.login_tty(int(sys.argv[1])); "
-        "os.execv(sys.executable, [sys.executable] + sys.argv[2:])"
-    )
-    try:
-        process = subprocess.Popen(
-            [sys.executable, "-c", become_terminal_session, str(secondary),
-             "-m", "keyvault_client", "set", "openai_api_key"],
-            env={"PATH": os.environ["PATH"], "KEYVAULT_URL": writable_api.url,
-                 "KEYVAULT_TOKEN": writable_api.token},
-            cwd=ROOT, pass_fds=[secondary],
-        )  # fmt: skip
-        os.close(secondary)
-        shown = _read_until(primary, b"(not shown): ")
-        os.write(primary, NEW_OPENAI.encode() + b"\n")
-        shown += _read_rest(primary)
-        assert process.wait(timeout=60) == 0
-    finally:
-        os.close(primary)
+    shown = at_a_terminal(writable_api, "set", "openai_api_key", typed=NEW_OPENAI)
     assert b"Value for openai_api_key" in shown and NEW_OPENAI.encode() not in shown
     assert stored("openai_api_key") == NEW_OPENAI
 
@@ -125,29 +101,6 @@ def test_rollback_verify_and_delete(writable_api: ApiTarget) -> None:
     assert stale.returncode == cli.EXIT_CONFLICT and stored("openai_api_key") is not None
     deleted = keyvault(writable_api, "delete", "openai_api_key")
     assert deleted.returncode == 0 and stored("openai_api_key") is None
-
-
-def _read_until(fd: int, marker: bytes) -> bytes:
-    seen = b""
-    while marker not in seen:
-        chunk = os.read(fd, 1024)
-        if not chunk:
-            break
-        seen += chunk
-    return seen
-
-
-def _read_rest(fd: int) -> bytes:
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:  # EIO: the other side has closed
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
-    return b"".join(chunks)
 
 
 def test_the_python_client_writes_with_check_and_set(writable_api: ApiTarget) -> None:

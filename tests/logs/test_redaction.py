@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from settings_app.redaction import REDACTED, redact
+from settings_app.logs.redaction import REDACTED, redact
 
 OPENAI = "sk-proj-" + "Ab3dEf6hIj9kLm2nOp5qRs8t" * 2
 ENVELOPE = "$kv1$r$3f9a0c1d$q2VxbWVzc2FnZS1ub25jZS1hbmQtdGFn+/AB=="

@@ -1,6 +1,6 @@
 """Redaction: the one marker and the one `redact()` for text that may carry a secret.
 
-Log records (`log_filters.py`), audit details and user agents (`audit/recording.py`) and
+Log records (`filters.py`), audit details and user agents (`audit/recording.py`) and
 provider answers shown in the admin (`admin.py`) all go through `redact()`, so a masked secret
 reads the same everywhere: `sk-proj-[REDACTED]`, `$kv[REDACTED]`, `kvt_[REDACTED]` (a service
 token), or `[REDACTED]` alone for a known value cut out whole.
@@ -15,10 +15,10 @@ from __future__ import annotations
 import functools
 import re
 
-from . import providers
-from .api.tokens import PREFIX as SERVICE_TOKEN_PREFIX
-from .api.tokens import TOKEN_PATTERN as SERVICE_TOKEN
-from .crypto.envelope import MARKER
+from .. import providers
+from ..api.tokens import PREFIX as SERVICE_TOKEN_PREFIX
+from ..api.tokens import TOKEN_PATTERN as SERVICE_TOKEN
+from ..crypto.envelope import MARKER
 
 REDACTED = "[REDACTED]"
 # Characters after a prefix before a string counts as a key: real keys carry 30+.

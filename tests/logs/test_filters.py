@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from settings_app.log_filters import RedactSecretsFilter
-from settings_app.redaction import REDACTED
+from settings_app.logs.filters import RedactSecretsFilter
+from settings_app.logs.redaction import REDACTED
 
 OPENAI = "sk-proj-" + "Ab3dEf6hIj9kLm2nOp5qRs8t" * 2
 ENVELOPE = "$kv1$r$3f9a0c1d$q2VxbWVzc2FnZS1ub25jZS1hbmQtdGFn+/AB=="
@@ -17,7 +17,7 @@ ENVELOPE = "$kv1$r$3f9a0c1d$q2VxbWVzc2FnZS1ub25jZS1hbmQtdGFn+/AB=="
 
 @pytest.fixture
 def logger() -> Iterator[logging.Logger]:
-    log = logging.getLogger("tests.log_filters")
+    log = logging.getLogger("tests.logs.filters")
     redactor = RedactSecretsFilter()
     log.addFilter(redactor)
     yield log

@@ -7,11 +7,11 @@ from typing import Any
 
 from django import forms
 
-from . import providers
-from .credentials.forms import EXTRAS_ONLY, CredentialFields, KeyWithExtras, declared_fields
-from .encryption.unreadable import UnreadableValue
-from .models import Setting
-from .versions.forms import StaleWriteCheck
+from .. import providers
+from ..credentials.forms import EXTRAS_ONLY, CredentialFields, KeyWithExtras, declared_fields
+from ..encryption.unreadable import UnreadableValue
+from ..models import Setting
+from ..versions.forms import StaleWriteCheck
 
 # The fields an admin fills in, in order; the Setting admin lays its pages out from them too.
 MAIN_FIELDS = (

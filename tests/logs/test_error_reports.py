@@ -12,8 +12,8 @@ from django.test import Client, RequestFactory
 from django.views.debug import ExceptionReporter
 
 from settings_app.crypto import DecryptionError
+from settings_app.logs.redaction import REDACTED
 from settings_app.models import Setting
-from settings_app.redaction import REDACTED
 from tests.support.role_users import SECRET
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from django.test import RequestFactory
 
-from settings_app.client_address import client_ip
+from settings_app.request_context.client_address import client_ip
 
 
 def request(remote: str = "192.0.2.1", forwarded: str | None = None):

@@ -16,14 +16,16 @@ from django.http import HttpRequest
 
 def client_ip(request: HttpRequest) -> str:
     """The client's IP address, normalised ("" when it is not a valid address)."""
+    meta = request.META
+    return address_from(str(meta.get("REMOTE_ADDR", "")), str(meta.get("HTTP_X_FORWARDED_FOR", "")))
+
+
+def address_from(remote_addr: str, forwarded_for: str) -> str:
+    """`client_ip` from the socket's address and the X-Forwarded-For header's value ("": none)."""
     trusted = int(getattr(settings, "KEYVAULT_TRUSTED_PROXY_COUNT", 0))
-    raw = str(request.META.get("REMOTE_ADDR", ""))
+    raw = remote_addr
     if trusted > 0:
-        forwarded = [
-            entry.strip()
-            for entry in str(request.META.get("HTTP_X_FORWARDED_FOR", "")).split(",")
-            if entry.strip()
-        ]
+        forwarded = [entry.strip() for entry in forwarded_for.split(",") if entry.strip()]
         # Fewer entries than proxies: the request did not pass through all of them (a direct
         # connection, or a misconfigured proxy), so the socket address is the best we know.
         if len(forwarded) >= trusted:
