@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path
 
 from settings_app.api.models import ServiceToken
+from settings_app.health.views import readyz
 
 FLOOR_URL = "/floor/settings/openai_api_key"
 
@@ -27,4 +28,5 @@ def floor_view(request: HttpRequest, key: str) -> HttpResponse:
 urlpatterns = [
     path("api/v1/", include("settings_app.api.urls")),
     path("floor/settings/<str:key>", floor_view),
+    path("readyz", readyz),  # the server is up (deploy/serve.sh's workers have started)
 ]

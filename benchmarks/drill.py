@@ -173,7 +173,9 @@ def render(report: DrillReport) -> str:
         "",
         f"Failed reads and runs, all phases: {report.failed} (target 0). p99 during reencrypt / "
         f"p99 at rest: {report.p99_ratio:.2f}x (target <= {P99_TARGET:.0f}x). "
-        f"Whole drill: {report.seconds:.0f} s.",
+        f"Whole drill: {report.seconds:.0f} s. Reads sent again once on a fresh connection "
+        f"(a stopping worker closed the kept-alive one): "
+        f"{sum(p.retried for p in report.phases.values())}.",
     ]
     for name, p in report.phases.items():
         lines += [f"- {name}: {failure}" for failure in p.failures]

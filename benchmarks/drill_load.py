@@ -26,11 +26,33 @@ WRONG_VALUE_EXIT = 3
 READ_TIMEOUT = 60.0  # a read slower than this counts as failed
 
 
+class KeepAliveRetry(httpx.HTTPTransport):
+    """Sends a GET again, once, on a fresh connection when the server closed the kept-alive one
+    as it was sent (RFC 9110 9.2.2: idempotent requests may be retried). A stopping worker
+    closes its idle connections, and a request already on the wire then meets a reset; HTTP
+    clients that pool connections retry it, as a service reading keyvault would. Each retry is
+    counted and reported; a second failure is a failed read."""
+
+    def __init__(self, retried: Callable[[], None]) -> None:
+        super().__init__()
+        self._retried = retried
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            return super().handle_request(request)
+        except (httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError):
+            if request.method != "GET":
+                raise
+            self._retried()
+            return super().handle_request(request)
+
+
 @dataclass
 class PhaseStats:
     reads: int = 0
     failed: int = 0  # status other than 200/304, or no answer
     wrong: int = 0  # answered 200 with another value
+    retried: int = 0  # sent again once after the server closed a kept-alive connection
     latencies: list[float] = field(default_factory=list)  # seconds, answered API reads
     runs: int = 0
     runs_failed: int = 0
@@ -78,6 +100,10 @@ def _failure(stats: PhaseStats, text: str, wrong: bool = False) -> None:
         stats.failures.append(text)
 
 
+def _retried(stats: PhaseStats) -> None:
+    stats.retried += 1
+
+
 def _success(stats: PhaseStats, latency: float) -> None:
     stats.reads += 1
     stats.latencies.append(latency)
@@ -112,7 +138,10 @@ class Load:
         chooser = random.Random(number)
         headers = {"Authorization": f"Bearer {self.token}"}
         etags: dict[str, str] = {}
-        with httpx.Client(base_url=self.base, headers=headers, timeout=READ_TIMEOUT) as client:
+        transport = KeepAliveRetry(lambda: self.clock.record(self.clock.current, _retried))
+        with httpx.Client(
+            base_url=self.base, headers=headers, timeout=READ_TIMEOUT, transport=transport
+        ) as client:
             while not self.stopping.wait(self.interval):
                 keys = chooser.sample(sorted(self.values), 3)
                 phase = self.clock.current

@@ -3,7 +3,6 @@ by deploy/serve.sh, with the operator's moves (run a command, edit the key file,
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import secrets
@@ -22,6 +21,7 @@ import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVE = ROOT / "deploy" / "serve.sh"
+ROLLING_RELOAD = ROOT / "deploy" / "rolling_reload.py"
 STARTUP_SECONDS = 120  # gunicorn imports Django in each worker on two shared cores
 COMMAND_SECONDS = 300
 FALLBACKS = "KEYVAULT_PRIMARY_KEY_FALLBACKS"
@@ -139,7 +139,7 @@ def gunicorn(deployment: Deployment, workers: int = 2) -> Iterator[tuple[str, su
     command = [str(SERVE), "--bind", f"127.0.0.1:{port}", "--workers", str(workers)]
     with log_path.open("w") as log:
         # Only the server writes metrics files (gunicorn's on_starting creates the directory).
-        env = {**deployment.env, "PROMETHEUS_MULTIPROC_DIR": str(deployment.directory / "metrics")}
+        env = {**deployment.env, **_server_directories(deployment)}
         master = subprocess.Popen(
             command, env=env, cwd=ROOT, stdout=log, stderr=log
         )  # serve.sh execs gunicorn: this pid is the master's
@@ -154,6 +154,14 @@ def gunicorn(deployment: Deployment, workers: int = 2) -> Iterator[tuple[str, su
             except subprocess.TimeoutExpired:
                 master.kill()
                 master.wait()
+
+
+def _server_directories(deployment: Deployment) -> dict[str, str]:
+    """The server's metrics files and its workers' ready marks, inside the drill's directory."""
+    return {
+        "PROMETHEUS_MULTIPROC_DIR": str(deployment.directory / "metrics"),
+        "KEYVAULT_WORKER_READY_DIR": str(deployment.directory / "workers"),
+    }
 
 
 def wait_until_ready(base: str, master: subprocess.Popen, log_path: Path) -> None:
@@ -199,36 +207,17 @@ def reload(deployment: Deployment, base: str, master: subprocess.Popen) -> None:
     wait_until_ready(base, master, deployment.directory / "gunicorn.log")
 
 
-def rolling_reload(deployment: Deployment, master: subprocess.Popen, workers: int = 2) -> None:
-    """The reload without a gap: start new workers one by one (SIGTTIN), wait until each says
-    it is ready, then retire the oldest one by one (SIGTTOU) until the old ones have ended.
-
-    One signal at a time: two identical signals sent at once may arrive as one."""
-    old = worker_pids(master.pid)
-    log = deployment.directory / "gunicorn.log"
-    for started in range(1, workers + 1):
-        master.send_signal(signal.SIGTTIN)
-        _wait_for(
-            functools.partial(_new_ready, master.pid, old, log, started),
-            f"a new worker never got ready: {log.read_text()[-2000:]}",
-        )
-    for stopped in range(1, len(old) + 1):
-        master.send_signal(signal.SIGTTOU)  # gunicorn stops the oldest worker first
-        _wait_for(
-            functools.partial(_old_ended, master.pid, old, stopped),
-            f"old worker never ended: {log.read_text()[-2000:]}",
-        )
-
-
-def _new_ready(master_pid: int, old: set[int], log: Path, count: int) -> bool:
-    """At least `count` workers not in `old` wrote deploy/gunicorn.conf.py's ready line."""
-    text = log.read_text()
-    new = worker_pids(master_pid) - old
-    return sum(f"Worker ready (pid: {pid})" in text for pid in new) >= count
-
-
-def _old_ended(master_pid: int, old: set[int], count: int) -> bool:
-    return len(old - worker_pids(master_pid)) >= count
+def rolling_reload(deployment: Deployment, master: subprocess.Popen) -> None:
+    """The reload without a gap, as `systemctl reload keyvault` runs it: deploy/rolling_reload.py
+    (new workers ready before the old ones stop)."""
+    done = subprocess.run(
+        [sys.executable, str(ROLLING_RELOAD), str(master.pid), "--deadline", str(STARTUP_SECONDS)],
+        env={**deployment.env, **_server_directories(deployment)}, capture_output=True,
+        text=True, timeout=4 * STARTUP_SECONDS + 30, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        log = (deployment.directory / "gunicorn.log").read_text()[-2000:]
+        raise RuntimeError(f"rolling reload failed: {done.stderr.strip()}\n{log}")
 
 
 def _wait_for(condition: Callable[[], bool], failure: str) -> None:

@@ -36,25 +36,44 @@ if os.environ.get("KEYVAULT_LOG_FORMAT", "text") == "json":
 
 
 def on_starting(server: Any) -> None:
-    """Start the metrics from zero: remove what workers of an earlier run left behind."""
+    """Start the metrics from zero: remove what workers of an earlier run left behind; the same
+    for the ready marks of deploy/rolling_reload.py."""
     directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if directory:
         Path(directory).mkdir(parents=True, mode=0o700, exist_ok=True)
         for stale in Path(directory).glob("*.db"):  # only prometheus-client's own files
             stale.unlink()
+    ready = _ready_directory()
+    if ready is not None:
+        ready.mkdir(parents=True, mode=0o700, exist_ok=True)
+        for stale in ready.iterdir():
+            if stale.name.isdigit():  # only the marks written below
+                stale.unlink()
 
 
 def child_exit(server: Any, worker: Any) -> None:
-    """A worker ended: its live gauges stop counting (its counters are kept, as they should)."""
+    """A worker ended: its live gauges stop counting (its counters are kept, as they should),
+    and it is no longer ready."""
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         multiprocess.mark_process_dead(worker.pid)
+    ready = _ready_directory()
+    if ready is not None:
+        (ready / str(worker.pid)).unlink(missing_ok=True)
+
+
+def _ready_directory() -> Path | None:
+    """Where a worker marks itself ready (its pid as a file name): KEYVAULT_WORKER_READY_DIR."""
+    directory = os.environ.get("KEYVAULT_WORKER_READY_DIR")
+    return Path(directory) if directory else None
 
 
 def post_worker_init(worker: Any) -> None:
     """Import every view now, then say the worker is ready: its first read pays no imports,
-    and a rolling reload (README, Operator runbook) waits for this line before retiring the
-    old workers."""
+    and deploy/rolling_reload.py waits for its mark before retiring the old workers."""
     from django.urls import get_resolver
 
     get_resolver().url_patterns  # noqa: B018 (the property imports the URLconf's modules)
+    ready = _ready_directory()
+    if ready is not None:
+        (ready / str(worker.pid)).touch()
     worker.log.info("Worker ready (pid: %s)", worker.pid)

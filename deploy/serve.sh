@@ -13,6 +13,10 @@ cd "$here/.."
 # on_starting hook (deploy/gunicorn.conf.py) empties it, so counts restart with the server.
 PROMETHEUS_MULTIPROC_DIR=${PROMETHEUS_MULTIPROC_DIR:-${TMPDIR:-/tmp}/keyvault-metrics}
 export PROMETHEUS_MULTIPROC_DIR
+# Each worker marks itself ready here (its pid), and deploy/rolling_reload.py (systemctl reload)
+# waits for those marks: the same default there.
+KEYVAULT_WORKER_READY_DIR=${KEYVAULT_WORKER_READY_DIR:-${TMPDIR:-/tmp}/keyvault-workers}
+export KEYVAULT_WORKER_READY_DIR
 
 exec "${PYTHON:-python3}" -m gunicorn --config "$here/gunicorn.conf.py" \
   --worker-class keyvault_site.workers.UvicornWorker "$@" keyvault_site.asgi:application

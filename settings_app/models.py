@@ -10,7 +10,7 @@ from django.core.validators import MaxValueValidator
 from django.db import models, router, transaction
 from django.utils import timezone
 
-from . import audit, providers, value_cache
+from . import audit, providers
 from .api.models import RateLimitCounter, ServiceToken
 from .audit.models import (
     AppendOnlyError,
@@ -32,6 +32,7 @@ from .encryption.fields import BlindIndexField, EncryptedQuerySet, EncryptedText
 from .form_tickets.models import FormTicket
 from .gateway.models import GatewayUsage, UsageAlertSent
 from .key_check.models import KeyCheck
+from .lookups import values as value_cache
 from .notifications.models import Notice, NoticeChannel, NoticeKind
 from .twofactor.models import RecoveryCode, RecoveryCodeDevice
 from .versions.models import SettingVersion
@@ -142,7 +143,7 @@ class SettingManager(models.Manager.from_queryset(SettingQuerySet)):  # type: ig
         """The plaintext of setting `key`, or `default` when there is no such setting.
 
         A stored value that cannot be decrypted raises DecryptionError (audited once). Values
-        are cached per process for KEYVAULT_VALUE_CACHE_SECONDS (see value_cache.py).
+        are cached per process for KEYVAULT_VALUE_CACHE_SECONDS (see lookups/values.py).
         """
         value = self.get_stored_value(key)
         if credential_envelope.is_envelope(value):

@@ -12,8 +12,10 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from settings_app import value_cache
+from settings_app.audit import coalescing
 from settings_app.encryption import keyring
+from settings_app.lookups import tokens as token_lookup
+from settings_app.lookups import values as value_cache
 from settings_app.twofactor import policy
 from tests.support.second_factor import verify_session
 
@@ -28,9 +30,12 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
             monkeypatch.delenv(name)
     keyring.reset()
     value_cache.reset()
+    coalescing.forget_seen()
+    token_lookup.reset()
     yield
     keyring.reset()
     value_cache.reset()
+    token_lookup.reset()
 
 
 @pytest.fixture(autouse=True)

@@ -33,3 +33,32 @@ def test_inside_another_transaction_nothing_is_relaxed() -> None:
         with relaxed_commit("default"):
             assert _level() == before
         assert _level() == before  # an audit event written later stays fully durable
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_audit_event_is_never_committed_relaxed() -> None:
+    from settings_app import audit
+    from settings_app.models import AuditEvent
+    from settings_app.relaxed_commit import DurabilityRequired
+
+    with pytest.raises(DurabilityRequired), relaxed_commit("default"):
+        audit.record("token_created", token_name="relaxed")
+    assert not AuditEvent.objects.exists()  # rolled back with its transaction
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_block_that_writes_an_event_runs_again_durably() -> None:
+    from settings_app import audit
+    from settings_app.models import AuditEvent
+    from settings_app.relaxed_commit import relaxed_unless_durable
+
+    levels: list[str] = []
+
+    def block() -> int:
+        levels.append(_level())
+        audit.record("token_created", token_name="retried")
+        return 7
+
+    assert relaxed_unless_durable("default", block) == 7
+    assert levels[0] in {"off", "1"} and levels[1] in {"on", "2"}
+    assert AuditEvent.objects.filter(details__token_name="retried").count() == 1

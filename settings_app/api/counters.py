@@ -1,8 +1,9 @@
 """Atomic fixed-window counters shared by every worker and host, kept in the Django cache.
 
-With Redis (`KEYVAULT_CACHE_URL=redis://...`) `cache.incr` is Redis' INCR, atomic on the
-server. Django's database cache (the default) implements `incr` as a read then a write, which
-loses counts under concurrency, so with it the counters go to a table of their own, changed
+With Redis (`KEYVAULT_CACHE_URL=redis://...`) a count is Redis' INCR, atomic on the server,
+pipelined with the `SET NX` that starts the window (`redis_counters.py`: one round trip).
+Django's database cache (the default) implements `incr` as a read then a write, which loses
+counts under concurrency, so with it the counters go to a table of their own, changed
 by one atomic upsert (`ON CONFLICT DO UPDATE SET count = count + 1`). A cache that lives in one
 process (locmem) counts per worker: `manage.py check` warns about it (keyvault.W201).
 """
@@ -13,11 +14,13 @@ from datetime import datetime, timedelta
 
 from django.core.cache import caches
 from django.core.cache.backends.db import DatabaseCache
+from django.core.cache.backends.redis import RedisCache
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from settings_app import redis_counters
 from settings_app.relaxed_commit import relaxed_commit
 
 from .models import RateLimitCounter
@@ -30,11 +33,23 @@ UPSERT_VENDORS = frozenset({"postgresql", "sqlite"})
 EXPIRY_MARGIN = 5
 
 
+def in_database() -> bool:
+    """True when the counters are rows of the database (the default database cache)."""
+    return isinstance(caches["default"], DatabaseCache)
+
+
+def database() -> str:
+    """The database alias the counter rows are written to."""
+    return router.db_for_write(RateLimitCounter)
+
+
 def increment(key: str, seconds: int) -> int:
     """Add one to the counter `key` (created at 0, living `seconds`); its new value."""
     cache = caches["default"]
     if isinstance(cache, DatabaseCache):
         return _increment_row(key, seconds)
+    if isinstance(cache, RedisCache):  # one round trip, not Django's three
+        return redis_counters.increment_or_create(cache, key, seconds + EXPIRY_MARGIN)
     for _ in range(2):
         cache.add(key, 0, seconds + EXPIRY_MARGIN)
         try:
@@ -48,7 +63,7 @@ def increment(key: str, seconds: int) -> int:
 
 
 def _increment_row(key: str, seconds: int) -> int:
-    db = router.db_for_write(RateLimitCounter)
+    db = database()
     now = timezone.now()
     expires_at = now + timedelta(seconds=seconds + EXPIRY_MARGIN)
     with relaxed_commit(db):  # a crash may forget a few requests; it never blocks on fsync

@@ -13,14 +13,14 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from settings_app.audit.coalescing import record_coalesced
+from settings_app.audit.coalescing import record_coalesced, seen_open
 from settings_app.credentials.api import credential_json
 from settings_app.encryption.decryption_failures import readable_value, record_once
 from settings_app.encryption.unreadable import UnreadableValue
+from settings_app.lookups.rows import first_where
 from settings_app.models import AuditAction, AuditSource, Setting, is_setting_key
 
 from . import scope
-from .lookup import first_where
 from .models import ServiceToken
 
 READ_FIELDS = ("key", "value", "version", "provider", "updated_at", "deleted_at")
@@ -97,11 +97,23 @@ def as_json(setting: Setting) -> dict[str, Any]:
     return shown if structured is None else {**shown, **structured}
 
 
-def record_read(token: ServiceToken, setting: Setting, request: HttpRequest, ip: str) -> None:
-    """An api_read event; repeats within a minute are coalesced into one summary."""
-    record_coalesced(
+def reads_are_repeats(token: ServiceToken, settings: Iterable[Setting]) -> bool:
+    """Whether recording these reads will, almost surely, only count repeats (no event)."""
+    return all(seen_open(AuditAction.API_READ, _subject(token, s.key)) for s in settings)
+
+
+def _subject(token: ServiceToken, key: str) -> str:
+    return f"token:{token.pk}:{key}"
+
+
+def record_read(token: ServiceToken, setting: Setting, request: HttpRequest, ip: str) -> bool:
+    """An api_read event; repeats within a minute are coalesced into one summary.
+
+    True when an event was written (a window opened): the caller then runs `flush_due()` after
+    its transaction commits."""
+    return record_coalesced(
         AuditAction.API_READ,
-        f"token:{token.pk}:{setting.key}",
+        _subject(token, setting.key),
         request=request,
         setting_key=setting.key,
         actor_label=f"service token {token.name}",
@@ -109,4 +121,5 @@ def record_read(token: ServiceToken, setting: Setting, request: HttpRequest, ip:
         token_name=token.name,
         version=setting.version,
         client_ip=ip,
+        flush=False,
     )

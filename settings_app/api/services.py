@@ -128,7 +128,9 @@ def revoke_token(name: str) -> ServiceToken:
 
 
 def mark_used(token: ServiceToken, address: str, now: datetime | None = None) -> None:
-    """Note when and where the token was last used, at most once per LAST_USED_INTERVAL."""
+    """Note when and where the token was last used, at most once per LAST_USED_INTERVAL.
+
+    The instance is updated too: a cached token then skips the write until the next interval."""
     now = now or timezone.now()
     if token.last_used_at is not None and now - token.last_used_at < LAST_USED_INTERVAL:
         return
@@ -137,3 +139,4 @@ def mark_used(token: ServiceToken, address: str, now: datetime | None = None) ->
     ServiceToken.objects.filter(stale, pk=token.pk).update(
         last_used_at=now, last_used_ip=address or None
     )
+    token.last_used_at, token.last_used_ip = now, address or None

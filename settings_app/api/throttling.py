@@ -2,6 +2,8 @@
 
 Fixed windows aligned to the clock; the counters are shared by every worker (counters.py).
 Over the limit, the answer is 429 with `Retry-After`: the seconds until the window ends.
+Reads are counted with their audit, in one transaction (`accounting.py`); writes by the DRF
+throttle below, before any work.
 """
 
 from __future__ import annotations
@@ -38,10 +40,23 @@ def configured_rate() -> tuple[int, int]:
     return parse_rate(str(getattr(settings, "KEYVAULT_API_RATE", "600/m")))
 
 
+READ_COUNTER = "keyvault:api-rate"
+
+
+def count_request(token: ServiceToken, counter_prefix: str, rate: tuple[int, int]) -> float | None:
+    """Count one request of `token`: None within the limit, else the seconds until the window
+    ends. Refused requests count too, so hammering does not shorten the wait."""
+    limit, period = rate
+    now = time.time()
+    window = int(now // period)
+    count = counters.increment(f"{counter_prefix}:{token.pk}:{period}:{window}", period)
+    return None if count <= limit else (window + 1) * period - now
+
+
 class TokenRateThrottle(BaseThrottle):
     """Counts the requests of the authenticated token in the current window."""
 
-    counter_prefix = "keyvault:api-rate"
+    counter_prefix = READ_COUNTER
 
     def __init__(self) -> None:
         self.retry_after: float | None = None
@@ -50,14 +65,8 @@ class TokenRateThrottle(BaseThrottle):
         token = request.auth
         if not isinstance(token, ServiceToken):
             return True  # nothing to count: authentication and permissions already refused it
-        limit, period = self.rate()
-        now = time.time()
-        window = int(now // period)
-        count = counters.increment(f"{self.counter_prefix}:{token.pk}:{period}:{window}", period)
-        if count <= limit:
-            return True
-        self.retry_after = (window + 1) * period - now
-        return False
+        self.retry_after = count_request(token, self.counter_prefix, self.rate())
+        return self.retry_after is None
 
     def rate(self) -> tuple[int, int]:
         return configured_rate()

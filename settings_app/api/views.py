@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponseBase
 from django.utils.http import parse_etags, quote_etag
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import APIException, NotFound, ParseError
+from rest_framework.exceptions import APIException, NotFound, ParseError, Throttled
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import BaseParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -28,11 +28,10 @@ from settings_app.crypto import DecryptionError
 from settings_app.models import Setting
 from settings_app.request_context.client_address import client_ip
 
-from . import reads, services
+from . import accounting, reads, services
 from .models import ServiceToken
 from .permissions import FromAllowedNetwork, HasServiceToken
 from .serializers import ErrorSerializer, SettingListSerializer, SettingReadSerializer
-from .throttling import TokenRateThrottle
 
 # The same answer for a key that does not exist and one outside the scope: no oracle.
 NOT_FOUND = "No setting with this key is readable with this token."
@@ -102,10 +101,14 @@ class JSONOnly(BaseContentNegotiation):
 
 
 class TokenAPIView(APIView):
-    """A GET (and HEAD) view for service tokens, from allowed networks, within the rate limit."""
+    """A GET (and HEAD) view for service tokens, from allowed networks, within the rate limit.
+
+    A read is counted against the rate limit when it is settled (`accounting.py`): with the
+    audit of the values it sends, or, if it sends none, when its answer is finalised."""
 
     permission_classes = [HasServiceToken, FromAllowedNetwork]
-    throttle_classes = [TokenRateThrottle]
+    throttle_classes: list[type] = []  # reads: accounting.py; writes name their throttle
+    unsettled_read = False
     renderer_classes = [JSONRenderer]
     content_negotiation_class = JSONOnly
     http_method_names = ["get", "head"]  # Django's View answers HEAD with get()
@@ -117,12 +120,20 @@ class TokenAPIView(APIView):
         return response
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        services.mark_used(self.token, client_ip(request._request))
+        super().initial(request, *args, **kwargs)  # authenticated and permitted from here on
+        if request.method in ("GET", "HEAD"):
+            self.unsettled_read = True
+        else:
+            services.mark_used(self.token, client_ip(request._request))
 
     def finalize_response(
         self, request: Request, response: Response, *args: Any, **kwargs: Any
     ) -> Response:
+        if self.unsettled_read:  # answered without a value (404, 304, ...): count it now
+            try:
+                self.settle_read([])
+            except Throttled as throttled:
+                response = self.handle_exception(throttled)
         response = super().finalize_response(request, response, *args, **kwargs)
         response["Cache-Control"] = "no-store"  # values must never sit in a cache
         return response
@@ -134,11 +145,18 @@ class TokenAPIView(APIView):
         return token
 
     def record_reads(self, settings: list[Setting]) -> None:
-        """Audit each read before its value leaves: no trail, no value."""
+        """Count the read and audit each value before it leaves: no trail, no value."""
+        self.settle_read(settings)
+
+    def settle_read(self, settings: list[Setting]) -> None:
+        """The read's count and audit, committed once; Throttled (429) over the rate limit."""
+        self.unsettled_read = False
         django_request = self.request._request
-        address = client_ip(django_request)
-        for setting in settings:
-            reads.record_read(self.token, setting, django_request, address)
+        wait = accounting.settle_read(
+            self.token, django_request, settings, client_ip(django_request)
+        )
+        if wait is not None:
+            raise Throttled(wait)
 
     def undecryptable(self, error: DecryptionError) -> Undecryptable:
         """The answer for a value the keys cannot open (reads.py has audited it once): the

@@ -29,6 +29,7 @@ from django.db.models import Max
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from .. import metrics
+from ..relaxed_commit import require_durable
 from .models import AuditChainHead, AuditEvent
 
 # 2: the payload also covers the event's id and sequence (1: events written before that).
@@ -52,8 +53,10 @@ def append_many(events: Sequence[AuditEvent]) -> None:
     """Chain `events`, in order, after the newest event and insert them in one statement."""
     if not events:
         return
+    using = router.db_for_write(AuditEvent)
+    require_durable(using)  # an event is never committed without waiting for the disk
     try:
-        _append_many(events, router.db_for_write(AuditEvent))
+        _append_many(events, using)
     except DatabaseError:
         metrics.record_audit_write_failure()  # the caller's change fails with it: alert on it
         raise

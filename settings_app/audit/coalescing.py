@@ -28,6 +28,29 @@ from .models import CoalescedWindow
 
 DEFAULT_WINDOW = timedelta(minutes=1)
 FLUSH_BATCH = 200  # due windows summarised per opportunistic flush
+SEEN_LIMIT = 10_000  # windows remembered per process (tokens x keys read in one window)
+
+# (action, subject) -> end of the window this process last saw open (opened or counted in).
+# A hint only: it lets a caller choose a relaxed commit for what will most likely be a repeat.
+_seen_open: dict[tuple[str, str], datetime] = {}
+
+
+def seen_open(action: str, subject: str) -> bool:
+    """Whether this process saw the current window of (action, subject) open: recording it is
+    then, almost surely, a repeat (a count) rather than an event."""
+    end = _seen_open.get((action, subject))
+    return end is not None and timezone.now() < end
+
+
+def forget_seen() -> None:
+    """Forget every window seen open (tests: a new database reuses token ids)."""
+    _seen_open.clear()
+
+
+def _remember_open(action: str, subject: str, end: datetime) -> None:
+    if len(_seen_open) >= SEEN_LIMIT:
+        _seen_open.clear()  # a hint: forgetting costs one durable commit per window
+    _seen_open[(action, subject)] = end
 
 
 def record_coalesced(
@@ -39,17 +62,21 @@ def record_coalesced(
     setting_key: str = "",
     actor_label: str = "",
     source: str = "code",
+    flush: bool = True,
     **details: Any,
 ) -> bool:
     """Record `action` on `subject` now if it is the first in its window, else count it.
 
-    True when an event was written now. The arguments are those of `audit.record()`.
+    True when an event was written now. The arguments are those of `audit.record()`. A caller
+    inside its own transaction passes `flush=False` and calls `flush_due()` after its commit
+    (flushing while holding the trail's lock could deadlock with another flush).
     """
     from .. import audit
 
     now = timezone.now()
     start = _window_start(now, window)
     if _repeat(action, subject, start, now):  # the common case: one counter, no fsync wait
+        _remember_open(action, subject, start + window)
         return False
     event = {
         "setting_key": setting_key,
@@ -62,12 +89,15 @@ def record_coalesced(
         if opened and repeat_counts.in_cache():
             repeat_counts.open_count(action, subject, start, window)
         if not opened and _repeat(action, subject, start, now):
+            _remember_open(action, subject, start + window)
             return False  # another worker opened the window meanwhile
         # Opened, or arrived after its window was flushed: either way recorded now.
         if opened:
             _flush(_due(now).filter(action=action, subject=subject))
         audit.record(action, request=request, **_event_arguments(event))
     if opened:
+        _remember_open(action, subject, start + window)
+    if opened and flush:
         flush_due(now)  # other keys' finished windows, so summaries never wait for long
     return True
 

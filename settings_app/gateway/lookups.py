@@ -1,8 +1,9 @@
-"""Tokens and provider keys for the gateway, from in-process caches: a thread trip only on a miss.
+"""Tokens and provider keys for the gateway, from the shared per-process caches
+(`settings_app.lookups`): a thread trip only on a miss.
 
-A token is cached under its HMAC for at most TOKEN_CACHE_SECONDS and dropped at once in this
-process when any token is saved (revoked); expiry is checked on every request. A setting's key
-comes from the value cache (`Setting.objects.get_value`), so a rotated key applies to the next
+A token comes from `lookups.tokens` (cached a second, dropped on any token save in this
+process, expiry checked on every request). A setting's key comes from the value cache
+(`lookups.values`, behind `Setting.objects.get_value`), so a rotated key applies to the next
 request in every worker within about a second; its provider is cached beside it and dropped
 whenever the value cache drops anything.
 """
@@ -11,23 +12,15 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from time import monotonic
 from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.db import close_old_connections
-from django.db.models.signals import post_save
-from django.dispatch import receiver
-from django.utils import timezone
 
-from settings_app import value_cache
-from settings_app.api import tokens
-from settings_app.api.authentication import find_active_token
 from settings_app.api.models import ServiceToken
+from settings_app.lookups import tokens as token_lookup
+from settings_app.lookups import values as value_cache
 
-TOKEN_CACHE_SECONDS = 1.0
-
-_tokens: dict[str, tuple[ServiceToken, float]] = {}
 _providers: dict[str, tuple[str | None, int]] = {}
 _lock = threading.Lock()
 
@@ -43,19 +36,11 @@ class ProviderKey:
 
 async def active_token(presented: str) -> ServiceToken | None:
     """The active token `presented` is, or None; malformed tokens never reach the database."""
-    if not tokens.is_well_formed(presented):
-        return None
-    digest = tokens.token_hash(presented)
-    cached = _tokens.get(digest)
-    if cached is None or cached[1] <= monotonic():
-        token = await run_sync(find_active_token, presented)
-        if token is None:
-            return None  # unknown tokens are not cached: no memory for an attacker to fill
-        cached = (token, monotonic() + TOKEN_CACHE_SECONDS)
-        with _lock:
-            _tokens[digest] = cached
-    token = cached[0]
-    return token if token.is_active(timezone.now()) else None
+    found, token = token_lookup.peek(presented)
+    if found:
+        return token
+    token = await run_sync(token_lookup.active_token, presented)
+    return token if isinstance(token, ServiceToken) else None
 
 
 async def provider_key(setting_key: str) -> ProviderKey | None:
@@ -92,12 +77,7 @@ def _with_fresh_connections(function: Any, *args: Any) -> Any:
 
 
 def reset() -> None:
-    """Forget every cached token and provider (tests; a token saved in this process)."""
+    """Forget every cached token and provider (tests)."""
+    token_lookup.reset()
     with _lock:
-        _tokens.clear()
         _providers.clear()
-
-
-@receiver(post_save, sender=ServiceToken, dispatch_uid="keyvault-gateway-token-saved")
-def _token_saved(**kwargs: Any) -> None:
-    reset()

@@ -12,8 +12,9 @@ from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import models, router, transaction
 from django.utils import timezone
 
-from .. import audit, value_cache
+from .. import audit
 from ..audit.models import AuditAction
+from ..lookups import values as value_cache
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser

@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 
 from settings_app.api import counters
-from settings_app.api.lookup import first_where
 from settings_app.api.models import RateLimitCounter
+from settings_app.lookups.rows import first_where
 from settings_app.models import Setting
 from tests.api.conftest import OPENAI_VALUE
 

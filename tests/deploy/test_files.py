@@ -143,10 +143,16 @@ def test_gunicorn_logs_json_in_json_mode_and_writes_no_access_log(monkeypatch: A
     assert "logconfig_dict" not in runpy.run_path(str(DEPLOY / "gunicorn.conf.py"))
 
 
-def test_a_gunicorn_worker_says_when_it_is_ready(monkeypatch: Any) -> None:
-    """The line a rolling reload (benchmarks/drill_server.py) waits for, after the URLconf."""
-    config = gunicorn_config(monkeypatch)
+def test_a_gunicorn_worker_says_when_it_is_ready(monkeypatch: Any, tmp_path: Path) -> None:
+    """The mark deploy/rolling_reload.py waits for (and the log line), after the URLconf; gone
+    when the worker ends, and cleared when gunicorn starts."""
+    ready = tmp_path / "workers"
+    config = gunicorn_config(monkeypatch, KEYVAULT_WORKER_READY_DIR=str(ready))
+    config["on_starting"](server=None)
     said: list[str] = []
     log = SimpleNamespace(info=lambda message, *args: said.append(message % args))
     config["post_worker_init"](worker=SimpleNamespace(pid=4244, log=log))
     assert said == ["Worker ready (pid: 4244)"]
+    assert [p.name for p in ready.iterdir()] == ["4244"]
+    config["child_exit"](server=None, worker=SimpleNamespace(pid=4244))
+    assert list(ready.iterdir()) == []

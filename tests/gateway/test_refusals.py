@@ -11,9 +11,9 @@ import httpx
 import pytest
 from django.utils import timezone
 
-from settings_app import value_cache
 from settings_app.api import services
 from settings_app.api.models import ServiceToken
+from settings_app.lookups import values as value_cache
 from settings_app.models import GatewayUsage, Setting
 
 from .conftest import KEYS, Gateway

@@ -196,6 +196,7 @@ class SettingView(WriteAPIView, SettingDetailView):
             raise NotFound(str(error)) from None
         if older_versions.is_unreadable(row):
             raise older_versions.undecryptable(row)
+        self.settle_read([])  # counted now: over the limit, no value leaves, no audit
         django_request = request._request
         older_versions.record_version_read(
             self.token, key, number, django_request, client_ip(django_request)

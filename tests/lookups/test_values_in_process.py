@@ -11,7 +11,7 @@ import pytest
 from django.core.cache import cache
 from django.db import connection, transaction
 
-from settings_app import value_cache
+from settings_app.lookups import values as value_cache
 from settings_app.models import Setting, VerificationStatus
 
 KEY = "openai_api_key"
@@ -260,13 +260,13 @@ def test_without_a_reachable_shared_cache_values_still_expire(
                     "LOCATION": "redis://127.0.0.1:9/0"}
     }  # fmt: skip
     settings.KEYVAULT_VALUE_CACHE_SECONDS = 5
-    with caplog.at_level(logging.WARNING, logger="settings_app.value_cache"):
+    with caplog.at_level(logging.WARNING, logger="settings_app.lookups.values"):
         assert warm() == OLD
         stored.value = NEW
         stored.save()  # cannot announce it: logged, and this process still sees it
         assert Setting.objects.get_value(KEY) == NEW
         clock.advance(1.5)
         Setting.objects.get_value(KEY)
-    warnings = [r for r in caplog.records if r.name == "settings_app.value_cache"]
+    warnings = [r for r in caplog.records if r.name == "settings_app.lookups.values"]
     assert len(warnings) == 1 and "KEYVAULT_VALUE_CACHE_SECONDS" in warnings[0].getMessage()
     assert NEW not in caplog.text and OLD not in caplog.text

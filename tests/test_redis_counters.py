@@ -1,0 +1,48 @@
+"""Counters in Redis in one round trip: a window's count starts with its TTL, and a repeat
+count is never created by counting (a flushed window stays flushed)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
+
+from settings_app import redis_counters
+
+REDIS_DB9 = "redis://127.0.0.1:6379/9"
+
+
+@pytest.fixture
+def redis(settings: Any) -> Iterator[RedisCache]:
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_DB9}
+    }
+    cache = caches["default"]
+    assert isinstance(cache, RedisCache)
+    cache.clear()
+    yield cache
+    cache.clear()
+
+
+def test_a_counter_starts_at_one_with_its_lifetime_and_reads_through_the_cache(redis) -> None:
+    assert [redis_counters.increment_or_create(redis, "rate:1", 60) for _ in range(3)] == [1, 2, 3]
+    assert redis.get("rate:1") == 3  # Django's serializer keeps integers plain
+    assert 0 < _ttl(redis, "rate:1") <= 60
+    assert redis_counters.increment_or_create(redis, "rate:1", 5) == 4
+    assert _ttl(redis, "rate:1") > 5  # the window's lifetime is set once, when it starts
+
+
+def test_counting_a_repeat_never_creates_its_window(redis) -> None:
+    assert redis_counters.increment_if_present(redis, "repeats:w") is False
+    assert redis.get("repeats:w") is None
+    redis.add("repeats:w", 0, 60)
+    assert redis_counters.increment_if_present(redis, "repeats:w") is True
+    assert redis.get("repeats:w") == 1
+
+
+def _ttl(cache: RedisCache, key: str) -> int:
+    name = cache.make_and_validate_key(key)
+    return int(cache._cache.get_client(name).ttl(name))
