@@ -117,7 +117,7 @@ SQLITE_SETTINGS = {
         # locked". No request holds the lock during slow work (hashing, provider calls).
         "timeout": 30,
         # Write-ahead log: readers never wait for the writer, and a commit is one append and
-        # one fsync. (API rate counters relax even that: settings_app/relaxed_commit.py.)
+        # one fsync. (API rate counters relax even that: settings_app/counters/relaxed_commit.py.)
         "init_command": "PRAGMA journal_mode=WAL;",
     },
     # Keep each worker's connection: closing the last one to a WAL database checkpoints it

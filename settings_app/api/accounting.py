@@ -17,8 +17,8 @@ from django.db import transaction
 from django.http import HttpRequest
 
 from settings_app.audit.coalescing import flush_due
+from settings_app.counters.relaxed_commit import relaxed_unless_durable
 from settings_app.models import Setting
-from settings_app.relaxed_commit import relaxed_unless_durable
 
 from . import counters, reads, services, throttling
 from .models import ServiceToken

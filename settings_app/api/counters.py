@@ -1,7 +1,7 @@
 """Atomic fixed-window counters shared by every worker and host, kept in the Django cache.
 
 With Redis (`KEYVAULT_CACHE_URL=redis://...`) a count is Redis' INCR, atomic on the server,
-pipelined with the `SET NX` that starts the window (`redis_counters.py`: one round trip).
+pipelined with the `SET NX` that starts the window (`counters/redis_increments.py`: one round trip).
 Django's database cache (the default) implements `incr` as a read then a write, which loses
 counts under concurrency, so with it the counters go to a table of their own, changed
 by one atomic upsert (`ON CONFLICT DO UPDATE SET count = count + 1`). A cache that lives in one
@@ -20,8 +20,8 @@ from django.db import IntegrityError, connections, router, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from settings_app import redis_counters
-from settings_app.relaxed_commit import relaxed_commit
+from settings_app.counters import redis_increments
+from settings_app.counters.relaxed_commit import relaxed_commit
 
 from .models import RateLimitCounter
 
@@ -49,7 +49,7 @@ def increment(key: str, seconds: int) -> int:
     if isinstance(cache, DatabaseCache):
         return _increment_row(key, seconds)
     if isinstance(cache, RedisCache):  # one round trip, not Django's three
-        return redis_counters.increment_or_create(cache, key, seconds + EXPIRY_MARGIN)
+        return redis_increments.increment_or_create(cache, key, seconds + EXPIRY_MARGIN)
     for _ in range(2):
         cache.add(key, 0, seconds + EXPIRY_MARGIN)
         try:

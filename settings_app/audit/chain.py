@@ -29,7 +29,7 @@ from django.db.models import Max
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from .. import metrics
-from ..relaxed_commit import require_durable
+from ..counters.relaxed_commit import require_durable
 from .models import AuditChainHead, AuditEvent
 
 # 2: the payload also covers the event's id and sequence (1: events written before that).

@@ -22,7 +22,7 @@ from django.db import IntegrityError, connections, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from ..relaxed_commit import relaxed_commit
+from ..counters.relaxed_commit import relaxed_commit
 from . import repeat_counts
 from .models import CoalescedWindow
 

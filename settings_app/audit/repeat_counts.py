@@ -1,7 +1,7 @@
 """Repeat counts of coalesced audit windows kept in Redis, so a steady read writes no row.
 
 With `KEYVAULT_CACHE_URL=redis://...` a repeat is one Redis INCR (atomic on the server, one
-round trip: `redis_counters.py`) instead
+round trip: `counters/redis_increments.py`) instead
 of an UPDATE of the window's row; the count is folded into the window's summary event when the
 window is flushed. The window's row (and its first event) is still written to the database when
 the window opens: a crash can lose repeat counts of open windows, never the first event.
@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 
-from .. import redis_counters
+from ..counters import redis_increments
 
 # How long a count outlives its window, waiting for a later read or `flush_audit_windows`.
 FLUSH_GRACE = timedelta(days=1)
@@ -29,7 +29,7 @@ def count(action: str, subject: str, start: datetime) -> bool:
     """Add one to the open window's count; False when the window has no count (not open)."""
     cache = caches["default"]
     assert isinstance(cache, RedisCache)  # in_cache() said so
-    return redis_counters.increment_if_present(cache, _key(action, subject, start))
+    return redis_increments.increment_if_present(cache, _key(action, subject, start))
 
 
 def open_count(action: str, subject: str, start: datetime, window: timedelta) -> None:

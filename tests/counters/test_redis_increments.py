@@ -10,7 +10,7 @@ import pytest
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 
-from settings_app import redis_counters
+from settings_app.counters import redis_increments
 
 REDIS_DB9 = "redis://127.0.0.1:6379/9"
 
@@ -28,18 +28,19 @@ def redis(settings: Any) -> Iterator[RedisCache]:
 
 
 def test_a_counter_starts_at_one_with_its_lifetime_and_reads_through_the_cache(redis) -> None:
-    assert [redis_counters.increment_or_create(redis, "rate:1", 60) for _ in range(3)] == [1, 2, 3]
+    counts = [redis_increments.increment_or_create(redis, "rate:1", 60) for _ in range(3)]
+    assert counts == [1, 2, 3]
     assert redis.get("rate:1") == 3  # Django's serializer keeps integers plain
     assert 0 < _ttl(redis, "rate:1") <= 60
-    assert redis_counters.increment_or_create(redis, "rate:1", 5) == 4
+    assert redis_increments.increment_or_create(redis, "rate:1", 5) == 4
     assert _ttl(redis, "rate:1") > 5  # the window's lifetime is set once, when it starts
 
 
 def test_counting_a_repeat_never_creates_its_window(redis) -> None:
-    assert redis_counters.increment_if_present(redis, "repeats:w") is False
+    assert redis_increments.increment_if_present(redis, "repeats:w") is False
     assert redis.get("repeats:w") is None
     redis.add("repeats:w", 0, 60)
-    assert redis_counters.increment_if_present(redis, "repeats:w") is True
+    assert redis_increments.increment_if_present(redis, "repeats:w") is True
     assert redis.get("repeats:w") == 1
 
 

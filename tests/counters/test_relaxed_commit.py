@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.db import connection, transaction
 
-from settings_app.relaxed_commit import relaxed_commit
+from settings_app.counters.relaxed_commit import relaxed_commit
 
 
 def _level() -> str:
@@ -38,8 +38,8 @@ def test_inside_another_transaction_nothing_is_relaxed() -> None:
 @pytest.mark.django_db(transaction=True)
 def test_an_audit_event_is_never_committed_relaxed() -> None:
     from settings_app import audit
+    from settings_app.counters.relaxed_commit import DurabilityRequired
     from settings_app.models import AuditEvent
-    from settings_app.relaxed_commit import DurabilityRequired
 
     with pytest.raises(DurabilityRequired), relaxed_commit("default"):
         audit.record("token_created", token_name="relaxed")
@@ -49,8 +49,8 @@ def test_an_audit_event_is_never_committed_relaxed() -> None:
 @pytest.mark.django_db(transaction=True)
 def test_a_block_that_writes_an_event_runs_again_durably() -> None:
     from settings_app import audit
+    from settings_app.counters.relaxed_commit import relaxed_unless_durable
     from settings_app.models import AuditEvent
-    from settings_app.relaxed_commit import relaxed_unless_durable
 
     levels: list[str] = []
 
