@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,14 +13,7 @@ import httpx
 import pytest
 
 from tests.conftest import ROOT, run_manage
-from tests.support.keys import KEY_ENV
-
-PRODUCTION_ENV = {
-    "DEBUG": "false",
-    "SECRET_KEY": "kv-" + "Xq9#mP2$vL7!wR4^" * 4,
-    "ALLOWED_HOSTS": "keyvault.example.com,127.0.0.1",
-    **KEY_ENV,
-}
+from tests.deploy.servers import PRODUCTION_ENV, free_port
 
 
 def test_check_deploy_reports_nothing() -> None:
@@ -53,12 +45,6 @@ def database_url(tmp_path: Path) -> Iterator[str]:
     yield f"{server}/{name}"
     with psycopg.connect(maintenance, autocommit=True) as admin:
         admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.mark.slow

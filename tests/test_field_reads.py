@@ -16,7 +16,7 @@ from pytest_django.fixtures import Settings
 from settings_app.crypto import DecryptionError
 from settings_app.crypto.envelope import HEADER_LENGTH
 from settings_app.encryption.unreadable import UnreadableValue
-from tests.test_fields import raw, rotate_primary, write_raw
+from tests.support.raw_rows import raw, rotate_primary, write_raw
 from tests.testapp.models import Secret
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import FieldError, ValidationError
 from django.core.management import call_command
-from django.db import connection, models, transaction
+from django.db import transaction
 from django.db.models import F
 from django.forms import modelform_factory
 from hypothesis import given
@@ -28,6 +28,7 @@ from settings_app.encryption.fields import EncryptedTextField
 from tests.crypto.bad_keys import BAD_CONFIGS, BadConfig
 from tests.crypto.damage import bit_flips, extensions, truncations
 from tests.support.keys import test_key
+from tests.support.raw_rows import key_id, raw, rotate_deterministic, rotate_primary, write_raw
 from tests.testapp.models import OtherSecret, Secret, Token
 
 pytestmark = pytest.mark.django_db
@@ -37,45 +38,10 @@ storable_text = st.text().filter(lambda t: "\x00" not in t and not t.startswith(
 LONG_UNICODE = ("sk-é€😀ß中\t\n" * 8192)[: 64 * 1024]
 
 
-# --- raw column access ---------------------------------------------------------------------
-def raw(obj: models.Model, field: str = "value") -> Any:
-    """What the database holds for `obj.field`, read past the ORM."""
-    table, column, pk = _names(type(obj), field)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {column} FROM {table} WHERE {pk} = %s", [obj.pk])
-        return cursor.fetchone()[0]
-
-
-def write_raw(obj: models.Model, text: str | None, field: str = "value") -> None:
-    """Store `text` in `obj.field` as it is, past the ORM."""
-    table, column, pk = _names(type(obj), field)
-    with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET {column} = %s WHERE {pk} = %s", [text, obj.pk])
-
-
-def _names(model: Any, field: str) -> tuple[str, str, str]:
-    quote = connection.ops.quote_name
-    meta = model._meta
-    return quote(meta.db_table), quote(meta.get_field(field).column), quote(meta.pk.column)
-
-
+# --- raw column access: tests/support/raw_rows.py ----------------------------------------
 def read(model: Any, pk: Any, field: str = "value") -> Any:
     """Load a row and use its value: an undecryptable one raises its DecryptionError here."""
     return fields.require_readable(getattr(model.objects.get(pk=pk), field))
-
-
-def key_id(envelope: str) -> str:
-    return envelope.split("$")[3]
-
-
-def rotate_primary(settings: Settings) -> None:
-    settings.KEYVAULT_PRIMARY_KEY_FALLBACKS = [settings.KEYVAULT_PRIMARY_KEY]
-    settings.KEYVAULT_PRIMARY_KEY = test_key("primary-next")
-
-
-def rotate_deterministic(settings: Settings) -> None:
-    settings.KEYVAULT_DETERMINISTIC_KEY_FALLBACKS = [settings.KEYVAULT_DETERMINISTIC_KEY]
-    settings.KEYVAULT_DETERMINISTIC_KEY = test_key("deterministic-next")
 
 
 # --- round trips ---------------------------------------------------------------------------

@@ -22,8 +22,8 @@ import pytest
 
 from tests.api.conftest import OPENAI_VALUE, REDIS_URL
 from tests.conftest import ROOT, run_manage
+from tests.deploy.servers import free_port
 from tests.support.keys import KEY_ENV
-from tests.test_deploy import free_port
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from settings_app.models import AuditAction, AuditEvent, Setting
-from tests.reencryption.rows import insert_raw, key_id, raw_values, rotate_primary
+from tests.support.raw_rows import insert_raw, key_id, raw_values, rotate_primary
 from tests.testapp.models import Secret
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from settings_app.models import Setting
-from tests.reencryption.rows import set_raw
+from tests.support.raw_rows import set_raw
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from settings_app.models import AuditAction, AuditEvent
-from tests.reencryption.rows import (
+from tests.support.raw_rows import (
     insert_raw,
     key_id,
     raw_values,

@@ -18,9 +18,9 @@ import pytest
 
 from settings_app import reencryption
 from settings_app.management.interruption import deferred_interrupts
-from tests.commands.test_reencrypt_resilience import ROWS, SEED, key_env, moved_rows
 from tests.conftest import ROOT, run_manage
-from tests.reencryption.rows import raw_values, rotate_primary
+from tests.support.raw_rows import raw_values, rotate_primary
+from tests.support.reencrypt_database import ROWS, SEED, key_env, moved_rows
 from tests.testapp.models import Secret
 
 INTERRUPTED = re.compile(

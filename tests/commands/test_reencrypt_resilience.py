@@ -18,40 +18,16 @@ from django.db import connection
 
 from settings_app import reencryption
 from tests.conftest import ROOT, run_manage
-from tests.support.keys import TEST_KEYS, fake_key, sqlite_env
+from tests.support.keys import fake_key
+from tests.support.reencrypt_database import ROWS, SEED, key_env, moved_rows
 from tests.testapp.models import Secret
 
-ROWS = 30_000
-
-SEED = f"""
-from settings_app.models import Setting
-Setting.objects.bulk_create(
-    Setting(key=f"k{{i:06d}}", value=f"sk-proj-kill-{{i:06d}}") for i in range({ROWS})
-)
-"""
 VERIFY = f"""
 from settings_app.models import Setting
 values = dict(Setting.objects.values_list("key", "value"))
 expected = {{f"k{{i:06d}}": f"sk-proj-kill-{{i:06d}}" for i in range({ROWS})}}
 print("OK" if values == expected else "MISMATCH")
 """
-
-
-def key_env(database: Path, *, rotated: bool) -> dict[str, str]:
-    env = sqlite_env(database)
-    if rotated:
-        env["KEYVAULT_PRIMARY_KEY_FALLBACKS"] = TEST_KEYS["primary"]
-        env["KEYVAULT_PRIMARY_KEY"] = fake_key("primary-after-kill")
-    return env
-
-
-def moved_rows(database: Path, old_key_id: str) -> int:
-    with sqlite3.connect(database, timeout=30) as db:
-        (count,) = db.execute(
-            "SELECT COUNT(*) FROM settings_app_setting WHERE value NOT LIKE ?",
-            [f"$kv1$r${old_key_id}$%"],
-        ).fetchone()
-    return int(count)
 
 
 @pytest.mark.slow

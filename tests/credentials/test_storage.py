@@ -219,7 +219,7 @@ def test_a_versions_mask_shows_only_its_secrets_masked() -> None:
 
 def test_reencrypt_carries_a_credential_to_new_keys(settings: Any) -> None:
     from settings_app import reencryption
-    from tests.reencryption.rows import drop_fallbacks, rotate_deterministic, rotate_primary
+    from tests.support.raw_rows import drop_fallbacks, rotate_deterministic, rotate_primary
 
     set_credential("aws", "bedrock", samples.BEDROCK)
     rotate_primary(settings)

@@ -18,11 +18,19 @@ from pathlib import Path
 import httpx
 
 from tests.conftest import ROOT
+from tests.support.keys import KEY_ENV
 
 DEPLOY = ROOT / "deploy"
 SERVE = DEPLOY / "serve.sh"
 NGINX_TEMPLATE = DEPLOY / "nginx" / "keyvault.conf.template"
 STARTUP_SECONDS = 120  # gunicorn imports Django in each worker on two shared cores
+# A production process's environment: DEBUG off, a long SECRET_KEY, the test key set.
+PRODUCTION_ENV = {
+    "DEBUG": "false",
+    "SECRET_KEY": "kv-" + "Xq9#mP2$vL7!wR4^" * 4,
+    "ALLOWED_HOSTS": "keyvault.example.com,127.0.0.1",
+    **KEY_ENV,
+}
 
 
 def nginx_binary() -> str | None:

@@ -29,7 +29,6 @@ from tests.conftest import ROOT, run_manage
 from tests.deploy import servers
 from tests.deploy.gated_provider import GATE_DEADLINE, USAGE, GatedProvider
 from tests.gateway.servers import serving
-from tests.test_deploy import PRODUCTION_ENV
 
 pytestmark = [
     pytest.mark.slow,
@@ -51,7 +50,7 @@ CHAT = "/gateway/openai_api_key/v1/chat/completions"
 def deployment(tmp_path: Path, database_url: str) -> Iterator[dict[str, object]]:
     """A migrated database with an admin, a setting and a token; gunicorn and nginx running."""
     env = {
-        **PRODUCTION_ENV,
+        **servers.PRODUCTION_ENV,
         "DATABASE_URL": database_url,
         "STATIC_ROOT": str(tmp_path / "static"),
         "BEHIND_TLS_PROXY": "true",

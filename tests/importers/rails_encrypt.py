@@ -18,6 +18,11 @@ from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+# activerecord/test/cases/encryption/encryptable_record_test.rb, "deterministic ciphertexts
+# remain constant", under activerecord/test/support/encryption_config.rb's keys.
+RAILS_VECTOR = '{"p":"DIohhw==","h":{"iv":"wEPaDcJP3VNIxaiz","at":"X7+2xvvcu1k1if6Dy28Esw=="}}'
+LONG_KEY = "sk-proj-" + "A1b2C3d4E5" * 20  # 208 bytes: Rails compresses it
+
 COMPRESSION_THRESHOLD = 140  # encryptor.rb THRESHOLD_TO_JUSTIFY_COMPRESSION
 
 

@@ -13,7 +13,7 @@ import pytest
 from settings_app.models import AuditAction, AuditEvent, Setting
 from tests.importers import rails_encrypt
 from tests.importers.conftest import OLD_PRIMARY, SALT, rails_encrypted, run_command
-from tests.importers.test_rails_crypto import LONG_KEY, RAILS_VECTOR
+from tests.importers.rails_encrypt import LONG_KEY, RAILS_VECTOR
 
 pytestmark = pytest.mark.django_db
 

@@ -26,14 +26,11 @@ from tests.importers.conftest import (
     SALT,
     rails_encrypted,
 )
+from tests.importers.rails_encrypt import LONG_KEY, RAILS_VECTOR
 
-# activerecord/test/cases/encryption/encryptable_record_test.rb, "deterministic ciphertexts
-# remain constant", under activerecord/test/support/encryption_config.rb's keys.
-RAILS_VECTOR = '{"p":"DIohhw==","h":{"iv":"wEPaDcJP3VNIxaiz","at":"X7+2xvvcu1k1if6Dy28Esw=="}}'
 RAILS_TEST_KEYS = RailsKeySet(
     ("test master key",), "test deterministic key", "testing key derivation salt"
 )
-LONG_KEY = "sk-proj-" + "A1b2C3d4E5" * 20  # 208 bytes: Rails compresses it
 
 DECRYPTOR = RailsDecryptor.from_key_sets([RAILS_KEYS])
 

@@ -17,14 +17,14 @@ from settings_app import reencryption
 from settings_app.encryption.key_advice import PRIMARY, SALT
 from settings_app.key_check.models import KeyCheck
 from settings_app.key_check.service import KeyCheckState, check_keys, ensure_key_check
-from tests.reencryption.rows import (
+from tests.support.keys import fake_key
+from tests.support.raw_rows import (
     drop_fallbacks,
     insert_raw,
     rotate_deterministic,
     rotate_primary,
     tampered,
 )
-from tests.support.keys import fake_key
 from tests.testapp.models import Secret
 
 pytestmark = pytest.mark.django_db

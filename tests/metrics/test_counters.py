@@ -17,7 +17,7 @@ from settings_app import audit, reencryption
 from settings_app.crypto import DecryptionReason
 from settings_app.models import AuditAction, Setting
 from tests.api.conftest import bearer
-from tests.reencryption.rows import rotate_primary
+from tests.support.raw_rows import rotate_primary
 from tests.support.reveal_helpers import post_reveal
 from tests.support.role_users import PASSWORD
 from tests.support.unreadable_rows import raw_value, write_raw_value

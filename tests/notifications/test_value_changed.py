@@ -16,7 +16,7 @@ from tests.admin.conftest import (  # noqa: F401  (fixtures)
     superuser,
 )
 from tests.notifications.conftest import START
-from tests.reencryption.rows import rotate_deterministic
+from tests.support.raw_rows import rotate_deterministic
 
 pytestmark = pytest.mark.django_db
 

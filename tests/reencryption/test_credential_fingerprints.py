@@ -26,7 +26,7 @@ from settings_app.encryption.key_advice import (
 from settings_app.models import Setting
 from settings_app.versions.search import find_settings_holding
 from tests.credentials import samples
-from tests.reencryption.rows import drop_fallbacks, raw_values, rotate_deterministic, set_raw
+from tests.support.raw_rows import drop_fallbacks, raw_values, rotate_deterministic, set_raw
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ import pytest
 
 from settings_app import reencryption
 from settings_app.models import Setting
-from tests.reencryption.rows import (
+from tests.support.raw_rows import (
     insert_raw,
     raw_values,
     rotate_deterministic,

@@ -6,7 +6,7 @@ import pytest
 
 from settings_app import reencryption
 from settings_app.reencryption import raw
-from tests.reencryption.rows import raw_values, rotate_primary
+from tests.support.raw_rows import raw_values, rotate_primary
 from tests.testapp.models import Secret
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ import pytest
 from settings_app import reencryption
 from settings_app.models import AuditAction, Setting
 from settings_app.reencryption import run
-from tests.reencryption.rows import (
+from tests.support.raw_rows import (
     drop_fallbacks,
     insert_raw,
     key_id,

@@ -9,7 +9,7 @@ from settings_app.crypto import KeyConfigurationError
 from settings_app.encryption import keyring
 from settings_app.encryption.key_advice import DETERMINISTIC_FALLBACKS, PRIMARY_FALLBACKS
 from settings_app.models import Setting
-from tests.reencryption.rows import (
+from tests.support.raw_rows import (
     insert_raw,
     key_id,
     raw_values,

@@ -9,7 +9,8 @@ import pytest
 from settings_app import reencryption
 from settings_app.models import Setting
 from settings_app.reencryption import Classification
-from tests.reencryption.rows import (
+from tests.support.keys import fake_key
+from tests.support.raw_rows import (
     drop_fallbacks,
     insert_raw,
     key_id,
@@ -18,7 +19,6 @@ from tests.reencryption.rows import (
     set_raw,
     tampered,
 )
-from tests.support.keys import fake_key
 from tests.testapp.models import Secret
 
 pytestmark = pytest.mark.django_db

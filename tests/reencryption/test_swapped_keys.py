@@ -15,8 +15,8 @@ from django.core.management import call_command
 
 from settings_app import reencryption
 from settings_app.encryption.key_advice import DETERMINISTIC, DETERMINISTIC_FALLBACKS, PRIMARY
-from tests.reencryption.rows import key_id, raw_values, rotate_deterministic, rotate_primary
 from tests.support.keys import TEST_KEYS, fake_key
+from tests.support.raw_rows import key_id, raw_values, rotate_deterministic, rotate_primary
 from tests.testapp.models import Secret, Token
 
 pytestmark = pytest.mark.django_db

@@ -146,7 +146,7 @@ def test_find_secret_reports_a_match_in_the_trash_as_such(setting: Setting, monk
 
 
 def test_reencrypt_keeps_a_trashed_key_restorable_after_a_rotation(setting, settings) -> None:
-    from tests.reencryption.rows import drop_fallbacks, rotate_primary
+    from tests.support.raw_rows import drop_fallbacks, rotate_primary
 
     setting.delete()
     rotate_primary(settings)

@@ -13,8 +13,8 @@ from settings_app.models import Setting
 from settings_app.versions.search import SecretSearch, VersionMatch, find_settings_holding
 from settings_app.versions.services import destroy_version
 from tests.credentials import samples
-from tests.reencryption.rows import raw_values, set_raw
 from tests.support.keys import fake_key
+from tests.support.raw_rows import raw_values, set_raw
 
 pytestmark = pytest.mark.django_db
 

@@ -1,12 +1,33 @@
-"""Raw access to the test tables and key rotations: how the re-encryption tests set the scene."""
+"""Raw access to the test tables, past the ORM, and key rotations: how tests set the scene."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection
+from django.db import connection, models
 
 from tests.support.keys import fake_key
+
+
+def raw(obj: models.Model, field: str = "value") -> Any:
+    """What the database holds for `obj.field`, read past the ORM."""
+    table, column, pk = _names(type(obj), field)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {column} FROM {table} WHERE {pk} = %s", [obj.pk])
+        return cursor.fetchone()[0]
+
+
+def write_raw(obj: models.Model, text: str | None, field: str = "value") -> None:
+    """Store `text` in `obj.field` as it is, past the ORM."""
+    table, column, pk = _names(type(obj), field)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET {column} = %s WHERE {pk} = %s", [text, obj.pk])
+
+
+def _names(model: Any, field: str) -> tuple[str, str, str]:
+    quote = connection.ops.quote_name
+    meta = model._meta
+    return quote(meta.db_table), quote(meta.get_field(field).column), quote(meta.pk.column)
 
 
 def raw_values(table: str, column: str = "value") -> list[Any]:
