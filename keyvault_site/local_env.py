@@ -10,7 +10,9 @@ import argparse
 import os
 import re
 import secrets
+import sqlite3
 import sys
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -46,7 +48,7 @@ def create(path: Path) -> bool:
 def guard_database(env: Path, database: Path, *, start_over: bool) -> Path | None:
     """Refuse (OrphanedDatabase) a database whose keys are not in `env`; with `start_over`,
     move it aside and return where it went."""
-    if not database.exists() or database.stat().st_size == 0 or _holds_keys(env):
+    if not _holds_data(database) or _holds_keys(env):
         return None
     if not start_over:
         state = "is missing" if not env.exists() else "holds no key set"
@@ -65,6 +67,22 @@ def make_private(database: Path) -> None:
     -wal and -shm files the same mode."""
     os.close(os.open(database, os.O_WRONLY | os.O_CREAT, 0o600))
     database.chmod(0o600)
+
+
+def _holds_data(database: Path) -> bool:
+    """Whether `database` may hold anything: only a missing or empty file, or an SQLite database
+    without a single table (what a stray `manage.py check` leaves), holds nothing."""
+    if not database.exists() or database.stat().st_size == 0:
+        return False
+    wal = Path(f"{database}-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        return True  # tables may sit in the write-ahead log, not yet in the file
+    try:
+        with closing(sqlite3.connect(f"{database.resolve().as_uri()}?mode=ro", uri=True)) as db:
+            (tables,) = db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError:
+        return True  # unreadable: never taken for empty
+    return bool(tables)
 
 
 def _holds_keys(env: Path) -> bool:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,10 @@ from settings_app.twofactor import policy
 from tests.support.second_factor import verify_session
 
 ROOT = Path(__file__).resolve().parent.parent
+# manage.py's database when a test names none: never the checkout's own db.sqlite3, which
+# `make run` would then find without the .env that holds its keys.
+_SCRATCH = Path(tempfile.mkdtemp(prefix="keyvault-manage-"))
+atexit.register(shutil.rmtree, _SCRATCH, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
@@ -64,8 +71,13 @@ def _second_factor_with_force_login(
 def run_manage(
     *args: str, env: dict[str, str] | None = None, stdin: str = "", timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
-    """Run `python manage.py ARGS` in a subprocess with exactly `env` (plus PATH)."""
-    full_env = {"PATH": os.environ.get("PATH", ""), "KEYVAULT_ENV_FILE": ""}
+    """Run `python manage.py ARGS` in a subprocess with exactly `env` (plus PATH, and a scratch
+    SQLite database unless `env` names one)."""
+    full_env = {
+        "PATH": os.environ.get("PATH", ""),
+        "KEYVAULT_ENV_FILE": "",
+        "DATABASE_URL": f"sqlite:///{_SCRATCH / 'db.sqlite3'}",
+    }
     full_env.update(env or {})
     return subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), *args],

@@ -16,14 +16,24 @@ from tests.conftest import ROOT, run_manage
 from tests.deploy.servers import PRODUCTION_ENV, free_port
 
 
-def test_check_deploy_reports_nothing() -> None:
-    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+@pytest.fixture
+def production_env(tmp_path: Path) -> dict[str, str]:
+    """PRODUCTION_ENV on a scratch database. `check` reads the key-check record, so without one
+    it would create the checkout's own db.sqlite3, which `make run` then finds without a .env."""
+    return {**PRODUCTION_ENV, "DATABASE_URL": f"sqlite:///{tmp_path / 'check.sqlite3'}"}
+
+
+def test_check_deploy_reports_nothing(production_env: dict[str, str]) -> None:
+    local_database = ROOT / "db.sqlite3"
+    existed = local_database.exists()
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=production_env)
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
+    assert local_database.exists() == existed
 
 
-def test_check_deploy_flags_debug_in_production() -> None:
-    result = run_manage("check", "--deploy", env={**PRODUCTION_ENV, "DEBUG": "true"})
+def test_check_deploy_flags_debug_in_production(production_env: dict[str, str]) -> None:
+    result = run_manage("check", "--deploy", env={**production_env, "DEBUG": "true"})
     assert "security.W018" in result.stderr  # DEBUG on in a deployment
 
 

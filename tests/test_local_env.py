@@ -3,7 +3,9 @@ the database file is private."""
 
 from __future__ import annotations
 
+import sqlite3
 import stat
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -13,8 +15,32 @@ from keyvault_site import local_env
 
 def database_with_data(tmp_path: Path) -> Path:
     database = tmp_path / "db.sqlite3"
-    database.write_bytes(b"SQLite format 3\x00" + b"\x00" * 100)
+    with closing(sqlite3.connect(database)) as db:
+        db.execute("CREATE TABLE settings_app_setting (id INTEGER PRIMARY KEY)")
+        db.commit()
     return database
+
+
+def test_an_empty_sqlite_database_is_not_data(tmp_path: Path) -> None:
+    """A database with no table (a `manage.py check` run before `.env` existed leaves one) does
+    not block `make run`: nothing in it could be lost."""
+    database = tmp_path / "db.sqlite3"
+    with closing(sqlite3.connect(database)) as db:
+        db.execute("PRAGMA user_version = 0")  # opened and written: a 4 KiB file, no table
+        db.execute("VACUUM")
+    assert database.stat().st_size > 0
+    assert local_env.main([str(tmp_path / ".env"), "--database", str(database)]) == 0
+    assert (tmp_path / ".env").exists()
+
+
+@pytest.mark.parametrize("content", [b"SQLite format 3\x00" + b"\x01" * 100, b"not a database"])
+def test_a_file_that_cannot_be_read_as_sqlite_counts_as_data(
+    tmp_path: Path, content: bytes
+) -> None:
+    database = tmp_path / "db.sqlite3"
+    database.write_bytes(content)
+    with pytest.raises(local_env.OrphanedDatabase):
+        local_env.guard_database(tmp_path / ".env", database, start_over=False)
 
 
 def test_a_database_without_its_env_is_refused(tmp_path: Path, capsys) -> None:
