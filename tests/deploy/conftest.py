@@ -19,7 +19,7 @@ def database_url(tmp_path: Path) -> Iterator[str]:
     import psycopg
 
     server, suite_database = url.rsplit("/", 1)
-    name = f"{suite_database or 'keyvault'}_proxy"  # beside the suite's: parallel runs differ
+    name = f"{suite_database or 'keyvault'}_production"  # beside the suite's: runs differ
     maintenance = f"{server}/postgres"
     with psycopg.connect(maintenance, autocommit=True) as admin:
         admin.execute(f'DROP DATABASE IF EXISTS "{name}"')

@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -35,26 +34,6 @@ def test_check_deploy_reports_nothing(production_env: dict[str, str]) -> None:
 def test_check_deploy_flags_debug_in_production(production_env: dict[str, str]) -> None:
     result = run_manage("check", "--deploy", env={**production_env, "DEBUG": "true"})
     assert "security.W018" in result.stderr  # DEBUG on in a deployment
-
-
-@pytest.fixture
-def database_url(tmp_path: Path) -> Iterator[str]:
-    """A fresh database for a production process: PostgreSQL in the PostgreSQL pass."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgres"):
-        yield f"sqlite:///{tmp_path / 'production.sqlite3'}"
-        return
-    import psycopg
-
-    name = "keyvault_deploy_test"
-    server = url.rsplit("/", 1)[0]
-    maintenance = f"{server}/postgres"
-    with psycopg.connect(maintenance, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {name}")
-        admin.execute(f"CREATE DATABASE {name}")
-    yield f"{server}/{name}"
-    with psycopg.connect(maintenance, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 @pytest.mark.slow
