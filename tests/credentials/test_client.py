@@ -113,7 +113,10 @@ def test_the_file_is_removed_when_keyvault_is_signalled(
     path = process.stdout.readline().strip()
     assert os.path.exists(path)
     process.send_signal(number)  # forwarded: the child dies of it, then keyvault cleans up
-    process.communicate(timeout=60)
+    # stdin stays open until then (communicate() would close it first, and the child could end
+    # on that instead, with 0, on a busy machine): only the forwarded signal can end the child.
+    process.wait(timeout=60)
+    process.communicate()
     assert process.returncode == 128 + number
     assert not os.path.exists(path)
 
