@@ -7,11 +7,13 @@ import os
 
 from benchmarks.settings import *  # noqa: F403
 from benchmarks.settings import DATABASES
-from keyvault_site.settings import SQLITE_SETTINGS
+from keyvault_site.settings import POSTGRES_POOL, SQLITE_SETTINGS
 
 ROOT_URLCONF = "benchmarks.api_urls"
 if os.environ.get("KEYVAULT_BENCH_API_DB") == "postgres":
-    DATABASES = {"default": DATABASES["postgres"]}
+    # Pooled, as keyvault_site.settings configures PostgreSQL in production.
+    pooled = {"CONN_MAX_AGE": 0, "OPTIONS": {"pool": POSTGRES_POOL}}
+    DATABASES = {"default": {**DATABASES["postgres"], **pooled}}
 else:  # configured as keyvault_site.settings configures SQLite
     DATABASES = {"default": {**DATABASES["default"], **SQLITE_SETTINGS}}
 # Measure the read path, not the limit: nothing is throttled (the counter is still written).

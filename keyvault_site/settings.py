@@ -128,9 +128,25 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(SQLITE_SETTINGS["OPTIONS"])
     DATABASES["default"]["CONN_MAX_AGE"] = SQLITE_SETTINGS["CONN_MAX_AGE"]
 
+# A pool per worker process (psycopg_pool). Under ASGI each request runs on a thread of its own,
+# so without one every request opened (and the server forked) a new connection.
+POSTGRES_POOL = {
+    "min_size": 1,
+    "max_size": env.int("KEYVAULT_DB_POOL_SIZE", default=10),
+    "timeout": 10,  # seconds a request waits for a free connection before it fails
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool(
+    "KEYVAULT_DB_POOL", default=True
+):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections, not Django
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = POSTGRES_POOL
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache_url("KEYVAULT_CACHE_URL", default="dbcache://keyvault_cache")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # One Redis connection pool per process: the stock backend opens one per ASGI request.
+    CACHES["default"]["BACKEND"] = "settings_app.counters.redis_cache.SharedPoolRedisCache"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -62,6 +62,18 @@ def increment(key: str, seconds: int) -> int:
     )
 
 
+def increment_with_repeats(
+    key: str, seconds: int, limit: int, repeat_keys: list[str]
+) -> tuple[int, list[bool]]:
+    """`increment(key, seconds)` and, within `limit`, each open repeat count of `repeat_keys`
+    (audit windows), in one Redis round trip; which repeats were counted. Redis only."""
+    cache = caches["default"]
+    assert isinstance(cache, RedisCache)
+    return redis_increments.increment_within_limit(
+        cache, key, seconds + EXPIRY_MARGIN, limit, repeat_keys
+    )
+
+
 def _increment_row(key: str, seconds: int) -> int:
     db = database()
     now = timezone.now()

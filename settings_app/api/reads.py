@@ -8,12 +8,17 @@ a database never sees what it would choke on.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from django.http import HttpRequest
 
-from settings_app.audit.coalescing import record_coalesced, seen_open
+from settings_app.audit.coalescing import (
+    counted_repeat,
+    record_coalesced,
+    repeat_count_key,
+    seen_open,
+)
 from settings_app.credentials.api import credential_json
 from settings_app.encryption.decryption_failures import readable_value, record_once
 from settings_app.encryption.unreadable import UnreadableValue
@@ -100,6 +105,17 @@ def as_json(setting: Setting) -> dict[str, Any]:
 def reads_are_repeats(token: ServiceToken, settings: Iterable[Setting]) -> bool:
     """Whether recording these reads will, almost surely, only count repeats (no event)."""
     return all(seen_open(AuditAction.API_READ, _subject(token, s.key)) for s in settings)
+
+
+def repeat_keys(token: ServiceToken, settings: Iterable[Setting], now: datetime) -> list[str]:
+    """The cache keys counting repeats of these reads (repeat counts in Redis)."""
+    return [repeat_count_key(AuditAction.API_READ, _subject(token, s.key), now) for s in settings]
+
+
+def counted_repeats(token: ServiceToken, settings: Iterable[Setting], now: datetime) -> None:
+    """These reads were counted at their `repeat_keys`: their windows are open."""
+    for setting in settings:
+        counted_repeat(AuditAction.API_READ, _subject(token, setting.key), now)
 
 
 def _subject(token: ServiceToken, key: str) -> str:

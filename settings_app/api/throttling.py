@@ -47,10 +47,16 @@ def count_request(token: ServiceToken, counter_prefix: str, rate: tuple[int, int
     """Count one request of `token`: None within the limit, else the seconds until the window
     ends. Refused requests count too, so hammering does not shorten the wait."""
     limit, period = rate
-    now = time.time()
+    key, wait = counter_key(token, counter_prefix, period, time.time())
+    return None if counters.increment(key, period) <= limit else wait
+
+
+def counter_key(
+    token: ServiceToken, counter_prefix: str, period: int, now: float
+) -> tuple[str, float]:
+    """The counter of `token`'s window at `now`, and the seconds until that window ends."""
     window = int(now // period)
-    count = counters.increment(f"{counter_prefix}:{token.pk}:{period}:{window}", period)
-    return None if count <= limit else (window + 1) * period - now
+    return f"{counter_prefix}:{token.pk}:{period}:{window}", (window + 1) * period - now
 
 
 class TokenRateThrottle(BaseThrottle):

@@ -47,6 +47,20 @@ def forget_seen() -> None:
     _seen_open.clear()
 
 
+def repeat_count_key(action: str, subject: str, now: datetime) -> str:
+    """The cache key counting repeats of the window open at `now` (repeat counts in Redis).
+
+    For a caller that counts a repeat itself, in one round trip with its own counters: it
+    calls `counted_repeat` when the count was raised, and `record_coalesced` when the window
+    was not open (that records the event)."""
+    return repeat_counts.key(action, subject, _window_start(now, DEFAULT_WINDOW))
+
+
+def counted_repeat(action: str, subject: str, now: datetime) -> None:
+    """A repeat counted by the caller at `repeat_count_key`: its window is open."""
+    _remember_open(action, subject, _window_start(now, DEFAULT_WINDOW) + DEFAULT_WINDOW)
+
+
 def _remember_open(action: str, subject: str, end: datetime) -> None:
     if len(_seen_open) >= SEEN_LIMIT:
         _seen_open.clear()  # a hint: forgetting costs one durable commit per window

@@ -29,22 +29,23 @@ def count(action: str, subject: str, start: datetime) -> bool:
     """Add one to the open window's count; False when the window has no count (not open)."""
     cache = caches["default"]
     assert isinstance(cache, RedisCache)  # in_cache() said so
-    return redis_increments.increment_if_present(cache, _key(action, subject, start))
+    return redis_increments.increment_if_present(cache, key(action, subject, start))
 
 
 def open_count(action: str, subject: str, start: datetime, window: timedelta) -> None:
     """Start the window's count at 0 (never resets one that exists)."""
     timeout = (window + FLUSH_GRACE).total_seconds()
-    caches["default"].add(_key(action, subject, start), 0, timeout)
+    caches["default"].add(key(action, subject, start), 0, timeout)
 
 
 def take(action: str, subject: str, start: datetime) -> int:
-    """The window's count, removed from the cache (0 if there is none)."""
-    cache, key = caches["default"], _key(action, subject, start)
-    counted = cache.get(key) or 0
-    cache.delete(key)
-    return int(counted)
+    """The window's count, removed from the cache (0 if there is none): one GETDEL, so a
+    repeat counted meanwhile is either in this count or finds the window gone."""
+    cache = caches["default"]
+    assert isinstance(cache, RedisCache)  # in_cache() said so
+    return redis_increments.take(cache, key(action, subject, start))
 
 
-def _key(action: str, subject: str, start: datetime) -> str:
+def key(action: str, subject: str, start: datetime) -> str:
+    """The cache key of the window's count."""
     return f"kv:repeats:{action}:{subject}:{int(start.timestamp())}"

@@ -59,7 +59,10 @@ def bearer(secret: str, **extra: Any) -> Client:
 def redis_cache(settings: Any) -> Iterator[None]:
     """The Django cache on Redis database 7, emptied before and after."""
     settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "settings_app.counters.redis_cache.SharedPoolRedisCache",
+            "LOCATION": REDIS_URL,
+        }
     }
     caches["default"].clear()
     yield

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -25,7 +26,10 @@ WRITES = ("INSERT", "UPDATE", "DELETE", "BEGIN", "SAVEPOINT", "PRAGMA")
 @pytest.fixture
 def redis9(settings: Any) -> Iterator[None]:
     settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_DB9}
+        "default": {
+            "BACKEND": "settings_app.counters.redis_cache.SharedPoolRedisCache",
+            "LOCATION": REDIS_DB9,
+        }
     }
     caches["default"].clear()
     yield
@@ -48,6 +52,40 @@ def test_a_steady_read_is_two_selects_and_no_write(stored, make_token, redis9) -
         sql = statements(client, url, **params)
         assert len(sql) <= 2, sql
         assert not [s for s in sql if s.lstrip().upper().startswith(WRITES)], sql
+
+
+@pytest.mark.django_db
+def test_a_steady_read_is_one_redis_round_trip(stored, make_token, redis9, monkeypatch) -> None:
+    client = bearer(make_token(["*_api_key"]).secret)
+    keys = {"keys": "openai_api_key,anthropic_api_key,mistral_api_key"}
+    client.get(OPENAI_URL)  # the windows open
+    client.get(SETTINGS_URL, keys)
+    cache = caches["default"]
+    assert isinstance(cache, RedisCache)
+    pool = cache._cache.get_client(write=True).connection_pool
+    checkouts: list[object] = []
+    get_connection = pool.get_connection
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        checkouts.append(args)
+        return get_connection(*args, **kwargs)
+
+    monkeypatch.setattr(pool, "get_connection", counted)
+    for url, params in ((OPENAI_URL, {}), (SETTINGS_URL, keys)):
+        checkouts.clear()
+        assert client.get(url, params).status_code == 200
+        assert len(checkouts) == 1, url  # the rate count and every repeat count, together
+
+
+@pytest.mark.django_db
+def test_a_read_whose_window_was_flushed_records_a_new_event(stored, make_token, redis9) -> None:
+    client = bearer(make_token().secret)
+    client.get(OPENAI_URL)
+    client.get(OPENAI_URL)  # a repeat: counted in Redis with the rate
+    flush_due(timezone.now() + timedelta(minutes=2))  # another worker closed the window
+    assert client.get(OPENAI_URL).status_code == 200
+    reads = AuditEvent.objects.filter(action=AuditAction.API_READ).order_by("sequence")
+    assert [event.details.get("repeats") for event in reads] == [None, 1, None]
 
 
 @pytest.mark.django_db
