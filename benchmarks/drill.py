@@ -30,6 +30,7 @@ SETTINGS = 50
 REDIS_URL = "redis://127.0.0.1:6379/5"
 DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/postgres"
 P99_TARGET = 3.0  # p99 while reencrypt runs, at most this times p99 at rest
+DRILLS = 3  # make bench reports the median drill
 HEADER = """# Rotation drill
 
 Written by `make drill` (`python -m benchmarks.drill`): the README's rotation runbook run
@@ -142,17 +143,24 @@ def results(sizes: Sizes, postgres_url: str | None) -> list[Result]:
             else ("it needs PostgreSQL")
         )
         return [skipped(name, why)]
-    report = run(postgres_url, DrillSizes())
+    # p99 over the few hundred reads of one reencrypt is noisy on a shared machine: the
+    # median of three whole drills (every read of every drill must still succeed).
+    reports = sorted((run(postgres_url, DrillSizes()) for _ in range(DRILLS)),
+                     key=lambda report: report.p99_ratio)  # fmt: skip
+    report = reports[len(reports) // 2]
+    failed = sum(r.failed for r in reports)
     phases = "; ".join(
         f"{n}: {p.reads} reads, p99 {p.p99 * 1e3:.0f} ms" for n, p in report.phases.items()
         if n != "done"
     )  # fmt: skip
+    ratios = ", ".join(f"{r.p99_ratio:.2f}x" for r in reports)
     return [
-        Result(f"{name}: failed reads and wrong values, every phase", str(report.failed), "0",
-               verdict(report.failed == 0), phases),
+        Result(f"{name}: failed reads and wrong values, every phase", str(failed), "0",
+               verdict(failed == 0), f"{DRILLS} drills; the median one: {phases}"),
         Result(f"{name}: p99 during reencrypt vs at rest", f"{report.p99_ratio:.2f}x",
                f"<= {P99_TARGET:.0f}x", verdict(report.p99_ratio <= P99_TARGET),
-               "gunicorn 2 workers, PostgreSQL, Redis; rolling reloads; docs/drill.md per phase"),
+               f"median of {DRILLS} drills ({ratios}); gunicorn 2 workers, PostgreSQL, Redis; "
+               "rolling reloads; docs/drill.md per phase"),
     ]  # fmt: skip
 
 
