@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 
 DEFAULT_TIMEOUT = 5.0
+IDEMPOTENT = frozenset({"GET", "HEAD"})  # requests sent again when a connection closes under them
 
 
 def tls_context() -> ssl.SSLContext:
@@ -110,18 +111,36 @@ class HttpxTransport:
 
         self._origin = origin
         self._errors = (httpx.TransportError,)  # timeouts, refused connections, TLS failures
+        # A kept-alive connection the server closed as the request went out (a worker stopping
+        # in a reload): httpx does not send the request again.
+        self._closed_under_it = (httpx.ReadError, httpx.RemoteProtocolError, httpx.WriteError)
         self._client = httpx.Client(base_url=url, timeout=timeout, verify=tls_context())
 
     def __call__(
         self, path: str, headers: Mapping[str, str], method: str = "GET", body: bytes | None = None
     ) -> Response:
         try:
-            answer = self._client.request(
-                method, path.lstrip("/"), headers=dict(headers), content=body
-            )
+            answer = self._send(path, headers, method, body)
+        except self._closed_under_it as error:
+            if method not in IDEMPOTENT:
+                raise _unreachable(self._origin, error) from None
+            answer = self._send_again(path, headers, method, body)
         except self._errors as error:
             raise _unreachable(self._origin, error) from None
         return Response(answer.status_code, _lower(answer.headers.items()), answer.content)
+
+    def _send(self, path: str, headers: Mapping[str, str], method: str, body: bytes | None) -> Any:
+        return self._client.request(method, path.lstrip("/"), headers=dict(headers), content=body)
+
+    def _send_again(
+        self, path: str, headers: Mapping[str, str], method: str, body: bytes | None
+    ) -> Any:
+        """Once more (RFC 9110 9.2.2: a read may be repeated), on another connection: httpx
+        dropped the one that failed."""
+        try:
+            return self._send(path, headers, method, body)
+        except self._errors as error:
+            raise _unreachable(self._origin, error) from None
 
     def close(self) -> None:
         self._client.close()
