@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import pytest
 from django.db import OperationalError
@@ -97,3 +97,26 @@ def wait_for_requests(count: int) -> list[tuple[str, str, int, int, int, int]]:
         return rows if sum(row[2] for row in rows) >= count else None
 
     return wait_for(recorded, f"{count} recorded requests")
+
+
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
+Client = TypeVar("Client", bound=_Closable)
+_open_clients: list[_Closable] = []
+
+
+@pytest.fixture(autouse=True)
+def close_sdk_clients() -> Iterator[None]:
+    """SDK clients' connections are closed with their test: left to the garbage collector, an
+    unclosed socket's ResourceWarning fails whichever later test is running then."""
+    yield
+    while _open_clients:
+        _open_clients.pop().close()
+
+
+def closed_after_test(client: Client) -> Client:
+    """`client` (an OpenAI or Anthropic SDK client), closed when the test ends."""
+    _open_clients.append(client)
+    return client

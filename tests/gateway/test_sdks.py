@@ -10,7 +10,7 @@ import httpx
 import openai
 import pytest
 
-from .conftest import KEYS, Gateway, wait_for_requests
+from .conftest import KEYS, Gateway, closed_after_test, wait_for_requests
 from .stub_provider import ANTHROPIC_USAGE, GEMINI_USAGE, MODEL, OPENAI_USAGE
 
 MESSAGES: Any = [{"role": "user", "content": "hello"}]
@@ -20,14 +20,18 @@ GEMINI_KEY = KEYS["gemini_api_key"][1]
 
 
 def openai_client(gateway: Gateway) -> openai.OpenAI:
-    return openai.OpenAI(
-        base_url=gateway.base("openai_api_key") + "/v1", api_key=gateway.token, max_retries=0
+    return closed_after_test(
+        openai.OpenAI(
+            base_url=gateway.base("openai_api_key") + "/v1", api_key=gateway.token, max_retries=0
+        )
     )
 
 
 def anthropic_client(gateway: Gateway) -> anthropic.Anthropic:
-    return anthropic.Anthropic(
-        base_url=gateway.base("anthropic_api_key"), api_key=gateway.token, max_retries=0
+    return closed_after_test(
+        anthropic.Anthropic(
+            base_url=gateway.base("anthropic_api_key"), api_key=gateway.token, max_retries=0
+        )
     )
 
 
@@ -93,8 +97,10 @@ def test_anthropic_sdk_counts_cache_tokens_as_input_and_assigns_output(
 
 
 def test_anthropic_bearer_style_token_is_accepted(gateway: Gateway) -> None:
-    client = anthropic.Anthropic(
-        base_url=gateway.base("anthropic_api_key"), auth_token=gateway.token, max_retries=0
+    client = closed_after_test(
+        anthropic.Anthropic(
+            base_url=gateway.base("anthropic_api_key"), auth_token=gateway.token, max_retries=0
+        )
     )
 
     client.messages.create(model="c", max_tokens=10, messages=MESSAGES)
@@ -161,8 +167,10 @@ def test_the_daily_limit_stops_a_token_once_its_usage_reaches_it(gateway: Gatewa
     from settings_app.api import services
 
     capped = services.create_token("capped", [], gateway_scope=["*"], daily_token_limit=30).secret
-    client = openai.OpenAI(
-        base_url=gateway.base("openai_api_key") + "/v1", api_key=capped, max_retries=0
+    client = closed_after_test(
+        openai.OpenAI(
+            base_url=gateway.base("openai_api_key") + "/v1", api_key=capped, max_retries=0
+        )
     )
 
     for _ in range(2):  # 18 tokens each: under the limit before each call

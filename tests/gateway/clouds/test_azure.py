@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import openai
 
-from tests.gateway.conftest import wait_for_requests
+from tests.gateway.conftest import closed_after_test, wait_for_requests
 from tests.support.cloud_standins import AZURE_USAGE, ENTRA_TOKEN, MODEL
 
 from .conftest import AZURE_KEY, ENTRA_SECRET, Clouds
@@ -19,8 +19,13 @@ MESSAGES: Any = [{"role": "user", "content": "hello"}]
 def azure(
     clouds: Clouds, key: str = "azure_key", version: str = "2024-10-21"
 ) -> openai.AzureOpenAI:
-    return openai.AzureOpenAI(
-        azure_endpoint=clouds.base(key), api_key=clouds.token, api_version=version, max_retries=0
+    return closed_after_test(
+        openai.AzureOpenAI(
+            azure_endpoint=clouds.base(key),
+            api_key=clouds.token,
+            api_version=version,
+            max_retries=0,
+        )
     )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import anthropic
 import httpx
 
-from tests.gateway.conftest import wait_for_requests
+from tests.gateway.conftest import closed_after_test, wait_for_requests
 from tests.support.cloud_standins import GEMINI_USAGE, MODEL, VERTEX_CLAUDE_USAGE, Standins
 from tests.support.standin_server import Reply, Seen
 
@@ -53,12 +53,14 @@ def test_a_streamed_generate_content_is_relayed_and_metered(clouds: Clouds) -> N
 
 
 def test_the_anthropic_vertex_sdk_works_with_base_url_and_access_token(clouds: Clouds) -> None:
-    client = anthropic.AnthropicVertex(
-        region=LOCATION,
-        project_id=PROJECT,
-        access_token=clouds.token,
-        base_url=clouds.base("vertex_key") + "/v1",
-        max_retries=0,
+    client = closed_after_test(
+        anthropic.AnthropicVertex(
+            region=LOCATION,
+            project_id=PROJECT,
+            access_token=clouds.token,
+            base_url=clouds.base("vertex_key") + "/v1",
+            max_retries=0,
+        )
     )
 
     message = client.messages.create(
