@@ -6,24 +6,13 @@ from __future__ import annotations
 
 import contextvars
 import threading
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 import redis as redis_lib
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 
-REDIS_DB9 = "redis://127.0.0.1:6379/9"
-BACKEND = "settings_app.counters.redis_cache.SharedPoolRedisCache"
-
-
-@pytest.fixture
-def shared(settings: Any) -> Iterator[None]:
-    settings.CACHES = {"default": {"BACKEND": BACKEND, "LOCATION": REDIS_DB9}}
-    caches["default"].clear()
-    yield
-    caches["default"].clear()
+from tests.counters.conftest import BACKEND, REDIS_DB9
 
 
 def _in_new_context(work: Any) -> Any:
@@ -31,7 +20,7 @@ def _in_new_context(work: Any) -> Any:
     return contextvars.Context().run(work)
 
 
-def test_every_request_context_uses_the_same_connections(shared) -> None:
+def test_every_request_context_uses_the_same_connections(redis) -> None:
     server = redis_lib.Redis.from_url(REDIS_DB9)
     caches["default"].set("warm", 1)  # this process's pool holds a connection now
     before = server.info("stats")["total_connections_received"]
@@ -42,7 +31,7 @@ def test_every_request_context_uses_the_same_connections(shared) -> None:
     assert opened == 0
 
 
-def test_threads_share_the_client_and_build_one_pool(shared) -> None:
+def test_threads_share_the_client_and_build_one_pool(redis) -> None:
     clients: list[Any] = []
     barrier = threading.Barrier(8)
 
@@ -60,7 +49,7 @@ def test_threads_share_the_client_and_build_one_pool(shared) -> None:
     assert len({id(client.connection_pool) for client in clients}) == 1
 
 
-def test_other_settings_get_a_client_of_their_own(shared, settings: Any) -> None:
+def test_other_settings_get_a_client_of_their_own(redis, settings: Any) -> None:
     first = _client_of_default()
     settings.CACHES = {"default": {"BACKEND": BACKEND, "LOCATION": "redis://127.0.0.1:6379/10"}}
     assert _client_of_default() is not first

@@ -3,31 +3,11 @@ count is never created by counting (a flushed window stays flushed)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 
 from settings_app.counters import redis_increments
-
-REDIS_DB9 = "redis://127.0.0.1:6379/9"
-
-
-@pytest.fixture
-def redis(settings: Any) -> Iterator[RedisCache]:
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "settings_app.counters.redis_cache.SharedPoolRedisCache",
-            "LOCATION": REDIS_DB9,
-        }
-    }
-    cache = caches["default"]
-    assert isinstance(cache, RedisCache)
-    cache.clear()
-    yield cache
-    cache.clear()
 
 
 def test_a_counter_starts_at_one_with_its_lifetime_and_reads_through_the_cache(redis) -> None:
